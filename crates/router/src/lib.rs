@@ -1,0 +1,10 @@
+//! The goliath router: configuration, the GraphQL-over-HTTP server, and the
+//! request pipeline (parse → validate → plan → execute) that ties the
+//! supergraph model, the planner and the executor together.
+
+pub mod config;
+pub mod http;
+pub mod pipeline;
+
+pub use config::Config;
+pub use pipeline::{Pipeline, Request, Response};
