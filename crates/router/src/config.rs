@@ -1,1 +1,5 @@
 //! Configuration (placeholder).
+
+/// Router configuration (placeholder).
+#[derive(Debug, Default, Clone)]
+pub struct Config {}
