@@ -1,5 +1,627 @@
-//! Configuration (placeholder).
+//! Router configuration, read from a YAML file (conventionally `goliath.yaml`).
+//!
+//! Every key is optional (see [`Config::default`]) and unknown keys are
+//! rejected. Before the YAML is parsed, `${env.NAME}` and
+//! `${env.NAME:-default}` references in the text are replaced by the value of
+//! the environment variable `NAME` (see [`Config::from_yaml_str`]).
+//!
+//! ```yaml
+//! listen: 0.0.0.0:${env.PORT:-4000}
+//! supergraph: supergraph.graphql
+//! limits:
+//!   max_body_bytes: 1000000
+//!   request_timeout_ms: 10000
+//! include_subgraph_errors:
+//!   all: false
+//!   subgraphs:
+//!     products: true
+//! subgraphs:
+//!   products:
+//!     url: http://localhost:4001/graphql
+//!     timeout_ms: 5000
+//! override_labels: [percent-migration]
+//! ```
 
-/// Router configuration (placeholder).
-#[derive(Debug, Default, Clone)]
-pub struct Config {}
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The router configuration. Keys are snake_case; all have defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The socket address to listen on (default `127.0.0.1:4000`).
+    pub listen: String,
+    /// The path of the supergraph SDL file, if configured.
+    pub supergraph: Option<PathBuf>,
+    /// The HTTP path GraphQL requests are served on (default `/graphql`).
+    pub graphql_path: String,
+    /// The HTTP path of the health check (default `/health`).
+    pub health_path: String,
+    /// Request size, shape and time limits.
+    pub limits: Limits,
+    /// Whether introspection queries are allowed (default true).
+    pub introspection: bool,
+    /// Which subgraphs' errors are passed on to clients.
+    pub include_subgraph_errors: IncludeSubgraphErrors,
+    /// Per-subgraph settings, by subgraph name.
+    pub subgraphs: BTreeMap<String, SubgraphConfig>,
+    /// Settings for subgraphs that `subgraphs` does not override.
+    pub subgraph_defaults: SubgraphDefaults,
+    /// The progressive-override labels (`@override(label: ...)`) switched on.
+    pub override_labels: Vec<String>,
+}
+
+/// Request limits (`limits:`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The largest request body accepted, in bytes (default 2,000,000).
+    pub max_body_bytes: usize,
+    /// The deepest selection-set nesting accepted (default 64).
+    pub max_depth: usize,
+    /// How long one request may take, in milliseconds (default 30,000).
+    pub request_timeout_ms: u64,
+}
+
+/// Which subgraph errors reach the client (`include_subgraph_errors:`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IncludeSubgraphErrors {
+    /// The default for subgraphs not named in `subgraphs` (default true).
+    pub all: bool,
+    /// Per-subgraph choices, overriding `all`.
+    pub subgraphs: BTreeMap<String, bool>,
+}
+
+/// Settings for one subgraph (`subgraphs.<name>:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubgraphConfig {
+    /// Overrides the subgraph URL given in the supergraph.
+    pub url: Option<String>,
+    /// Overrides `subgraph_defaults.timeout_ms` for this subgraph.
+    pub timeout_ms: Option<u64>,
+}
+
+/// Defaults for all subgraphs (`subgraph_defaults:`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubgraphDefaults {
+    /// The timeout of one subgraph request, in milliseconds (default 30,000).
+    pub timeout_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:4000".to_string(),
+            supergraph: None,
+            graphql_path: "/graphql".to_string(),
+            health_path: "/health".to_string(),
+            limits: Limits::default(),
+            introspection: true,
+            include_subgraph_errors: IncludeSubgraphErrors::default(),
+            subgraphs: BTreeMap::new(),
+            subgraph_defaults: SubgraphDefaults::default(),
+            override_labels: Vec::new(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 2_000_000,
+            max_depth: 64,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl Default for IncludeSubgraphErrors {
+    fn default() -> Self {
+        IncludeSubgraphErrors {
+            all: true,
+            subgraphs: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for SubgraphDefaults {
+    fn default() -> Self {
+        SubgraphDefaults { timeout_ms: 30_000 }
+    }
+}
+
+impl IncludeSubgraphErrors {
+    /// Whether errors from `subgraph` are passed on to the client.
+    pub fn includes(&self, subgraph: &str) -> bool {
+        self.subgraphs.get(subgraph).copied().unwrap_or(self.all)
+    }
+}
+
+impl Limits {
+    /// `request_timeout_ms` as a [`Duration`].
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+}
+
+/// The name errors from [`Config::from_yaml_str`] are reported under.
+const STRING_ORIGIN: &str = "config";
+
+impl Config {
+    /// Reads and parses the YAML file at `path` (see [`Config::from_yaml_str`]).
+    /// Errors are reported under the file's path.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            kind: ConfigErrorKind::Read(e.to_string()),
+        })?;
+        Self::parse(&text, &origin, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses a YAML configuration and validates it.
+    ///
+    /// First `${env.NAME}` is replaced by the environment variable `NAME`
+    /// (an error if it is unset) and `${env.NAME:-default}` by `NAME`, or by
+    /// `default` when `NAME` is unset or empty. The substitution is textual,
+    /// so it also applies inside YAML comments and quoted strings. An empty
+    /// document gives the defaults. Errors are reported under the name
+    /// `config`.
+    pub fn from_yaml_str(text: &str) -> Result<Config, ConfigError> {
+        Self::parse(text, STRING_ORIGIN, &|name| std::env::var(name).ok())
+    }
+
+    /// Expands, parses and validates `text`, looking variables up with `env`.
+    fn parse(
+        text: &str,
+        origin: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let error = |kind| ConfigError {
+            origin: origin.to_string(),
+            kind,
+        };
+        let text = expand_env(text, env).map_err(error)?;
+        let config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_yaml::from_str(&text).map_err(|e| error(ConfigErrorKind::Parse(e.to_string())))?
+        };
+        config.validate().map_err(error)?;
+        Ok(config)
+    }
+
+    /// Checks the values serde cannot: addresses, URLs, paths, positive numbers.
+    fn validate(&self) -> Result<(), ConfigErrorKind> {
+        let invalid = |key: &str, message: String| ConfigErrorKind::Invalid {
+            key: key.to_string(),
+            message,
+        };
+        self.listen.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "listen",
+                format!(
+                    "`{}` is not a socket address such as 127.0.0.1:4000",
+                    self.listen
+                ),
+            )
+        })?;
+        for (key, path) in [
+            ("graphql_path", &self.graphql_path),
+            ("health_path", &self.health_path),
+        ] {
+            if !path.starts_with('/') {
+                return Err(invalid(key, format!("`{path}` must start with `/`")));
+            }
+        }
+        if self.graphql_path == self.health_path {
+            return Err(invalid(
+                "health_path",
+                format!("`{}` is also graphql_path", self.health_path),
+            ));
+        }
+        positive("limits.max_body_bytes", self.limits.max_body_bytes as u64)?;
+        positive("limits.max_depth", self.limits.max_depth as u64)?;
+        positive("limits.request_timeout_ms", self.limits.request_timeout_ms)?;
+        positive(
+            "subgraph_defaults.timeout_ms",
+            self.subgraph_defaults.timeout_ms,
+        )?;
+        for (name, subgraph) in &self.subgraphs {
+            if let Some(timeout) = subgraph.timeout_ms {
+                positive(&format!("subgraphs.{name}.timeout_ms"), timeout)?;
+            }
+            if let Some(raw) = &subgraph.url {
+                let key = format!("subgraphs.{name}.url");
+                let url = url::Url::parse(raw)
+                    .map_err(|e| invalid(&key, format!("`{raw}` is not a valid URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(invalid(&key, format!("`{raw}` is not an http(s) URL")));
+                }
+            }
+        }
+        if let Some(i) = self.override_labels.iter().position(|l| l.is_empty()) {
+            return Err(invalid(
+                &format!("override_labels[{i}]"),
+                "a label must not be empty".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The socket address to listen on (`listen`, checked when loading).
+    pub fn listen_addr(&self) -> Result<SocketAddr, std::net::AddrParseError> {
+        self.listen.parse()
+    }
+
+    /// The URL configured for `subgraph`, overriding the supergraph's.
+    pub fn subgraph_url(&self, subgraph: &str) -> Option<&str> {
+        self.subgraphs.get(subgraph)?.url.as_deref()
+    }
+
+    /// The request timeout for `subgraph`: its own, else the default.
+    pub fn subgraph_timeout(&self, subgraph: &str) -> Duration {
+        let ms = self
+            .subgraphs
+            .get(subgraph)
+            .and_then(|s| s.timeout_ms)
+            .unwrap_or(self.subgraph_defaults.timeout_ms);
+        Duration::from_millis(ms)
+    }
+}
+
+/// Fails with a message naming `key` unless `value` is above zero.
+fn positive(key: &str, value: u64) -> Result<(), ConfigErrorKind> {
+    if value == 0 {
+        return Err(ConfigErrorKind::Invalid {
+            key: key.to_string(),
+            message: "must be greater than 0".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Replaces `${env.NAME}` and `${env.NAME:-default}` in `text`.
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, ConfigErrorKind> {
+    const OPEN: &str = "${env.";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| ConfigErrorKind::BadReference {
+                reference: rest[start..].lines().next().unwrap_or_default().to_string(),
+                message: "missing closing `}`".to_string(),
+            })?;
+        let body = &after[..end];
+        let (name, default) = match body.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (body, None),
+        };
+        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '$') {
+            return Err(ConfigErrorKind::BadReference {
+                reference: format!("{OPEN}{body}}}"),
+                message: "expected a variable name".to_string(),
+            });
+        }
+        let value = match (env(name), default) {
+            (Some(value), Some(default)) if value.is_empty() => default.to_string(),
+            (Some(value), _) => value,
+            (None, Some(default)) => default.to_string(),
+            (None, None) => {
+                return Err(ConfigErrorKind::MissingEnv {
+                    name: name.to_string(),
+                })
+            }
+        };
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Why a configuration could not be loaded, and from where.
+///
+/// Displays as `<origin>: <problem>`, e.g.
+/// ``goliath.yaml: limits: unknown field `foo`, expected one of ...``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where the configuration came from: a file path, or `config` for text.
+    pub origin: String,
+    /// What is wrong.
+    pub kind: ConfigErrorKind,
+}
+
+/// What is wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// The file could not be read.
+    Read(String),
+    /// `${env.NAME}` names an unset variable and gives no default.
+    MissingEnv {
+        /// The variable's name.
+        name: String,
+    },
+    /// A malformed `${env...}` reference.
+    BadReference {
+        /// The reference as written.
+        reference: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Not valid YAML, or not the expected shape (unknown key, wrong type):
+    /// serde_yaml's message, which names the key path and position.
+    Parse(String),
+    /// A value of the right type that is not acceptable.
+    Invalid {
+        /// The dotted key path, e.g. `subgraphs.products.url`.
+        key: String,
+        /// What is wrong with the value.
+        message: String,
+    },
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigErrorKind::Read(e) => write!(f, "cannot read: {e}"),
+            ConfigErrorKind::MissingEnv { name } => write!(
+                f,
+                "environment variable `{name}` is not set \
+                 (use `${{env.{name}:-default}}` to give a default)"
+            ),
+            ConfigErrorKind::BadReference { reference, message } => {
+                write!(f, "bad reference `{reference}`: {message}")
+            }
+            ConfigErrorKind::Parse(e) => f.write_str(e),
+            ConfigErrorKind::Invalid { key, message } => write!(f, "{key}: {message}"),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.kind)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text` with a fixed environment.
+    fn parse_with(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        };
+        Config::parse(text, "goliath.yaml", &env)
+    }
+
+    /// The error message for `text`, which must fail.
+    fn error(text: &str) -> String {
+        parse_with(text, &[]).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let config = Config::from_yaml_str("").unwrap();
+        assert_eq!(config, Config::default());
+        assert_eq!(config.listen, "127.0.0.1:4000");
+        assert_eq!(config.supergraph, None);
+        assert_eq!(config.graphql_path, "/graphql");
+        assert_eq!(config.health_path, "/health");
+        assert_eq!(config.limits.max_body_bytes, 2_000_000);
+        assert_eq!(config.limits.max_depth, 64);
+        assert_eq!(config.limits.request_timeout(), Duration::from_secs(30));
+        assert!(config.introspection);
+        assert!(config.include_subgraph_errors.includes("any"));
+        assert_eq!(config.subgraph_defaults.timeout_ms, 30_000);
+        assert!(config.override_labels.is_empty());
+        assert_eq!(Config::from_yaml_str("# nothing\n").unwrap(), config);
+        assert_eq!(Config::from_yaml_str("{}").unwrap(), config);
+        assert_eq!(
+            config.listen_addr().unwrap(),
+            "127.0.0.1:4000".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn full_config() {
+        let config = Config::from_yaml_str(
+            r#"
+listen: 0.0.0.0:8080
+supergraph: ./supergraph.graphql
+graphql_path: /
+health_path: /healthz
+limits:
+  max_body_bytes: 100
+  max_depth: 10
+  request_timeout_ms: 500
+introspection: false
+include_subgraph_errors:
+  all: false
+  subgraphs:
+    products: true
+subgraphs:
+  products:
+    url: http://localhost:4001/graphql
+    timeout_ms: 1000
+  reviews:
+    url: https://reviews.example/graphql
+subgraph_defaults:
+  timeout_ms: 2000
+override_labels: [a, b]
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.listen_addr().unwrap().port(), 8080);
+        assert_eq!(config.supergraph, Some("./supergraph.graphql".into()));
+        assert_eq!(config.graphql_path, "/");
+        assert_eq!(config.limits.max_body_bytes, 100);
+        assert_eq!(config.limits.max_depth, 10);
+        assert_eq!(config.limits.request_timeout_ms, 500);
+        assert!(!config.introspection);
+        assert!(config.include_subgraph_errors.includes("products"));
+        assert!(!config.include_subgraph_errors.includes("reviews"));
+        assert_eq!(
+            config.subgraph_url("products"),
+            Some("http://localhost:4001/graphql")
+        );
+        assert_eq!(config.subgraph_url("inventory"), None);
+        assert_eq!(config.subgraph_timeout("products"), Duration::from_secs(1));
+        assert_eq!(config.subgraph_timeout("reviews"), Duration::from_secs(2));
+        assert_eq!(config.override_labels, ["a", "b"]);
+    }
+
+    #[test]
+    fn env_expansion() {
+        let vars = [("PORT", "5000"), ("EMPTY", ""), ("HOST", "0.0.0.0")];
+        let config = parse_with("listen: ${env.HOST}:${env.PORT}", &vars).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:5000");
+        let config = parse_with("listen: 127.0.0.1:${env.NOPE:-4100}", &vars).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:4100");
+        let config = parse_with("listen: 127.0.0.1:${env.EMPTY:-4200}", &vars).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:4200");
+        let config = parse_with("graphql_path: /${env.EMPTY:-}q", &vars).unwrap();
+        assert_eq!(config.graphql_path, "/q");
+        let config = parse_with("limits: {max_depth: ${env.PORT}}", &vars).unwrap();
+        assert_eq!(config.limits.max_depth, 5000);
+    }
+
+    #[test]
+    fn env_expansion_reads_the_process_environment() {
+        std::env::set_var("GOLIATH_CONFIG_TEST_PATH", "/from-env");
+        let config =
+            Config::from_yaml_str("graphql_path: ${env.GOLIATH_CONFIG_TEST_PATH}").unwrap();
+        assert_eq!(config.graphql_path, "/from-env");
+    }
+
+    #[test]
+    fn missing_env_var_is_named() {
+        let err = parse_with("listen: ${env.GOLIATH_LISTEN}", &[]).unwrap_err();
+        assert_eq!(
+            err.kind,
+            ConfigErrorKind::MissingEnv {
+                name: "GOLIATH_LISTEN".into()
+            }
+        );
+        assert!(err.to_string().starts_with("goliath.yaml: "), "{err}");
+        assert!(err.to_string().contains("`GOLIATH_LISTEN`"), "{err}");
+    }
+
+    #[test]
+    fn malformed_env_references() {
+        assert!(error("listen: ${env.PORT").contains("missing closing"));
+        assert!(error("listen: ${env.}").contains("expected a variable name"));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = error("listen: 127.0.0.1:4000\nfoo: 1\n");
+        assert!(
+            err.starts_with("goliath.yaml: unknown field `foo`"),
+            "{err}"
+        );
+        assert!(err.contains("expected one of"), "{err}");
+        let err = error("limits:\n  max_tokens: 5\n");
+        assert!(err.contains("limits: unknown field `max_tokens`"), "{err}");
+        let err = error("subgraphs:\n  products:\n    uri: http://x\n");
+        assert!(
+            err.contains("subgraphs.products: unknown field `uri`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let err = error("limits:\n  max_depth: deep\n");
+        assert!(err.contains("limits.max_depth: invalid type"), "{err}");
+        let err = error("introspection: maybe\n");
+        assert!(err.contains("introspection"), "{err}");
+        assert!(error("listen: [").contains("goliath.yaml: "));
+    }
+
+    #[test]
+    fn bad_listen_address() {
+        let err = error("listen: localhost");
+        assert_eq!(
+            err,
+            "goliath.yaml: listen: `localhost` is not a socket address such as 127.0.0.1:4000"
+        );
+        assert!(error("listen: 127.0.0.1:99999").contains("listen: "));
+    }
+
+    #[test]
+    fn bad_subgraph_url() {
+        let err = error("subgraphs:\n  products:\n    url: not a url\n");
+        assert!(
+            err.starts_with("goliath.yaml: subgraphs.products.url: `not a url` is not a valid URL"),
+            "{err}"
+        );
+        let err = error("subgraphs:\n  products:\n    url: ftp://host/graphql\n");
+        assert!(err.contains("subgraphs.products.url: `ftp://host/graphql` is not an http(s) URL"));
+    }
+
+    #[test]
+    fn zero_values_are_rejected() {
+        for (text, key) in [
+            ("limits: {max_body_bytes: 0}", "limits.max_body_bytes"),
+            (
+                "limits: {request_timeout_ms: 0}",
+                "limits.request_timeout_ms",
+            ),
+            (
+                "subgraph_defaults: {timeout_ms: 0}",
+                "subgraph_defaults.timeout_ms",
+            ),
+            ("subgraphs: {a: {timeout_ms: 0}}", "subgraphs.a.timeout_ms"),
+        ] {
+            let err = error(text);
+            assert_eq!(err, format!("goliath.yaml: {key}: must be greater than 0"));
+        }
+    }
+
+    #[test]
+    fn bad_paths_and_labels() {
+        assert!(
+            error("graphql_path: graphql").contains("graphql_path: `graphql` must start with `/`")
+        );
+        assert!(error("health_path: /graphql").contains("health_path: "));
+        assert!(error("override_labels: ['']").contains("override_labels[0]"));
+    }
+
+    #[test]
+    fn load_reads_a_file_and_names_it() {
+        let dir = std::env::temp_dir().join(format!("goliath-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("goliath.yaml");
+        std::fs::write(&path, "introspection: false\n").unwrap();
+        assert!(!Config::load(&path).unwrap().introspection);
+        std::fs::write(&path, "bogus: 1\n").unwrap();
+        let err = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("{}: unknown field `bogus`", path.display())),
+            "{err}"
+        );
+        let missing = dir.join("missing.yaml");
+        let err = Config::load(&missing).unwrap_err();
+        assert!(matches!(err.kind, ConfigErrorKind::Read(_)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
