@@ -1,1 +1,44 @@
-//! placeholder
+//! The goliath query planner.
+//!
+//! A pure library: an operation and a supergraph (and the active
+//! progressive-override labels) go in, a [`QueryPlan`] comes out. No I/O.
+//! See `build.rs` for the algorithm.
+
+mod build;
+pub mod plan;
+pub mod selection;
+
+use std::collections::HashSet;
+
+use apollo_compiler::executable::{ExecutableDocument, Operation};
+use goliath_supergraph::Supergraph;
+
+pub use plan::{FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
+
+/// Why an operation could not be planned.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct PlanError {
+    /// What went wrong.
+    pub message: String,
+}
+
+impl PlanError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        PlanError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Plans `operation` (from `doc`, valid against the API schema) over
+/// `supergraph`. `labels` are the progressive-override labels switched on
+/// for this request.
+pub fn plan(
+    supergraph: &Supergraph,
+    doc: &ExecutableDocument,
+    operation: &Operation,
+    labels: &HashSet<String>,
+) -> Result<QueryPlan, PlanError> {
+    build::Builder::new(supergraph, labels).plan(doc, operation)
+}

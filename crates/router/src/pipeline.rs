@@ -1,9 +1,29 @@
 //! The request pipeline: one GraphQL request in, one GraphQL response out.
 //!
 //! The HTTP layer (`http.rs`) turns HTTP requests into [`Request`]s and
-//! [`Response`]s back into HTTP responses; everything GraphQL happens here.
+//! [`Response`]s back into HTTP responses; everything GraphQL happens here,
+//! in this order: parse and validate (cached per document), pick the
+//! operation, coerce variables, answer introspection, plan (cached per
+//! document, operation and active override labels), execute, project.
 
-use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::executable::ExecutableDocument;
+use apollo_compiler::parser::Parser;
+use apollo_compiler::schema::Implementers;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::Name;
+use goliath_executor::client::SubgraphClient;
+use goliath_executor::project::Projection;
+use goliath_executor::{Executor, SubgraphEndpoint};
+use goliath_planner::QueryPlan;
+use goliath_supergraph::Supergraph;
+use moka::sync::Cache;
+use serde_json::{json, Map, Value};
+
+use crate::config::Config;
 
 /// A GraphQL request as the HTTP layer decoded it (GraphQL-over-HTTP
 /// `query`, `operationName`, `variables`, `extensions`).
@@ -42,17 +62,303 @@ pub enum Outcome {
     MethodNotAllowed,
 }
 
-/// The request pipeline for one loaded supergraph. (Temporary stub: the real
-/// one, with planning and execution, is being written.)
-pub struct Pipeline {}
+impl Response {
+    fn request_error(message: impl Into<String>, code: &str) -> Self {
+        Response {
+            body: json!({"errors": [{"message": message.into(), "extensions": {"code": code}}]}),
+            outcome: Outcome::RequestError,
+        }
+    }
+}
+
+/// A parsed and validated document, or the error response for it.
+type Parsed = Result<Arc<Valid<ExecutableDocument>>, Arc<Value>>;
+
+/// The request pipeline for one loaded supergraph.
+pub struct Pipeline {
+    supergraph: Arc<Supergraph>,
+    executor: Executor,
+    implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
+    introspection: bool,
+    max_depth: usize,
+    /// Named labels switched on by config.
+    config_labels: HashSet<String>,
+    /// `percent(N)` labels in the supergraph, with N.
+    percent_labels: Vec<(String, f64)>,
+    documents: Cache<String, Parsed>,
+    plans: Cache<(String, Option<String>, Vec<String>), Result<Arc<QueryPlan>, String>>,
+}
 
 impl Pipeline {
+    /// Loads `sdl` as a supergraph and prepares to serve it with `config`.
+    pub fn new(sdl: &str, config: &Config) -> Result<Pipeline, String> {
+        let supergraph = Supergraph::parse(sdl).map_err(|e| e.to_string())?;
+        let client = SubgraphClient::new();
+        let endpoints = supergraph
+            .graphs
+            .iter()
+            .map(|g| SubgraphEndpoint {
+                name: g.name.clone(),
+                url: config.subgraph_url(&g.name).unwrap_or(&g.url).to_owned(),
+                timeout: config.subgraph_timeout(&g.name),
+                include_errors: config.include_subgraph_errors.includes(&g.name),
+            })
+            .collect();
+        let mut percent_labels: Vec<(String, f64)> = vec![];
+        for ty in supergraph.types.values() {
+            for f in ty.fields.values() {
+                for fig in &f.graphs {
+                    if let Some(label) = &fig.override_label {
+                        if let Some(n) = parse_percent(label) {
+                            if !percent_labels.iter().any(|(l, _)| l == label) {
+                                percent_labels.push((label.clone(), n));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Pipeline {
+            implementers: supergraph.api_schema.implementers_map(),
+            supergraph: Arc::new(supergraph),
+            executor: Executor::new(client, endpoints),
+            introspection: config.introspection,
+            max_depth: config.limits.max_depth,
+            config_labels: config.override_labels.iter().cloned().collect(),
+            percent_labels,
+            documents: Cache::builder().max_capacity(4096).build(),
+            plans: Cache::builder().max_capacity(4096).build(),
+        })
+    }
+
+    /// The loaded supergraph.
+    pub fn supergraph(&self) -> &Supergraph {
+        &self.supergraph
+    }
+
+    /// Parses and validates `query` against the API schema (cached).
+    fn parse(&self, query: &str) -> Parsed {
+        if let Some(hit) = self.documents.get(query) {
+            return hit;
+        }
+        let parsed = self.parse_uncached(query);
+        self.documents.insert(query.to_owned(), parsed.clone());
+        parsed
+    }
+
+    fn parse_uncached(&self, query: &str) -> Parsed {
+        let schema = &self.supergraph.api_schema;
+        let ast = Parser::new()
+            .recursion_limit(self.max_depth.max(1))
+            .token_limit(100_000)
+            .parse_ast(query, "query.graphql");
+        let ast = match ast {
+            Ok(ast) => ast,
+            Err(e) => return Err(Arc::new(errors_body(&e.errors, "GRAPHQL_PARSE_FAILED"))),
+        };
+        match ast.to_executable_validate(schema) {
+            Ok(doc) => Ok(Arc::new(doc)),
+            Err(e) => Err(Arc::new(errors_body(&e.errors, "GRAPHQL_VALIDATION_FAILED"))),
+        }
+    }
+
+    /// The override labels active for one request: config's named labels,
+    /// and each `percent(N)` label rolled once.
+    fn active_labels(&self) -> Vec<String> {
+        let mut labels: BTreeSet<String> = self.config_labels.iter().cloned().collect();
+        for (label, percent) in &self.percent_labels {
+            if fastrand::f64() * 100.0 < *percent {
+                labels.insert(label.clone());
+            }
+        }
+        labels.into_iter().collect()
+    }
+
+    /// Plans `operation_name` of `doc` (cached).
+    pub fn plan(
+        &self,
+        query: &str,
+        doc: &Valid<ExecutableDocument>,
+        operation_name: Option<&str>,
+        labels: Vec<String>,
+    ) -> Result<Arc<QueryPlan>, String> {
+        let key = (query.to_owned(), operation_name.map(str::to_owned), labels);
+        if let Some(hit) = self.plans.get(&key) {
+            return hit;
+        }
+        let operation = doc.operations.get(operation_name).map_err(|e| e.message().to_string())?;
+        let active: HashSet<String> = key.2.iter().cloned().collect();
+        let plan = goliath_planner::plan(&self.supergraph, doc, operation, &active)
+            .map(Arc::new)
+            .map_err(|e| e.message);
+        self.plans.insert(key, plan.clone());
+        plan
+    }
+
     /// Runs one GraphQL request to completion.
     pub async fn execute(&self, req: Request) -> Response {
-        let _ = req;
+        let Some(query) = req.query.as_deref() else {
+            if req.extensions.contains_key("persistedQuery") {
+                return Response::request_error(
+                    "PersistedQueryNotSupported",
+                    "PERSISTED_QUERY_NOT_SUPPORTED",
+                );
+            }
+            return Response::request_error("Must provide query string.", "MISSING_QUERY_STRING");
+        };
+        let doc = match self.parse(query) {
+            Ok(doc) => doc,
+            Err(body) => {
+                return Response {
+                    body: (*body).clone(),
+                    outcome: Outcome::RequestError,
+                }
+            }
+        };
+        let operation = match doc.operations.get(req.operation_name.as_deref()) {
+            Ok(op) => op,
+            Err(e) => {
+                let code = if req.operation_name.is_some() {
+                    "GRAPHQL_UNKNOWN_OPERATION_NAME"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                return Response::request_error(e.message().to_string(), code);
+            }
+        };
+        if req.is_get && !operation.operation_type.is_query() {
+            return Response {
+                body: json!({"errors": [{
+                    "message": format!("{} operations are not allowed over GET", operation.operation_type.name()),
+                    "extensions": {"code": "METHOD_NOT_ALLOWED"}
+                }]}),
+                outcome: Outcome::MethodNotAllowed,
+            };
+        }
+        if operation.operation_type.is_subscription() {
+            return Response::request_error(
+                "subscriptions are not supported",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+            );
+        }
+        let schema = &self.supergraph.api_schema;
+        let input: apollo_compiler::response::JsonMap =
+            match serde_json::from_value(Value::Object(req.variables)) {
+                Ok(m) => m,
+                Err(e) => return Response::request_error(e.to_string(), "BAD_USER_INPUT"),
+            };
+        let coerced = match apollo_compiler::request::coerce_variable_values(schema, operation, &input) {
+            Ok(v) => v,
+            Err(e) => {
+                return Response::request_error(e.message().to_string(), "BAD_USER_INPUT");
+            }
+        };
+        let variables: Map<String, Value> = serde_json::to_value(&*coerced)
+            .ok()
+            .and_then(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .unwrap_or_default();
+
+        // Introspection meta-fields are answered here, from the API schema.
+        let mut verbatim = Map::new();
+        let mut errors: Vec<Value> = vec![];
+        let has_introspection = operation
+            .root_fields(&doc)
+            .any(|f| f.name == "__schema" || f.name == "__type");
+        if has_introspection {
+            if !self.introspection {
+                return Response::request_error(
+                    "GraphQL introspection is not allowed, but the query contained __schema or __type",
+                    "INTROSPECTION_DISABLED",
+                );
+            }
+            if let Err(e) = apollo_compiler::introspection::check_max_depth(&doc, operation) {
+                return Response::request_error(e.message().to_string(), "GRAPHQL_VALIDATION_FAILED");
+            }
+            match apollo_compiler::introspection::partial_execute(
+                schema,
+                &self.implementers,
+                &doc,
+                operation,
+                &coerced,
+            ) {
+                Ok(resp) => {
+                    if let Some(data) = resp.data {
+                        if let Ok(Value::Object(m)) = serde_json::to_value(&data) {
+                            verbatim = m;
+                        }
+                    }
+                    for e in resp.errors {
+                        if let Ok(v) = serde_json::to_value(&e) {
+                            errors.push(v);
+                        }
+                    }
+                }
+                Err(e) => return Response::request_error(e.message().to_string(), "GRAPHQL_VALIDATION_FAILED"),
+            }
+        }
+
+        let plan = match self.plan(query, &doc, req.operation_name.as_deref(), self.active_labels()) {
+            Ok(p) => p,
+            Err(message) => {
+                return Response::request_error(
+                    format!("query planning failed: {message}"),
+                    "QUERY_PLANNING_FAILED",
+                )
+            }
+        };
+        let is_subtype = |abstract_ty: &str, object: &str| {
+            self.supergraph
+                .possible_types(abstract_ty)
+                .iter()
+                .any(|t| t == object)
+        };
+        let execution = self.executor.execute(&plan, &variables, &is_subtype).await;
+        errors.extend(execution.errors);
+        let mut projection = Projection {
+            schema,
+            doc: &doc,
+            variables: &variables,
+            errors: &mut errors,
+        };
+        let data = projection.project_root(
+            operation.object_type(),
+            &operation.selection_set,
+            &execution.data,
+            &verbatim,
+        );
+        let mut body = Map::new();
+        if !errors.is_empty() {
+            body.insert("errors".into(), Value::Array(errors));
+        }
+        body.insert("data".into(), data);
         Response {
-            body: serde_json::json!({"data": null}),
+            body: Value::Object(body),
             outcome: Outcome::Executed,
         }
     }
 }
+
+/// Parses `percent(N)` (N may have a fraction).
+fn parse_percent(label: &str) -> Option<f64> {
+    let n = label.strip_prefix("percent(")?.strip_suffix(')')?;
+    n.trim().parse().ok().filter(|n: &f64| (0.0..=100.0).contains(n))
+}
+
+fn errors_body(diagnostics: &apollo_compiler::validation::DiagnosticList, code: &str) -> Value {
+    let errors: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let gql = d.unstable_to_json_compat();
+            let mut v = serde_json::to_value(&gql).unwrap_or_else(|_| json!({"message": d.error.to_string()}));
+            v["extensions"] = json!({"code": code});
+            v
+        })
+        .collect();
+    json!({ "errors": errors })
+}
+
+/// How long the executor may wait for a subgraph when config says nothing.
+pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,1 +1,16 @@
-//! placeholder
+//! The supergraph model.
+//!
+//! A supergraph SDL (as Apollo composition or `goliath compose` writes it)
+//! records, with `@join__*` directives, which subgraph owns what. This crate
+//! reads those directives into a typed model ([`Supergraph`]) that the planner
+//! queries ("can subgraph G resolve `T.f`?", "what are `T`'s keys in G?"), and
+//! derives the API schema that clients see (no `join__`/`link__` elements,
+//! `@inaccessible` elements removed).
+
+mod api_schema;
+mod model;
+
+pub use model::{
+    FieldInGraph, FieldInfo, Graph, GraphId, Key, Supergraph, SupergraphError, TypeInGraph,
+    TypeInfo, TypeKind,
+};

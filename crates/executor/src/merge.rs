@@ -1,0 +1,194 @@
+//! Reading entity representations out of the response being built, and
+//! merging subgraph data back into it.
+
+use goliath_planner::selection::Selection;
+use goliath_planner::PathElement;
+use serde_json::{Map, Value};
+
+/// One step of a concrete path into the response data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// An object key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+impl Seg {
+    /// As a GraphQL error path element.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Seg::Key(k) => Value::String(k.clone()),
+            Seg::Index(i) => Value::from(*i),
+        }
+    }
+}
+
+/// Calls `f` with every object found at `path` (with `@` expanding lists),
+/// and the concrete path to it.
+pub fn visit_objects<'a>(
+    value: &'a Value,
+    path: &[PathElement],
+    concrete: &mut Vec<Seg>,
+    f: &mut impl FnMut(&'a Map<String, Value>, &[Seg]),
+) {
+    match (path.first(), value) {
+        (None, Value::Object(o)) => f(o, concrete),
+        (None, Value::Array(items)) => {
+            // A list where an object was expected (e.g. a list field whose
+            // path ended early): visit its objects.
+            for (i, item) in items.iter().enumerate() {
+                concrete.push(Seg::Index(i));
+                visit_objects(item, path, concrete, f);
+                concrete.pop();
+            }
+        }
+        (Some(PathElement::Key(k)), Value::Object(o)) => {
+            if let Some(child) = o.get(k.as_str()) {
+                concrete.push(Seg::Key(k.to_string()));
+                visit_objects(child, &path[1..], concrete, f);
+                concrete.pop();
+            }
+        }
+        (Some(PathElement::List), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                concrete.push(Seg::Index(i));
+                visit_objects(item, &path[1..], concrete, f);
+                concrete.pop();
+            }
+        }
+        (Some(PathElement::Key(_)), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                concrete.push(Seg::Index(i));
+                visit_objects(item, path, concrete, f);
+                concrete.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The value at a concrete path, for writing.
+pub fn value_at_mut<'a>(mut value: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
+    for seg in path {
+        value = match (seg, value) {
+            (Seg::Key(k), Value::Object(o)) => o.get_mut(k.as_str())?,
+            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// Builds the representation of `object` for an entity fetch whose
+/// representation shape is `requires` (`... on T { ... }` fragments).
+/// `None` when the object's type is not fetched or a key field is missing.
+pub fn representation(
+    object: &Map<String, Value>,
+    requires: &[Selection],
+    rewrites: &[(apollo_compiler::Name, apollo_compiler::Name)],
+    is_subtype: &impl Fn(&str, &str) -> bool,
+) -> Option<Value> {
+    let typename = object.get("__typename")?.as_str()?;
+    let mut out = Map::new();
+    let mut matched = false;
+    for sel in requires {
+        if let Selection::Fragment(fr) = sel {
+            let applies = match &fr.type_condition {
+                Some(t) => t == typename || is_subtype(t, typename),
+                None => true,
+            };
+            if applies {
+                matched = true;
+                select_into(object, &fr.selections, &mut out, is_subtype)?;
+            }
+        }
+    }
+    if !matched {
+        return None;
+    }
+    if let Some((_, to)) = rewrites.iter().find(|(from, _)| from == typename) {
+        out.insert("__typename".into(), Value::String(to.to_string()));
+    }
+    Some(Value::Object(out))
+}
+
+fn select_into(
+    object: &Map<String, Value>,
+    set: &[Selection],
+    out: &mut Map<String, Value>,
+    is_subtype: &impl Fn(&str, &str) -> bool,
+) -> Option<()> {
+    for sel in set {
+        match sel {
+            Selection::Field(f) => {
+                let key = f.response_key().as_str();
+                let v = object.get(key)?;
+                let selected = if f.selections.is_empty() {
+                    v.clone()
+                } else {
+                    select_value(v, &f.selections, is_subtype)?
+                };
+                out.insert(key.to_owned(), selected);
+            }
+            Selection::Fragment(fr) => {
+                let applies = match (&fr.type_condition, object.get("__typename").and_then(Value::as_str)) {
+                    (None, _) => true,
+                    (Some(t), Some(actual)) => t == actual || is_subtype(t, actual),
+                    (Some(_), None) => true,
+                };
+                if applies {
+                    select_into(object, &fr.selections, out, is_subtype)?;
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+fn select_value(v: &Value, set: &[Selection], is_subtype: &impl Fn(&str, &str) -> bool) -> Option<Value> {
+    match v {
+        Value::Null => Some(Value::Null),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| select_value(i, set, is_subtype))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array),
+        Value::Object(o) => {
+            let mut out = Map::new();
+            select_into(o, set, &mut out, is_subtype)?;
+            Some(Value::Object(out))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+/// Deep-merges `src` into `target`. Objects merge key by key, lists
+/// element by element; a `null` never replaces a value, and an existing
+/// `__typename` is kept (an `@interfaceObject` answers with its interface name).
+pub fn deep_merge(target: &mut Value, src: Value) {
+    match (target, src) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (k, v) in s {
+                match t.get_mut(&k) {
+                    Some(existing) => {
+                        if k == "__typename" && !existing.is_null() {
+                            continue;
+                        }
+                        deep_merge(existing, v)
+                    }
+                    None => {
+                        t.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(s)) if t.len() == s.len() => {
+            for (a, b) in t.iter_mut().zip(s) {
+                deep_merge(a, b);
+            }
+        }
+        (_, Value::Null) => {}
+        (t, s) => *t = s,
+    }
+}

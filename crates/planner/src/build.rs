@@ -1,0 +1,791 @@
+//! The planning algorithm.
+//!
+//! The planner walks the operation's selections with a *current fetch
+//! group* (one future subgraph request). A field the group's subgraph can
+//! resolve is added to the group. A field it cannot resolve needs an
+//! *entity jump*: the parent object's key (and the field's `@requires`) are
+//! planned at the same position, as if the client had selected them, and
+//! the field goes into an `_entities` group of a subgraph that can resolve
+//! it, which depends on the groups that provide the key and the required
+//! fields. Abstract positions are split by runtime type, so that each
+//! object type takes its own path. Groups for the same subgraph at the same
+//! response path are merged unless merging would create a cycle. Finally
+//! groups are ordered by their dependencies into sequence/parallel stages.
+
+use std::collections::{BTreeSet, HashSet};
+use std::rc::Rc;
+
+use apollo_compiler::ast::{DirectiveList, OperationType};
+use apollo_compiler::executable::{ExecutableDocument, Operation};
+use apollo_compiler::{Name, Node};
+use goliath_supergraph::{FieldInGraph, FieldInfo, GraphId, Key, Supergraph, TypeKind};
+
+use crate::plan::{FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
+use crate::selection::{
+    self, at_path, from_executable, merge_into, write_selections, Field, Fragment, Selection, Step,
+};
+use crate::PlanError;
+
+/// How deep entity jumps may nest while looking for keys and requirements.
+const MAX_JUMP_DEPTH: usize = 24;
+
+/// One future subgraph request.
+#[derive(Debug)]
+struct Group {
+    graph: GraphId,
+    /// `Some` for root fetches (on the query or mutation type).
+    root_kind: Option<OperationType>,
+    /// Response path of the entities this group fetches (entity groups).
+    merge_path: Vec<PathElement>,
+    /// The selections: root fields, or `... on T` fragments for entities.
+    selections: Vec<Selection>,
+    /// Representation shape for entity groups.
+    requires: Vec<Selection>,
+    /// Groups whose results this group needs first.
+    deps: BTreeSet<usize>,
+    /// Types whose representations get another `__typename`.
+    rewrites: Vec<(Name, Name)>,
+    /// Index of the mutation root field this group serves (0 for queries).
+    root_index: usize,
+}
+
+/// Where the walk is: in which group, where inside its selections, and
+/// where in the response.
+#[derive(Clone)]
+struct Ctx {
+    group: usize,
+    group_path: Vec<Step>,
+    response_path: Vec<PathElement>,
+    /// What `@provides` makes resolvable at this position.
+    provided: Option<Rc<Vec<Selection>>>,
+    /// `@skip`/`@include` of enclosing fragments at this level.
+    conditions: Vec<DirectiveList>,
+    /// True while planning keys and requirements (not client fields).
+    internal: bool,
+    /// Nesting of entity jumps made to satisfy keys and requirements.
+    jump_depth: usize,
+    root_index: usize,
+}
+
+/// The planner's state for one operation.
+pub(crate) struct Builder<'a> {
+    sg: &'a Supergraph,
+    labels: &'a HashSet<String>,
+    groups: Vec<Group>,
+}
+
+impl<'a> Builder<'a> {
+    pub(crate) fn new(sg: &'a Supergraph, labels: &'a HashSet<String>) -> Self {
+        Builder {
+            sg,
+            labels,
+            groups: vec![],
+        }
+    }
+
+    /// Plans `operation` of `doc` (which must be valid against the API schema).
+    pub(crate) fn plan(
+        mut self,
+        doc: &ExecutableDocument,
+        operation: &Operation,
+    ) -> Result<QueryPlan, PlanError> {
+        let kind = operation.operation_type;
+        let root_type = self
+            .sg
+            .root_type(kind)
+            .ok_or_else(|| PlanError::new(format!("the schema has no {} type", kind.name())))?
+            .clone();
+        let selections = from_executable(&operation.selection_set, doc);
+        let root_fields = self.collect_for_type(&root_type, &selections, &[]);
+        let mut root_groups: Vec<usize> = vec![];
+        for (index, (field, conditions)) in root_fields.iter().enumerate() {
+            if field.name == "__typename" || field.name == "__schema" || field.name == "__type" {
+                continue; // answered by the router itself
+            }
+            let graph = self.choose_root_graph(&root_type, field)?;
+            let group = match kind {
+                OperationType::Mutation => match root_groups.last() {
+                    Some(&g) if self.groups[g].graph == graph => g,
+                    _ => self.new_group(graph, Some(kind), vec![], root_groups.len()),
+                },
+                _ => match root_groups.iter().find(|&&g| self.groups[g].graph == graph) {
+                    Some(&g) => g,
+                    None => self.new_group(graph, Some(kind), vec![], 0),
+                },
+            };
+            if !root_groups.contains(&group) {
+                root_groups.push(group);
+            }
+            let mut ctx = Ctx {
+                group,
+                group_path: vec![],
+                response_path: vec![],
+                provided: None,
+                conditions: vec![],
+                internal: false,
+                jump_depth: 0,
+                root_index: self.groups[group].root_index,
+            };
+            for c in conditions {
+                ctx.group_path.push(Step::Fragment(conditional(c.clone())));
+                ctx.conditions.push(c.clone());
+            }
+            let fig = self.field_in_graph(&root_type, &field.name, graph);
+            let mut touched = BTreeSet::new();
+            self.add_local_field(&ctx, &root_type, field, fig.as_ref(), &mut touched)?;
+            let _ = index;
+        }
+        Ok(QueryPlan {
+            root: self.into_plan(doc, operation, kind, root_groups.len()),
+        })
+    }
+
+    fn new_group(
+        &mut self,
+        graph: GraphId,
+        root_kind: Option<OperationType>,
+        merge_path: Vec<PathElement>,
+        root_index: usize,
+    ) -> usize {
+        self.groups.push(Group {
+            graph,
+            root_kind,
+            merge_path,
+            selections: vec![],
+            requires: vec![],
+            deps: BTreeSet::new(),
+            rewrites: vec![],
+            root_index,
+        });
+        self.groups.len() - 1
+    }
+
+    // ----- ownership questions ------------------------------------------------
+
+    fn field_info(&self, parent: &str, field: &str) -> Option<&'a FieldInfo> {
+        self.sg.type_info(parent)?.fields.get(field)
+    }
+
+    fn field_in_graph(&self, parent: &str, field: &str, graph: GraphId) -> Option<FieldInGraph> {
+        self.sg.field_in_graph(parent, field, graph).cloned()
+    }
+
+    /// Whether `@override` lets `fig`'s subgraph resolve the field.
+    fn override_allows(&self, info: &FieldInfo, fig: &FieldInGraph, internal: bool) -> bool {
+        if let Some(label) = &fig.override_label {
+            let active = self.labels.contains(label);
+            return if fig.override_from.is_some() {
+                active
+            } else {
+                !active
+            };
+        }
+        if fig.used_overridden {
+            return internal;
+        }
+        let name = &self.sg.graphs[fig.graph].name;
+        !info.graphs.iter().any(|o| {
+            o.override_from.as_deref() == Some(name.as_str()) && o.override_label.is_none()
+        })
+    }
+
+    /// Can subgraph `graph` resolve `parent.field` where the walk is?
+    fn resolvable(&self, parent: &str, field: &str, graph: GraphId, ctx: Option<&Ctx>) -> bool {
+        let Some(info) = self.field_info(parent, field) else {
+            return false;
+        };
+        let Some(fig) = info.graphs.iter().find(|f| f.graph == graph) else {
+            return false;
+        };
+        let internal = ctx.is_some_and(|c| c.internal);
+        if !self.override_allows(info, fig, internal) {
+            return false;
+        }
+        if fig.external {
+            let provided = ctx.and_then(|c| c.provided.as_deref());
+            return provided.is_some_and(|p| self.provided_child(p, parent, field).is_some());
+        }
+        true
+    }
+
+    /// The `@provides` sub-selection of `field` at this level, if provided.
+    fn provided_child(&self, provided: &[Selection], parent: &str, field: &str) -> Option<Vec<Selection>> {
+        let mut found: Option<Vec<Selection>> = None;
+        for s in provided {
+            match s {
+                Selection::Field(f) if f.name == field => {
+                    found.get_or_insert_with(Vec::new).extend(f.selections.iter().cloned());
+                }
+                Selection::Fragment(fr) if self.applies(fr.type_condition.as_deref(), parent) => {
+                    if let Some(inner) = self.provided_child(&fr.selections, parent, field) {
+                        found.get_or_insert_with(Vec::new).extend(inner);
+                    }
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// Does a type condition apply to objects of type `ty`?
+    fn applies(&self, condition: Option<&str>, ty: &str) -> bool {
+        match condition {
+            None => true,
+            Some(c) if c == ty => true,
+            Some(c) => self.sg.possible_types(c).iter().any(|p| p == ty)
+                || self.sg.possible_types(ty).iter().all(|p| self.sg.possible_types(c).contains(p))
+                    && !self.sg.possible_types(ty).is_empty(),
+        }
+    }
+
+    fn is_interface_object(&self, ty: &str, graph: GraphId) -> bool {
+        self.sg
+            .type_info(ty)
+            .and_then(|t| t.in_graph(graph))
+            .is_some_and(|t| t.is_interface_object)
+    }
+
+    // ----- the walk -----------------------------------------------------------
+
+    /// Flattens `sels` for objects of type `ty`: fields with the conditions
+    /// of the fragments they sit in.
+    fn collect_for_type(
+        &self,
+        ty: &str,
+        sels: &[Selection],
+        conditions: &[DirectiveList],
+    ) -> Vec<(Field, Vec<DirectiveList>)> {
+        let mut out = vec![];
+        for s in sels {
+            match s {
+                Selection::Field(f) => out.push((f.clone(), conditions.to_vec())),
+                Selection::Fragment(fr) => {
+                    if !self.applies(fr.type_condition.as_deref(), ty) {
+                        continue;
+                    }
+                    let mut inner = conditions.to_vec();
+                    if !fr.directives.is_empty() {
+                        inner.push(fr.directives.clone());
+                    }
+                    out.extend(self.collect_for_type(ty, &fr.selections, &inner));
+                }
+            }
+        }
+        out
+    }
+
+    /// Plans `sels` on objects of type `parent` at `ctx`.
+    fn plan_set(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        sels: &[Selection],
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let graph = self.groups[ctx.group].graph;
+        if self.sg.is_abstract(parent) && !self.is_interface_object(parent, graph) {
+            return self.plan_abstract(ctx, parent, sels, touched);
+        }
+        for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
+            let mut c = ctx.clone();
+            for cond in conditions {
+                c.group_path.push(Step::Fragment(conditional(cond.clone())));
+                c.conditions.push(cond);
+            }
+            self.plan_field(&c, parent, &field, touched)?;
+        }
+        Ok(())
+    }
+
+    /// Splits an abstract position by the runtime types its subgraph may return.
+    fn plan_abstract(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        sels: &[Selection],
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let graph = self.groups[ctx.group].graph;
+        self.add_typename(ctx);
+        touched.insert(ctx.group);
+        for ty in self.sg.possible_types_in_graph(parent, graph) {
+            let fields = self.collect_for_type(&ty, sels, &[]);
+            if fields.iter().all(|(f, _)| f.name == "__typename") {
+                continue; // `__typename` is already fetched at the abstract level
+            }
+            let mut c = ctx.clone();
+            c.group_path.push(Step::Fragment(on_type(ty.clone())));
+            c.conditions.clear();
+            let sels: Vec<Selection> = fields
+                .into_iter()
+                .map(|(f, conds)| wrap_conditions(Selection::Field(f), conds))
+                .collect();
+            self.plan_set(&c, &ty, &sels, touched)?;
+        }
+        Ok(())
+    }
+
+    fn add_typename(&mut self, ctx: &Ctx) {
+        let group = &mut self.groups[ctx.group];
+        let set = at_path(&mut group.selections, &ctx.group_path);
+        selection::field_index(set, &Field::leaf(name("__typename")));
+    }
+
+    /// Plans one field on objects of type `parent`.
+    fn plan_field(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let graph = self.groups[ctx.group].graph;
+        if field.name == "__typename" {
+            let group = &mut self.groups[ctx.group];
+            let set = at_path(&mut group.selections, &ctx.group_path);
+            selection::field_index(set, field);
+            touched.insert(ctx.group);
+            return Ok(());
+        }
+        let fig = self.field_in_graph(parent, &field.name, graph);
+        if self.resolvable(parent, &field.name, graph, Some(ctx))
+            && fig.as_ref().is_some_and(|f| f.requires.is_none())
+        {
+            return self.add_local_field(ctx, parent, field, fig.as_ref(), touched);
+        }
+        self.plan_jump(ctx, parent, field, touched)
+    }
+
+    /// Adds `field` to the current group and plans its sub-selections there.
+    fn add_local_field(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        fig: Option<&FieldInGraph>,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        {
+            let group = &mut self.groups[ctx.group];
+            let set = at_path(&mut group.selections, &ctx.group_path);
+            selection::field_index(set, field);
+        }
+        touched.insert(ctx.group);
+        if field.selections.is_empty() {
+            return Ok(());
+        }
+        let def = self
+            .sg
+            .schema
+            .type_field(parent, &field.name)
+            .map_err(|_| PlanError::new(format!("unknown field {parent}.{}", field.name)))?;
+        let child_type = def.ty.inner_named_type().clone();
+        let mut provided: Option<Vec<Selection>> = ctx
+            .provided
+            .as_deref()
+            .and_then(|p| self.provided_child(p, parent, &field.name));
+        if let Some(p) = fig.and_then(|f| f.provides.as_ref()) {
+            let doc = ExecutableDocument::new();
+            merge_into(provided.get_or_insert_with(Vec::new), &from_executable(p, &doc));
+        }
+        let mut child = ctx.clone();
+        child.group_path.push(Step::Field(field.head()));
+        child.response_path.push(PathElement::Key(field.response_key().clone()));
+        let mut ty = &def.ty;
+        while ty.is_list() {
+            child.response_path.push(PathElement::List);
+            ty = ty.item_type();
+        }
+        child.provided = provided.map(Rc::new);
+        child.conditions.clear();
+        self.plan_set(&child, &child_type, &field.selections, touched)
+    }
+
+    /// Plans `field` through an `_entities` fetch to another subgraph (or to
+    /// the same one, for `@requires`).
+    fn plan_jump(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let from = self.groups[ctx.group].graph;
+        if ctx.jump_depth > MAX_JUMP_DEPTH {
+            return Err(PlanError::new(format!(
+                "cannot plan {parent}.{}: no way to reach it from subgraph {}",
+                field.name, self.sg.graphs[from].name
+            )));
+        }
+        let (target, key, entered_as) = self.choose_jump(ctx, parent, &field.name)?;
+        let target_fig = self.field_in_graph(parent, &field.name, target);
+        // What the target needs in each representation.
+        let mut needed = vec![Selection::Field(Field::leaf(name("__typename")))];
+        let doc = ExecutableDocument::new();
+        merge_into(&mut needed, &from_executable(&key.selection, &doc));
+        if let Some(req) = target_fig.as_ref().and_then(|f| f.requires.as_ref()) {
+            merge_into(&mut needed, &from_executable(req, &doc));
+        }
+        let mut deps = BTreeSet::new();
+        let mut sub = ctx.clone();
+        sub.internal = true;
+        sub.jump_depth += 1;
+        self.plan_set(&sub, parent, &needed, &mut deps)?;
+        touched.extend(deps.iter().copied());
+
+        let group = self.entity_group(target, &ctx.response_path, &deps, ctx.root_index);
+        touched.insert(group);
+        {
+            let g = &mut self.groups[group];
+            g.deps.extend(deps.iter().copied());
+            let rep = Selection::Fragment(Fragment {
+                type_condition: Some(parent.clone()),
+                directives: DirectiveList::new(),
+                selections: needed,
+            });
+            merge_into(&mut g.requires, &[rep]);
+            if let Some(as_type) = entered_as {
+                if !g.rewrites.iter().any(|(t, _)| t == parent) {
+                    g.rewrites.push((parent.clone(), as_type));
+                }
+            }
+        }
+        let mut inner = Ctx {
+            group,
+            group_path: vec![Step::Fragment(on_type(parent.clone()))],
+            response_path: ctx.response_path.clone(),
+            provided: None,
+            conditions: vec![],
+            internal: ctx.internal,
+            jump_depth: ctx.jump_depth,
+            root_index: ctx.root_index,
+        };
+        for c in &ctx.conditions {
+            inner.group_path.push(Step::Fragment(conditional(c.clone())));
+            inner.conditions.push(c.clone());
+        }
+        self.add_local_field(&inner, parent, field, target_fig.as_ref(), touched)
+    }
+
+    /// Picks the subgraph (and key) to fetch `parent.field` from, when the
+    /// current group cannot. The third value is set when the target is
+    /// entered as an `@interfaceObject` (representations use that name).
+    fn choose_jump(
+        &self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &str,
+    ) -> Result<(GraphId, Key, Option<Name>), PlanError> {
+        let from = self.groups[ctx.group].graph;
+        let info = self.sg.type_info(parent);
+        let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
+        for target in 0..self.sg.graphs.len() {
+            if !self.resolvable(parent, field, target, None)
+                && !(ctx.internal && self.resolvable(parent, field, target, Some(&Ctx { provided: None, ..ctx.clone() })))
+            {
+                continue;
+            }
+            let fig = self.sg.field_in_graph(parent, field, target);
+            if target == from && fig.is_some_and(|f| f.requires.is_none()) {
+                continue;
+            }
+            let keys: Vec<&Key> = info
+                .and_then(|t| t.in_graph(target))
+                .map(|t| t.keys.iter().filter(|k| k.resolvable).collect())
+                .unwrap_or_default();
+            for key in keys {
+                let mut cost: i64 = 10;
+                if !self.selection_local(from, parent, &key.selection) {
+                    cost += 100;
+                }
+                if self.groups.iter().any(|g| {
+                    g.graph == target && g.root_kind.is_none() && g.merge_path == ctx.response_path
+                }) {
+                    cost -= 5;
+                }
+                if best.as_ref().is_none_or(|b| cost < b.0) {
+                    best = Some((cost, target, key.clone(), None));
+                }
+            }
+        }
+        best.map(|(_, g, k, r)| (g, k, r)).ok_or_else(|| {
+            PlanError::new(format!(
+                "cannot plan {parent}.{field}: subgraph {} cannot resolve it and no other subgraph can be entered with a key",
+                self.sg.graphs[from].name
+            ))
+        })
+    }
+
+    /// Can `graph` resolve every field of a key field set by itself?
+    fn selection_local(&self, graph: GraphId, parent: &str, set: &apollo_compiler::executable::SelectionSet) -> bool {
+        set.fields().all(|f| {
+            self.resolvable(parent, &f.name, graph, None)
+                && (f.selection_set.selections.is_empty()
+                    || self.selection_local(graph, f.selection_set.ty.as_str(), &f.selection_set))
+        })
+    }
+
+    /// An entity group for `graph` at `path`, reused when that adds no cycle.
+    fn entity_group(
+        &mut self,
+        graph: GraphId,
+        path: &[PathElement],
+        deps: &BTreeSet<usize>,
+        root_index: usize,
+    ) -> usize {
+        let existing = (0..self.groups.len()).find(|&g| {
+            let group = &self.groups[g];
+            group.graph == graph
+                && group.root_kind.is_none()
+                && group.merge_path == path
+                && group.root_index == root_index
+                && !deps.contains(&g)
+                && !deps.iter().any(|&d| self.depends_on(d, g))
+        });
+        match existing {
+            Some(g) => g,
+            None => self.new_group(graph, None, path.to_vec(), root_index),
+        }
+    }
+
+    /// Does group `a` (transitively) depend on group `b`?
+    fn depends_on(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![a];
+        let mut seen = BTreeSet::new();
+        while let Some(g) = stack.pop() {
+            if g == b {
+                return true;
+            }
+            if seen.insert(g) {
+                stack.extend(self.groups[g].deps.iter().copied());
+            }
+        }
+        false
+    }
+
+    /// Picks the subgraph for a root field: the one that can resolve most of
+    /// its sub-selections by itself, preferring one already queried.
+    fn choose_root_graph(&self, root: &Name, field: &Field) -> Result<GraphId, PlanError> {
+        let mut best: Option<(i64, GraphId)> = None;
+        for g in 0..self.sg.graphs.len() {
+            if !self.resolvable(root, &field.name, g, None) {
+                continue;
+            }
+            let def = self.sg.schema.type_field(root, &field.name).ok();
+            let mut score = match def {
+                Some(d) => self.local_score(g, d.ty.inner_named_type(), &field.selections, 0),
+                None => 0,
+            };
+            if self
+                .groups
+                .iter()
+                .any(|x| x.graph == g && x.root_kind.is_some())
+            {
+                score += 1;
+            }
+            if best.is_none_or(|b| score > b.0) {
+                best = Some((score, g));
+            }
+        }
+        best.map(|b| b.1).ok_or_else(|| {
+            PlanError::new(format!("no subgraph can resolve the root field {root}.{}", field.name))
+        })
+    }
+
+    /// Roughly how many of `sels` subgraph `graph` resolves without a jump.
+    fn local_score(&self, graph: GraphId, ty: &str, sels: &[Selection], depth: usize) -> i64 {
+        if depth > 8 {
+            return 0;
+        }
+        let mut score = 0;
+        let types = if self.sg.is_abstract(ty) {
+            self.sg.possible_types_in_graph(ty, graph)
+        } else {
+            vec![name(ty)]
+        };
+        for t in &types {
+            for (f, _) in self.collect_for_type(t, sels, &[]) {
+                if f.name == "__typename" {
+                    continue;
+                }
+                if self.resolvable(t, &f.name, graph, None) {
+                    score += 2;
+                    if let Ok(def) = self.sg.schema.type_field(t, &f.name) {
+                        score += self.local_score(graph, def.ty.inner_named_type(), &f.selections, depth + 1);
+                    }
+                } else {
+                    score -= 1;
+                }
+            }
+        }
+        score
+    }
+
+    // ----- from groups to a plan --------------------------------------------
+
+    fn into_plan(
+        self,
+        doc: &ExecutableDocument,
+        operation: &Operation,
+        kind: OperationType,
+        roots: usize,
+    ) -> Option<PlanNode> {
+        let _ = doc;
+        let nodes: Vec<PlanNode> = (0..self.groups.len())
+            .map(|g| self.fetch_node(g, operation))
+            .collect();
+        let stage_plan = |members: Vec<usize>| -> Option<PlanNode> {
+            let mut level = vec![0usize; self.groups.len()];
+            // Groups are created after the groups they depend on, except
+            // merged groups: iterate to a fixed point.
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for &g in &members {
+                    let l = self.groups[g]
+                        .deps
+                        .iter()
+                        .filter(|d| members.contains(d))
+                        .map(|&d| level[d] + 1)
+                        .max()
+                        .unwrap_or(0);
+                    if l != level[g] {
+                        level[g] = l;
+                        changed = true;
+                    }
+                }
+            }
+            let max = members.iter().map(|&g| level[g]).max()?;
+            let mut stages = vec![];
+            for l in 0..=max {
+                let mut nodes_here: Vec<PlanNode> = members
+                    .iter()
+                    .filter(|&&g| level[g] == l)
+                    .map(|&g| nodes[g].clone())
+                    .collect();
+                match nodes_here.len() {
+                    0 => {}
+                    1 => stages.push(nodes_here.pop().unwrap()),
+                    _ => stages.push(PlanNode::Parallel(nodes_here)),
+                }
+            }
+            Some(if stages.len() == 1 {
+                stages.pop().unwrap()
+            } else {
+                PlanNode::Sequence(stages)
+            })
+        };
+        if kind == OperationType::Mutation {
+            let mut seq = vec![];
+            for r in 0..roots {
+                let members: Vec<usize> = (0..self.groups.len())
+                    .filter(|&g| self.groups[g].root_index == r)
+                    .collect();
+                seq.extend(stage_plan(members));
+            }
+            match seq.len() {
+                0 => None,
+                1 => seq.pop(),
+                _ => Some(PlanNode::Sequence(seq)),
+            }
+        } else {
+            stage_plan((0..self.groups.len()).collect())
+        }
+    }
+
+    fn fetch_node(&self, g: usize, operation: &Operation) -> PlanNode {
+        let group = &self.groups[g];
+        let mut used: Vec<Name> = vec![];
+        selection::visit_variables(&group.selections, &mut |n| {
+            if !used.contains(n) {
+                used.push(n.clone())
+            }
+        });
+        let mut var_defs = String::new();
+        let entity = group.root_kind.is_none();
+        if entity {
+            var_defs.push_str("$representations: [_Any!]!");
+        }
+        for v in &used {
+            if let Some(def) = operation.variables.iter().find(|d| &d.name == v) {
+                if !var_defs.is_empty() {
+                    var_defs.push_str(", ");
+                }
+                var_defs.push_str(&format!("${}: {}", v, def.ty));
+            }
+        }
+        let kind = group.root_kind.unwrap_or(OperationType::Query);
+        let mut text = String::from(kind.name());
+        if let Some(op_name) = &operation.name {
+            text.push_str(&format!(" {op_name}__{}__{g}", self.sg.graphs[group.graph].name.replace('-', "_")));
+        }
+        if !var_defs.is_empty() {
+            text.push_str(&format!("({var_defs})"));
+        }
+        text.push(' ');
+        if entity {
+            text.push_str("{_entities(representations: $representations) ");
+            write_selections(&mut text, &group.selections);
+            text.push('}');
+        } else {
+            write_selections(&mut text, &group.selections);
+        }
+        let fetch = PlanNode::Fetch(Box::new(FetchNode {
+            service: self.sg.graphs[group.graph].name.clone(),
+            graph: group.graph,
+            kind,
+            operation: text,
+            variable_usages: used,
+            requires: group.requires.clone(),
+            typename_rewrites: group.rewrites.clone(),
+        }));
+        if entity {
+            PlanNode::Flatten(FlattenNode {
+                path: group.merge_path.clone(),
+                node: Box::new(fetch),
+            })
+        } else {
+            fetch
+        }
+    }
+}
+
+fn name(s: &str) -> Name {
+    Name::new(s).expect("valid GraphQL name")
+}
+
+fn on_type(ty: Name) -> Fragment {
+    Fragment {
+        type_condition: Some(ty),
+        directives: DirectiveList::new(),
+        selections: vec![],
+    }
+}
+
+fn conditional(directives: DirectiveList) -> Fragment {
+    Fragment {
+        type_condition: None,
+        directives,
+        selections: vec![],
+    }
+}
+
+fn wrap_conditions(sel: Selection, conditions: Vec<DirectiveList>) -> Selection {
+    conditions.into_iter().rev().fold(sel, |inner, c| {
+        Selection::Fragment(Fragment {
+            type_condition: None,
+            directives: c,
+            selections: vec![inner],
+        })
+    })
+}
+
+#[allow(dead_code)]
+fn kind_of(sg: &Supergraph, ty: &str) -> Option<TypeKind> {
+    sg.type_info(ty).map(|t| t.kind)
+}
+
+#[allow(dead_code)]
+fn node<T>(v: T) -> Node<T> {
+    Node::new(v)
+}
