@@ -14,7 +14,7 @@ use goliath_planner::{FetchNode, PathElement, PlanNode, QueryPlan};
 use serde_json::{json, Map, Value};
 
 use crate::client::{FetchError, SubgraphClient};
-use crate::merge::{deep_merge, representation, value_at_mut, visit_objects, Seg};
+use crate::merge::{deep_merge, representation, unalias, value_at_mut, visit_objects, Seg};
 
 /// Where and how to reach one subgraph.
 #[derive(Debug, Clone)]
@@ -182,7 +182,10 @@ impl Executor {
                 st.errors.push(err);
             }
         }
-        let data = response.remove("data").unwrap_or(Value::Null);
+        let mut data = response.remove("data").unwrap_or(Value::Null);
+        if node.has_aliases {
+            unalias(&mut data);
+        }
         if node.is_entity_fetch() {
             let Value::Object(mut data) = data else { return };
             let Some(Value::Array(entities)) = data.remove("_entities") else { return };

@@ -192,3 +192,33 @@ pub fn deep_merge(target: &mut Value, src: Value) {
         (t, s) => *t = s,
     }
 }
+
+/// Restores response keys the planner aliased (`_goliath_alias_N_key` → `key`).
+pub fn unalias(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let aliased: Vec<String> = map
+                .keys()
+                .filter(|k| k.starts_with(goliath_planner::build::ALIAS_PREFIX))
+                .cloned()
+                .collect();
+            for k in aliased {
+                if let Some(v) = map.remove(&k) {
+                    let rest = &k[goliath_planner::build::ALIAS_PREFIX.len()..];
+                    let original = rest.split_once('_').map(|(_, key)| key).unwrap_or(rest);
+                    match map.get_mut(original) {
+                        Some(existing) => deep_merge(existing, v),
+                        None => {
+                            map.insert(original.to_owned(), v);
+                        }
+                    }
+                }
+            }
+            for v in map.values_mut() {
+                unalias(v);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unalias),
+        _ => {}
+    }
+}

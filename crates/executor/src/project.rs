@@ -72,7 +72,12 @@ impl<'a> Projection<'a, '_> {
                 out.insert(key.to_owned(), v.clone());
                 continue;
             }
-            let ty = &field.definition.ty;
+            // The field's type on the runtime object type: it may be more
+            // precise than on the interface the client selected it through.
+            let ty = match self.schema.type_field(type_name, &field.name) {
+                Ok(def) => &def.ty,
+                Err(_) => &field.definition.ty,
+            };
             let value = obj.get(key).unwrap_or(&Value::Null);
             path.push(Value::String(key.to_owned()));
             let sub: Vec<&'a SelectionSet> = group.iter().map(|f| &f.selection_set).collect();

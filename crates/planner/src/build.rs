@@ -26,6 +26,9 @@ use crate::selection::{
 };
 use crate::PlanError;
 
+/// Prefix of the aliases the planner adds to resolve field conflicts.
+pub const ALIAS_PREFIX: &str = "_goliath_alias_";
+
 /// How deep entity jumps may nest while looking for keys and requirements.
 const MAX_JUMP_DEPTH: usize = 24;
 
@@ -693,8 +696,81 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Aliases fields that share a response key but not a type in this
+    /// subgraph (a subgraph would reject the operation otherwise). The
+    /// executor strips [`ALIAS_PREFIX`] from response keys.
+    fn alias_conflicts(
+        &self,
+        sels: &mut [Selection],
+        parent: &str,
+        graph: GraphId,
+        seen: &mut std::collections::HashMap<Name, (Name, String)>,
+        counter: &mut usize,
+    ) -> bool {
+        let mut changed = false;
+        for sel in sels.iter_mut() {
+            match sel {
+                Selection::Field(f) => {
+                    let ty = self.subgraph_type(parent, &f.name, graph);
+                    let key = f.response_key().clone();
+                    let this = (f.name.clone(), ty.clone().unwrap_or_default());
+                    match seen.get(&key) {
+                        None => {
+                            seen.insert(key, this);
+                        }
+                        Some(prev) if *prev == this => {}
+                        Some(_) => {
+                            *counter += 1;
+                            f.alias = Some(name(&format!("{ALIAS_PREFIX}{counter}_{key}")));
+                            changed = true;
+                        }
+                    }
+                    if !f.selections.is_empty() {
+                        if let Ok(def) = self.sg.schema.type_field(parent, &f.name) {
+                            let child = def.ty.inner_named_type().clone();
+                            let mut inner = Default::default();
+                            changed |= self.alias_conflicts(&mut f.selections, &child, graph, &mut inner, counter);
+                        }
+                    }
+                }
+                Selection::Fragment(fr) => {
+                    let ty = fr.type_condition.clone().unwrap_or_else(|| name(parent));
+                    changed |= self.alias_conflicts(&mut fr.selections, &ty, graph, seen, counter);
+                }
+            }
+        }
+        changed
+    }
+
+    /// The type of `parent.field` as subgraph `graph` declares it.
+    fn subgraph_type(&self, parent: &str, field: &str, graph: GraphId) -> Option<String> {
+        if field == "__typename" {
+            return Some("String!".into());
+        }
+        if let Some(t) = self.sg.field_in_graph(parent, field, graph).and_then(|f| f.ty.clone()) {
+            return Some(t);
+        }
+        self.sg
+            .schema
+            .type_field(parent, field)
+            .ok()
+            .map(|d| d.ty.to_string())
+    }
+
     fn fetch_node(&self, g: usize, operation: &Operation) -> PlanNode {
         let group = &self.groups[g];
+        let mut selections = group.selections.clone();
+        let parent = match group.root_kind {
+            Some(kind) => self.sg.root_type(kind).map(|n| n.to_string()).unwrap_or_default(),
+            None => "_Entity".to_owned(),
+        };
+        let has_aliases = self.alias_conflicts(
+            &mut selections,
+            &parent,
+            group.graph,
+            &mut Default::default(),
+            &mut 0,
+        );
         let mut used: Vec<Name> = vec![];
         selection::visit_variables(&group.selections, &mut |n| {
             if !used.contains(n) {
@@ -712,6 +788,9 @@ impl<'a> Builder<'a> {
                     var_defs.push_str(", ");
                 }
                 var_defs.push_str(&format!("${}: {}", v, def.ty));
+                if let Some(default) = &def.default_value {
+                    var_defs.push_str(&format!(" = {default}"));
+                }
             }
         }
         let kind = group.root_kind.unwrap_or(OperationType::Query);
@@ -725,10 +804,10 @@ impl<'a> Builder<'a> {
         text.push(' ');
         if entity {
             text.push_str("{_entities(representations: $representations) ");
-            write_selections(&mut text, &group.selections);
+            write_selections(&mut text, &selections);
             text.push('}');
         } else {
-            write_selections(&mut text, &group.selections);
+            write_selections(&mut text, &selections);
         }
         let fetch = PlanNode::Fetch(Box::new(FetchNode {
             service: self.sg.graphs[group.graph].name.clone(),
@@ -738,6 +817,7 @@ impl<'a> Builder<'a> {
             variable_usages: used,
             requires: group.requires.clone(),
             typename_rewrites: group.rewrites.clone(),
+            has_aliases,
         }));
         if entity {
             PlanNode::Flatten(FlattenNode {

@@ -4,7 +4,7 @@
 //! progressive-override labels) go in, a [`QueryPlan`] comes out. No I/O.
 //! See `build.rs` for the algorithm.
 
-mod build;
+pub mod build;
 pub mod plan;
 pub mod selection;
 

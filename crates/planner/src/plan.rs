@@ -64,6 +64,9 @@ pub struct FetchNode {
     /// For entity fetches: representations of these types are sent with
     /// `__typename` rewritten (an `@interfaceObject` is entered by its interface name).
     pub typename_rewrites: Vec<(Name, Name)>,
+    /// The operation aliases fields with [`crate::build::ALIAS_PREFIX`]
+    /// (`_goliath_alias_N_key`): the response needs those keys restored.
+    pub has_aliases: bool,
 }
 
 impl FetchNode {
