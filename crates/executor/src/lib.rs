@@ -201,7 +201,19 @@ impl Executor {
             for (t, (i, at)) in targets.iter().enumerate() {
                 let Some(slot) = entities.get_mut(*i) else { continue };
                 let entity = if last_use[*i] == t { slot.take() } else { slot.clone() };
-                let Some(entity) = entity else { continue };
+                let Some(mut entity) = entity else { continue };
+                // An @interfaceObject answers with its interface name: the
+                // object keeps the runtime type it has.
+                if !node.typename_rewrites.is_empty() {
+                    if let Value::Object(e) = &mut entity {
+                        let rewritten = e.get("__typename").and_then(Value::as_str).is_some_and(|t| {
+                            node.typename_rewrites.iter().any(|(_, to)| to == t)
+                        });
+                        if rewritten {
+                            e.remove("__typename");
+                        }
+                    }
+                }
                 if let Some(target) = value_at_mut(&mut st.data, at) {
                     deep_merge(target, entity);
                 }

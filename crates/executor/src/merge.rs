@@ -164,19 +164,13 @@ fn select_value(v: &Value, set: &[Selection], is_subtype: &impl Fn(&str, &str) -
 }
 
 /// Deep-merges `src` into `target`. Objects merge key by key, lists
-/// element by element; a `null` never replaces a value, and an existing
-/// `__typename` is kept (an `@interfaceObject` answers with its interface name).
+/// element by element; a `null` never replaces a value.
 pub fn deep_merge(target: &mut Value, src: Value) {
     match (target, src) {
         (Value::Object(t), Value::Object(s)) => {
             for (k, v) in s {
                 match t.get_mut(&k) {
-                    Some(existing) => {
-                        if k == "__typename" && !existing.is_null() {
-                            continue;
-                        }
-                        deep_merge(existing, v)
-                    }
+                    Some(existing) => deep_merge(existing, v),
                     None => {
                         t.insert(k, v);
                     }

@@ -286,7 +286,10 @@ impl<'a> Builder<'a> {
         touched: &mut BTreeSet<usize>,
     ) -> Result<(), PlanError> {
         let graph = self.groups[ctx.group].graph;
-        if self.sg.is_abstract(parent) && !self.is_interface_object(parent, graph) {
+        if self.sg.is_abstract(parent) {
+            if self.is_interface_object(parent, graph) {
+                return self.plan_interface_object(ctx, parent, sels, touched);
+            }
             return self.plan_abstract(ctx, parent, sels, touched);
         }
         for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
@@ -421,23 +424,47 @@ impl<'a> Builder<'a> {
             )));
         }
         let (target, key, entered_as) = self.choose_jump(ctx, parent, &field.name)?;
-        let target_fig = self.field_in_graph(parent, &field.name, target);
+        let as_type = entered_as.clone().unwrap_or_else(|| parent.clone());
+        let target_fig = self.field_in_graph(&as_type, &field.name, target);
+        let requires = target_fig.as_ref().and_then(|f| f.requires.clone());
+        let inner = self.enter_entity(ctx, parent, target, &key, entered_as, requires.as_deref(), touched)?;
+        self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
+    }
+
+    /// Sets up an `_entities` fetch to `target` for the objects of type
+    /// `parent` at `ctx`: plans their key (and `requires`) where they are,
+    /// and returns the position inside the entity group to plan into.
+    /// With `entered_as`, the target knows the type as that `@interfaceObject`.
+    #[allow(clippy::too_many_arguments)]
+    fn enter_entity(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        target: GraphId,
+        key: &Key,
+        entered_as: Option<Name>,
+        requires: Option<&apollo_compiler::executable::SelectionSet>,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<Ctx, PlanError> {
         // What the target needs in each representation.
         let mut needed = vec![Selection::Field(Field::leaf(name("__typename")))];
         let doc = ExecutableDocument::new();
         merge_into(&mut needed, &from_executable(&key.selection, &doc));
-        if let Some(req) = target_fig.as_ref().and_then(|f| f.requires.as_ref()) {
+        if let Some(req) = requires {
             merge_into(&mut needed, &from_executable(req, &doc));
         }
         let mut deps = BTreeSet::new();
         let mut sub = ctx.clone();
         sub.internal = true;
         sub.jump_depth += 1;
-        self.plan_set(&sub, parent, &needed, &mut deps)?;
+        // The key's own `__typename` is the object's: an interface-object
+        // position asks for it as a plain field.
+        self.plan_fields_here(&sub, parent, &needed, &mut deps)?;
         touched.extend(deps.iter().copied());
 
         let group = self.entity_group(target, &ctx.response_path, &deps, ctx.root_index);
         touched.insert(group);
+        let in_target = entered_as.clone().unwrap_or_else(|| parent.clone());
         {
             let g = &mut self.groups[group];
             g.deps.extend(deps.iter().copied());
@@ -455,7 +482,7 @@ impl<'a> Builder<'a> {
         }
         let mut inner = Ctx {
             group,
-            group_path: vec![Step::Fragment(on_type(parent.clone()))],
+            group_path: vec![Step::Fragment(on_type(in_target))],
             response_path: ctx.response_path.clone(),
             provided: None,
             conditions: vec![],
@@ -467,7 +494,139 @@ impl<'a> Builder<'a> {
             inner.group_path.push(Step::Fragment(conditional(c.clone())));
             inner.conditions.push(c.clone());
         }
-        self.add_local_field(&inner, parent, field, target_fig.as_ref(), touched)
+        Ok(inner)
+    }
+
+    /// Plans `sels` on `parent` as plain fields of the current position,
+    /// without splitting an abstract type by runtime type.
+    fn plan_fields_here(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        sels: &[Selection],
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let graph = self.groups[ctx.group].graph;
+        if self.sg.is_abstract(parent) && !self.is_interface_object(parent, graph) {
+            // A real interface here: its key fields are interface fields.
+            for s in sels {
+                if let Selection::Field(f) = s {
+                    if f.name == "__typename" {
+                        self.add_typename(ctx);
+                        touched.insert(ctx.group);
+                        continue;
+                    }
+                }
+            }
+            let rest: Vec<Selection> = sels
+                .iter()
+                .filter(|s| !matches!(s, Selection::Field(f) if f.name == "__typename"))
+                .cloned()
+                .collect();
+            return self.plan_abstract(ctx, parent, &rest, touched);
+        }
+        for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
+            let mut c = ctx.clone();
+            for cond in conditions {
+                c.group_path.push(Step::Fragment(conditional(cond.clone())));
+                c.conditions.push(cond);
+            }
+            self.plan_field(&c, parent, &field, touched)?;
+        }
+        Ok(())
+    }
+
+    /// Plans an abstract position that the current subgraph knows as an
+    /// `@interfaceObject`: it resolves the interface's own fields, and
+    /// another subgraph that knows the real implementations tells the
+    /// runtime type and resolves the rest.
+    fn plan_interface_object(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        sels: &[Selection],
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let graph = self.groups[ctx.group].graph;
+        let mut local: Vec<(Field, Vec<DirectiveList>)> = vec![];
+        let mut remote: Vec<Selection> = vec![];
+        self.split_interface_object(parent, graph, sels, &[], &mut local, &mut remote);
+        for (field, conditions) in local {
+            let mut c = ctx.clone();
+            for cond in conditions {
+                c.group_path.push(Step::Fragment(conditional(cond.clone())));
+                c.conditions.push(cond);
+            }
+            self.plan_field(&c, parent, &field, touched)?;
+        }
+        if ctx.internal && remote.is_empty() {
+            return Ok(());
+        }
+        // The runtime type comes from a subgraph with the real interface.
+        let info = self.sg.type_info(parent);
+        let mut choice: Option<(GraphId, Key)> = None;
+        for t in info.map(|i| i.graphs.as_slice()).unwrap_or(&[]) {
+            if t.is_interface_object || t.graph == graph {
+                continue;
+            }
+            if let Some(k) = t.keys.iter().find(|k| k.resolvable) {
+                if self.selection_local(graph, parent, &k.selection) {
+                    choice = Some((t.graph, k.clone()));
+                    break;
+                }
+                choice.get_or_insert((t.graph, k.clone()));
+            }
+        }
+        let Some((target, key)) = choice else {
+            if remote.is_empty() {
+                return Ok(());
+            }
+            return Err(PlanError::new(format!(
+                "cannot plan selections on {parent}: subgraph {} knows it only as an @interfaceObject and no subgraph that implements it can be entered with a key",
+                self.sg.graphs[graph].name
+            )));
+        };
+        let inner = self.enter_entity(ctx, parent, target, &key, None, None, touched)?;
+        self.add_typename(&inner);
+        self.plan_abstract(&inner, parent, &remote, touched)
+    }
+
+    /// Sorts the selections on an interface object into what its subgraph
+    /// resolves itself and what needs the real implementations.
+    fn split_interface_object(
+        &self,
+        parent: &Name,
+        graph: GraphId,
+        sels: &[Selection],
+        conditions: &[DirectiveList],
+        local: &mut Vec<(Field, Vec<DirectiveList>)>,
+        remote: &mut Vec<Selection>,
+    ) {
+        for s in sels {
+            match s {
+                Selection::Field(f) => {
+                    let here = f.name != "__typename"
+                        && self.resolvable(parent, &f.name, graph, None)
+                        && self
+                            .sg
+                            .field_in_graph(parent, &f.name, graph)
+                            .is_some_and(|x| x.requires.is_none());
+                    if here {
+                        local.push((f.clone(), conditions.to_vec()));
+                    } else {
+                        remote.push(wrap_conditions(s.clone(), conditions.to_vec()));
+                    }
+                }
+                Selection::Fragment(fr) if fr.type_condition.as_ref().is_none_or(|t| t == parent) => {
+                    let mut inner = conditions.to_vec();
+                    if !fr.directives.is_empty() {
+                        inner.push(fr.directives.clone());
+                    }
+                    self.split_interface_object(parent, graph, &fr.selections, &inner, local, remote);
+                }
+                Selection::Fragment(_) => remote.push(wrap_conditions(s.clone(), conditions.to_vec())),
+            }
+        }
     }
 
     /// Picks the subgraph (and key) to fetch `parent.field` from, when the
@@ -480,19 +639,36 @@ impl<'a> Builder<'a> {
         field: &str,
     ) -> Result<(GraphId, Key, Option<Name>), PlanError> {
         let from = self.groups[ctx.group].graph;
-        let info = self.sg.type_info(parent);
-        let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
+        let plain = Ctx {
+            provided: None,
+            ..ctx.clone()
+        };
+        // Each way in: (target, the type the target knows, entered as).
+        let mut entries: Vec<(GraphId, Name, Option<Name>)> = vec![];
         for target in 0..self.sg.graphs.len() {
-            if !self.resolvable(parent, field, target, None)
-                && !(ctx.internal && self.resolvable(parent, field, target, Some(&Ctx { provided: None, ..ctx.clone() })))
-            {
+            if self.resolvable(parent, field, target, Some(&plain)) {
+                entries.push((target, parent.clone(), None));
+            }
+            // Through an @interfaceObject of an interface `parent` implements.
+            if self.sg.type_info(parent).is_some_and(|t| t.kind == TypeKind::Object) {
+                for i in self.interfaces_of(parent) {
+                    if self.is_interface_object(&i, target)
+                        && self.resolvable(&i, field, target, Some(&plain))
+                    {
+                        entries.push((target, i.clone(), Some(i)));
+                    }
+                }
+            }
+        }
+        let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
+        for (target, known_as, entered_as) in entries {
+            let fig = self.sg.field_in_graph(&known_as, field, target);
+            if target == from && entered_as.is_none() && fig.is_some_and(|f| f.requires.is_none()) {
                 continue;
             }
-            let fig = self.sg.field_in_graph(parent, field, target);
-            if target == from && fig.is_some_and(|f| f.requires.is_none()) {
-                continue;
-            }
-            let keys: Vec<&Key> = info
+            let keys: Vec<&Key> = self
+                .sg
+                .type_info(&known_as)
                 .and_then(|t| t.in_graph(target))
                 .map(|t| t.keys.iter().filter(|k| k.resolvable).collect())
                 .unwrap_or_default();
@@ -507,7 +683,7 @@ impl<'a> Builder<'a> {
                     cost -= 5;
                 }
                 if best.as_ref().is_none_or(|b| cost < b.0) {
-                    best = Some((cost, target, key.clone(), None));
+                    best = Some((cost, target, key.clone(), entered_as.clone()));
                 }
             }
         }
@@ -517,6 +693,15 @@ impl<'a> Builder<'a> {
                 self.sg.graphs[from].name
             ))
         })
+    }
+
+    /// The interfaces an object type implements, in the supergraph.
+    fn interfaces_of(&self, ty: &str) -> Vec<Name> {
+        self.sg
+            .schema
+            .get_object(ty)
+            .map(|o| o.implements_interfaces.iter().map(|i| i.name.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Can `graph` resolve every field of a key field set by itself?
