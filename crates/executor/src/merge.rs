@@ -107,7 +107,10 @@ pub fn representation(
     if !matched {
         return None;
     }
-    if let Some((_, to)) = rewrites.iter().find(|(from, _)| from == typename) {
+    if let Some((_, to)) = rewrites
+        .iter()
+        .find(|(from, _)| from == typename || is_subtype(from, typename))
+    {
         out.insert("__typename".into(), Value::String(to.to_string()));
     }
     Some(Value::Object(out))

@@ -144,6 +144,10 @@ impl<'a> Projection<'a, '_> {
                     Some(ExtendedType::Object(_)) => named.as_str(),
                     _ => match obj.get("__typename").and_then(Value::as_str) {
                         Some(t) if self.schema.get_object(t).is_some() => t,
+                        // An @interfaceObject answered and no subgraph told
+                        // the real type: the interface's own fields still apply.
+                        Some(t) if t == named.as_str() => named.as_str(),
+                        None => named.as_str(),
                         _ => {
                             // The object's type is unknown to the API schema
                             // (e.g. @inaccessible): it cannot be shown.

@@ -314,7 +314,24 @@ impl<'a> Builder<'a> {
         let graph = self.groups[ctx.group].graph;
         self.add_typename(ctx);
         touched.insert(ctx.group);
-        for ty in self.sg.possible_types_in_graph(parent, graph) {
+        let possible = self.sg.possible_types_in_graph(parent, graph);
+        if possible.is_empty() {
+            // The subgraph knows no implementation: what it answers can only
+            // be planned on the interface itself.
+            for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
+                if field.name == "__typename" {
+                    continue;
+                }
+                let mut c = ctx.clone();
+                for cond in conditions {
+                    c.group_path.push(Step::Fragment(conditional(cond.clone())));
+                    c.conditions.push(cond);
+                }
+                self.plan_field(&c, parent, &field, touched)?;
+            }
+            return Ok(());
+        }
+        for ty in possible {
             let fields = self.collect_for_type(&ty, sels, &[]);
             if fields.iter().all(|(f, _)| f.name == "__typename") {
                 continue; // `__typename` is already fetched at the abstract level
@@ -551,6 +568,19 @@ impl<'a> Builder<'a> {
         let mut local: Vec<(Field, Vec<DirectiveList>)> = vec![];
         let mut remote: Vec<Selection> = vec![];
         self.split_interface_object(parent, graph, sels, &[], &mut local, &mut remote);
+        // Interface fields that another subgraph resolves for the interface
+        // as a whole go there directly; the runtime type is not needed.
+        let mut typed: Vec<Selection> = vec![];
+        for sel in remote {
+            let (inner, conditions) = unwrap_conditions(&sel);
+            match inner {
+                Selection::Field(f) if f.name != "__typename" && self.resolvable_elsewhere(parent, &f.name) => {
+                    local.push((f.clone(), conditions))
+                }
+                _ => typed.push(sel),
+            }
+        }
+        let remote = typed;
         for (field, conditions) in local {
             let mut c = ctx.clone();
             for cond in conditions {
@@ -559,7 +589,7 @@ impl<'a> Builder<'a> {
             }
             self.plan_field(&c, parent, &field, touched)?;
         }
-        if ctx.internal && remote.is_empty() {
+        if remote.is_empty() {
             return Ok(());
         }
         // The runtime type comes from a subgraph with the real interface.
@@ -589,6 +619,17 @@ impl<'a> Builder<'a> {
         let inner = self.enter_entity(ctx, parent, target, &key, None, None, touched)?;
         self.add_typename(&inner);
         self.plan_abstract(&inner, parent, &remote, touched)
+    }
+
+    /// Can some subgraph resolve `parent.field` on the interface itself,
+    /// entered by a resolvable key?
+    fn resolvable_elsewhere(&self, parent: &str, field: &str) -> bool {
+        let Some(info) = self.sg.type_info(parent) else {
+            return false;
+        };
+        info.graphs.iter().any(|t| {
+            t.keys.iter().any(|k| k.resolvable) && self.resolvable(parent, field, t.graph, None)
+        })
     }
 
     /// Sorts the selections on an interface object into what its subgraph
@@ -647,7 +688,10 @@ impl<'a> Builder<'a> {
         let mut entries: Vec<(GraphId, Name, Option<Name>)> = vec![];
         for target in 0..self.sg.graphs.len() {
             if self.resolvable(parent, field, target, Some(&plain)) {
-                entries.push((target, parent.clone(), None));
+                let entered_as = self
+                    .is_interface_object(parent, target)
+                    .then(|| parent.clone());
+                entries.push((target, parent.clone(), entered_as));
             }
             // Through an @interfaceObject of an interface `parent` implements.
             if self.sg.type_info(parent).is_some_and(|t| t.kind == TypeKind::Object) {
@@ -663,7 +707,7 @@ impl<'a> Builder<'a> {
         let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
         for (target, known_as, entered_as) in entries {
             let fig = self.sg.field_in_graph(&known_as, field, target);
-            if target == from && entered_as.is_none() && fig.is_some_and(|f| f.requires.is_none()) {
+            if target == from && fig.is_some_and(|f| f.requires.is_none()) {
                 continue;
             }
             let keys: Vec<&Key> = self
@@ -1033,6 +1077,21 @@ fn conditional(directives: DirectiveList) -> Fragment {
         directives,
         selections: vec![],
     }
+}
+
+/// The inverse of [`wrap_conditions`]: the selection inside conditional
+/// fragments, and their conditions.
+fn unwrap_conditions(sel: &Selection) -> (&Selection, Vec<DirectiveList>) {
+    let mut conditions = vec![];
+    let mut cur = sel;
+    while let Selection::Fragment(fr) = cur {
+        if fr.type_condition.is_some() || fr.selections.len() != 1 || fr.directives.is_empty() {
+            break;
+        }
+        conditions.push(fr.directives.clone());
+        cur = &fr.selections[0];
+    }
+    (cur, conditions)
 }
 
 fn wrap_conditions(sel: Selection, conditions: Vec<DirectiveList>) -> Selection {
