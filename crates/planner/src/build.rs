@@ -68,6 +68,15 @@ struct Ctx {
     /// Nesting of entity jumps made to satisfy keys and requirements.
     jump_depth: usize,
     root_index: usize,
+    /// The position of the field this position is under, if any.
+    parent: Option<Rc<ParentLink>>,
+}
+
+/// How the walk got to a position: through `field` of type `parent_type` at `ctx`.
+struct ParentLink {
+    ctx: Ctx,
+    parent_type: Name,
+    field: Field,
 }
 
 /// The planner's state for one operation.
@@ -128,6 +137,7 @@ impl<'a> Builder<'a> {
                 internal: false,
                 jump_depth: 0,
                 root_index: self.groups[group].root_index,
+                parent: None,
             };
             for c in conditions {
                 ctx.group_path.push(Step::Fragment(conditional(c.clone())));
@@ -421,6 +431,11 @@ impl<'a> Builder<'a> {
         }
         child.provided = provided.map(Rc::new);
         child.conditions.clear();
+        child.parent = Some(Rc::new(ParentLink {
+            ctx: ctx.clone(),
+            parent_type: parent.clone(),
+            field: field.head(),
+        }));
         self.plan_set(&child, &child_type, &field.selections, touched)
     }
 
@@ -440,12 +455,119 @@ impl<'a> Builder<'a> {
                 field.name, self.sg.graphs[from].name
             )));
         }
-        let (target, key, entered_as) = self.choose_jump(ctx, parent, &field.name)?;
+        let (target, key, entered_as) = match self.choose_jump(ctx, parent, &field.name) {
+            Ok(choice) => choice,
+            Err(e) => {
+                // No way in by a key here: fetch the field through its
+                // parent, from a subgraph that resolves both.
+                return match self.plan_via_parent(ctx, parent, field, touched)? {
+                    true => Ok(()),
+                    false => Err(e),
+                };
+            }
+        };
         let as_type = entered_as.clone().unwrap_or_else(|| parent.clone());
         let target_fig = self.field_in_graph(&as_type, &field.name, target);
         let requires = target_fig.as_ref().and_then(|f| f.requires.clone());
         let inner = self.enter_entity(ctx, parent, target, &key, entered_as, requires.as_deref(), touched)?;
         self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
+    }
+
+    /// Plans `field` (on `ty`, at `ctx`) by selecting the parent field again
+    /// from a subgraph that resolves both, one level up (or further).
+    /// Returns false when no subgraph can.
+    fn plan_via_parent(
+        &mut self,
+        ctx: &Ctx,
+        ty: &Name,
+        field: &Field,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<bool, PlanError> {
+        let Some(link) = ctx.parent.clone() else {
+            return Ok(false);
+        };
+        let current = self.groups[ctx.group].graph;
+        let declared = self
+            .sg
+            .schema
+            .type_field(&link.parent_type, &link.field.name)
+            .map(|d| d.ty.inner_named_type().clone())
+            .ok();
+        let mut inner = wrap_conditions(Selection::Field(field.clone()), ctx.conditions.clone());
+        if declared.as_ref() != Some(ty) {
+            inner = Selection::Fragment(Fragment {
+                type_condition: Some(ty.clone()),
+                directives: DirectiveList::new(),
+                selections: vec![inner],
+            });
+        }
+        let mut via = link.field.clone();
+        via.selections = vec![inner];
+        for target in 0..self.sg.graphs.len() {
+            if target == current
+                || !self.resolvable(&link.parent_type, &via.name, target, None)
+                || !self.resolvable(ty, &field.name, target, None)
+            {
+                continue;
+            }
+            self.plan_in_graph(&link.ctx, &link.parent_type, &via, target, touched)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Plans `field` of `parent` at `ctx` in subgraph `target`: a root
+    /// fetch at the root, else an entity jump (or, without a key, one more
+    /// level up).
+    fn plan_in_graph(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        target: GraphId,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let fig = self.field_in_graph(parent, &field.name, target);
+        let group = &self.groups[ctx.group];
+        if ctx.response_path.is_empty() && group.root_kind.is_some() {
+            if group.root_kind != Some(OperationType::Query) {
+                return Err(PlanError::new(format!(
+                    "cannot plan {parent}.{}: it would run the mutation twice",
+                    field.name
+                )));
+            }
+            let root = match self
+                .groups
+                .iter()
+                .position(|g| g.graph == target && g.root_kind.is_some())
+            {
+                Some(g) => g,
+                None => self.new_group(target, Some(OperationType::Query), vec![], 0),
+            };
+            let mut c = ctx.clone();
+            c.group = root;
+            return self.add_local_field(&c, parent, field, fig.as_ref(), touched);
+        }
+        let key = self
+            .sg
+            .type_info(parent)
+            .and_then(|t| t.in_graph(target))
+            .and_then(|t| t.keys.iter().find(|k| k.resolvable).cloned());
+        match key {
+            Some(key) => {
+                let entered_as = self.is_interface_object(parent, target).then(|| parent.clone());
+                let requires = fig.as_ref().and_then(|f| f.requires.clone());
+                let inner = self.enter_entity(ctx, parent, target, &key, entered_as, requires.as_deref(), touched)?;
+                self.add_local_field(&inner, parent, field, fig.as_ref(), touched)
+            }
+            None => match self.plan_via_parent(ctx, parent, field, touched)? {
+                true => Ok(()),
+                false => Err(PlanError::new(format!(
+                    "cannot plan {parent}.{} in subgraph {}",
+                    field.name, self.sg.graphs[target].name
+                ))),
+            },
+        }
     }
 
     /// Sets up an `_entities` fetch to `target` for the objects of type
@@ -506,6 +628,7 @@ impl<'a> Builder<'a> {
             internal: ctx.internal,
             jump_depth: ctx.jump_depth,
             root_index: ctx.root_index,
+            parent: ctx.parent.clone(),
         };
         for c in &ctx.conditions {
             inner.group_path.push(Step::Fragment(conditional(c.clone())));
