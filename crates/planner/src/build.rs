@@ -216,9 +216,26 @@ impl<'a> Builder<'a> {
         }
         if fig.external {
             let provided = ctx.and_then(|c| c.provided.as_deref());
-            return provided.is_some_and(|p| self.provided_child(p, parent, field).is_some());
+            if provided.is_some_and(|p| self.provided_child(p, parent, field).is_some()) {
+                return true;
+            }
+            // An external key field is known to the subgraph that declares
+            // the key: it comes back from the representation.
+            return internal && self.is_key_field(parent, field, graph);
         }
         true
+    }
+
+    /// Is `field` a top-level field of one of `parent`'s keys in `graph`?
+    fn is_key_field(&self, parent: &str, field: &str, graph: GraphId) -> bool {
+        self.sg
+            .type_info(parent)
+            .and_then(|t| t.in_graph(graph))
+            .is_some_and(|t| {
+                t.keys
+                    .iter()
+                    .any(|k| k.selection.fields().any(|f| f.name == field))
+            })
     }
 
     /// The `@provides` sub-selection of `field` at this level, if provided.
@@ -840,6 +857,10 @@ impl<'a> Builder<'a> {
                 .map(|t| t.keys.iter().filter(|k| k.resolvable).collect())
                 .unwrap_or_default();
             for key in keys {
+                // A key that holds the field itself cannot lead to it.
+                if key.selection.fields().any(|f| f.name == field) {
+                    continue;
+                }
                 let mut cost: i64 = 10;
                 if !self.selection_local(from, parent, &key.selection) {
                     cost += 100;
