@@ -125,14 +125,15 @@ fn select_into(
     for sel in set {
         match sel {
             Selection::Field(f) => {
-                let key = f.response_key().as_str();
-                let v = object.get(key)?;
+                // Read by response key (required fields with arguments are
+                // aliased), write by field name, as subgraphs expect.
+                let v = object.get(f.response_key().as_str())?;
                 let selected = if f.selections.is_empty() {
                     v.clone()
                 } else {
                     select_value(v, &f.selections, is_subtype)?
                 };
-                out.insert(key.to_owned(), selected);
+                out.insert(f.name.to_string(), selected);
             }
             Selection::Fragment(fr) => {
                 let applies = match (&fr.type_condition, object.get("__typename").and_then(Value::as_str)) {

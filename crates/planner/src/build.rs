@@ -607,7 +607,9 @@ impl<'a> Builder<'a> {
         let doc = ExecutableDocument::new();
         merge_into(&mut needed, &from_executable(&key.selection, &doc));
         if let Some(req) = requires {
-            merge_into(&mut needed, &from_executable(req, &doc));
+            let mut req = from_executable(req, &doc);
+            alias_argument_fields(&mut req);
+            merge_into(&mut needed, &req);
         }
         let mut deps = BTreeSet::new();
         let mut sub = ctx.clone();
@@ -1220,6 +1222,37 @@ fn conditional(directives: DirectiveList) -> Fragment {
         type_condition: None,
         directives,
         selections: vec![],
+    }
+}
+
+/// Prefix of the aliases given to required fields that take arguments, so
+/// that they never collide with the client's own selection of the field.
+pub const REQUIRES_ALIAS_PREFIX: &str = "_goliath_req_";
+
+/// Aliases every field with arguments in a `@requires` selection
+/// (`_goliath_req_<hash>_<name>`); the alias stays in the merged response,
+/// and representations use the field's name.
+fn alias_argument_fields(sels: &mut [Selection]) {
+    for s in sels {
+        match s {
+            Selection::Field(f) => {
+                if !f.arguments.is_empty() {
+                    let mut args = String::new();
+                    for a in &f.arguments {
+                        args.push_str(&format!("{}:{},", a.name, a.value));
+                    }
+                    // FNV-1a: stable across runs and builds.
+                    let mut h: u64 = 0xcbf29ce484222325;
+                    for b in args.bytes() {
+                        h ^= b as u64;
+                        h = h.wrapping_mul(0x100000001b3);
+                    }
+                    f.alias = Some(name(&format!("{REQUIRES_ALIAS_PREFIX}{h:x}_{}", f.name)));
+                }
+                alias_argument_fields(&mut f.selections);
+            }
+            Selection::Fragment(fr) => alias_argument_fields(&mut fr.selections),
+        }
     }
 }
 
