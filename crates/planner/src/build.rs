@@ -453,6 +453,19 @@ impl<'a> Builder<'a> {
             parent_type: parent.clone(),
             field: field.head(),
         }));
+        // The subgraph may declare a narrower type (an object where the
+        // supergraph has a union): plan for what it can return.
+        let declared = fig
+            .and_then(|f| f.ty.as_deref())
+            .map(|t| t.trim_matches(|c| c == '[' || c == ']' || c == '!'))
+            .filter(|t| *t != child_type.as_str() && self.sg.type_info(t).is_some())
+            .map(name);
+        if let Some(narrow) = declared {
+            if self.sg.is_abstract(&child_type) {
+                self.add_typename(&child);
+            }
+            return self.plan_set(&child, &narrow, &field.selections, touched);
+        }
         self.plan_set(&child, &child_type, &field.selections, touched)
     }
 
