@@ -61,8 +61,15 @@ impl SubgraphClient {
     }
 
     /// POSTs `body` (a JSON GraphQL request) to `url` and parses the answer.
-    pub async fn post(&self, url: &str, body: Vec<u8>, timeout: Duration) -> Result<Value, FetchError> {
-        let uri: http::Uri = url.parse().map_err(|_| FetchError::BadUrl(url.to_owned()))?;
+    pub async fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Value, FetchError> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| FetchError::BadUrl(url.to_owned()))?;
         let request = http::Request::builder()
             .method(http::Method::POST)
             .uri(uri)

@@ -101,7 +101,8 @@ impl Executor {
                     .await;
                 }
                 PlanNode::Flatten(fl) => {
-                    self.run(&fl.node, &fl.path, variables, is_subtype, state).await;
+                    self.run(&fl.node, &fl.path, variables, is_subtype, state)
+                        .await;
                 }
                 PlanNode::Fetch(fetch) => {
                     self.fetch(fetch, path, variables, is_subtype, state).await;
@@ -133,7 +134,11 @@ impl Executor {
             let mut index: std::collections::HashMap<String, usize> = Default::default();
             let mut concrete = vec![];
             visit_objects(&st.data, path, &mut concrete, &mut |obj, at| {
-                let Some(rep) = representation(obj, &node.requires, &node.typename_rewrites, &|a, b| is_subtype(a, b)) else {
+                let Some(rep) =
+                    representation(obj, &node.requires, &node.typename_rewrites, &|a, b| {
+                        is_subtype(a, b)
+                    })
+                else {
                     return;
                 };
                 let text = rep.to_string();
@@ -151,10 +156,16 @@ impl Executor {
         let endpoint = &self.endpoints[node.graph];
         let body = json!({"query": node.operation, "variables": vars});
         let body = serde_json::to_vec(&body).unwrap_or_default();
-        let result = self.client.post(&endpoint.url, body, endpoint.timeout).await;
+        let result = self
+            .client
+            .post(&endpoint.url, body, endpoint.timeout)
+            .await;
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         let error_path: Vec<Value> = if node.is_entity_fetch() {
-            targets.first().map(|(_, p)| p.iter().map(Seg::to_json).collect()).unwrap_or_default()
+            targets
+                .first()
+                .map(|(_, p)| p.iter().map(Seg::to_json).collect())
+                .unwrap_or_default()
         } else {
             vec![]
         };
@@ -175,7 +186,9 @@ impl Executor {
                 return;
             }
         };
-        let Value::Object(mut response) = response else { return };
+        let Value::Object(mut response) = response else {
+            return;
+        };
         if let Some(Value::Array(errs)) = response.remove("errors") {
             for err in errs {
                 let err = self.subgraph_error(endpoint, err, node, &targets);
@@ -187,8 +200,12 @@ impl Executor {
             unalias(&mut data);
         }
         if node.is_entity_fetch() {
-            let Value::Object(mut data) = data else { return };
-            let Some(Value::Array(entities)) = data.remove("_entities") else { return };
+            let Value::Object(mut data) = data else {
+                return;
+            };
+            let Some(Value::Array(entities)) = data.remove("_entities") else {
+                return;
+            };
             let mut entities: Vec<Option<Value>> = entities.into_iter().map(Some).collect();
             // An entity sent for several objects is merged into each; the
             // last use takes it without a copy.
@@ -199,16 +216,23 @@ impl Executor {
                 }
             }
             for (t, (i, at)) in targets.iter().enumerate() {
-                let Some(slot) = entities.get_mut(*i) else { continue };
-                let entity = if last_use[*i] == t { slot.take() } else { slot.clone() };
+                let Some(slot) = entities.get_mut(*i) else {
+                    continue;
+                };
+                let entity = if last_use[*i] == t {
+                    slot.take()
+                } else {
+                    slot.clone()
+                };
                 let Some(mut entity) = entity else { continue };
                 // An @interfaceObject answers with its interface name: the
                 // object keeps the runtime type it has.
                 if !node.typename_rewrites.is_empty() {
                     if let Value::Object(e) = &mut entity {
-                        let rewritten = e.get("__typename").and_then(Value::as_str).is_some_and(|t| {
-                            node.typename_rewrites.iter().any(|(_, to)| to == t)
-                        });
+                        let rewritten = e
+                            .get("__typename")
+                            .and_then(Value::as_str)
+                            .is_some_and(|t| node.typename_rewrites.iter().any(|(_, to)| to == t));
                         if rewritten {
                             e.remove("__typename");
                         }
@@ -236,7 +260,10 @@ impl Executor {
         };
         if !endpoint.include_errors {
             let mut masked = Map::new();
-            masked.insert("message".into(), Value::String("Subgraph errors redacted".into()));
+            masked.insert(
+                "message".into(),
+                Value::String("Subgraph errors redacted".into()),
+            );
             if let Some(p) = err.remove("path") {
                 masked.insert("path".into(), p);
             }
@@ -244,15 +271,17 @@ impl Executor {
         }
         if node.is_entity_fetch() {
             if let Some(Value::Array(p)) = err.get("path").cloned() {
-                let rewritten = match (p.first().and_then(Value::as_str), p.get(1).and_then(Value::as_u64)) {
-                    (Some("_entities"), Some(i)) => targets
-                        .iter()
-                        .find(|(r, _)| *r as u64 == i)
-                        .map(|(_, at)| {
+                let rewritten = match (
+                    p.first().and_then(Value::as_str),
+                    p.get(1).and_then(Value::as_u64),
+                ) {
+                    (Some("_entities"), Some(i)) => {
+                        targets.iter().find(|(r, _)| *r as u64 == i).map(|(_, at)| {
                             let mut out: Vec<Value> = at.iter().map(Seg::to_json).collect();
                             out.extend(p[2..].iter().cloned());
                             out
-                        }),
+                        })
+                    }
                     _ => None,
                 };
                 match rewritten {
@@ -265,9 +294,12 @@ impl Executor {
                 }
             }
         }
-        let ext = err.entry("extensions").or_insert_with(|| Value::Object(Map::new()));
+        let ext = err
+            .entry("extensions")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(ext) = ext {
-            ext.entry("service").or_insert_with(|| Value::String(endpoint.name.clone()));
+            ext.entry("service")
+                .or_insert_with(|| Value::String(endpoint.name.clone()));
         }
         Value::Object(err)
     }

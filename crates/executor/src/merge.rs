@@ -136,7 +136,10 @@ fn select_into(
                 out.insert(f.name.to_string(), selected);
             }
             Selection::Fragment(fr) => {
-                let applies = match (&fr.type_condition, object.get("__typename").and_then(Value::as_str)) {
+                let applies = match (
+                    &fr.type_condition,
+                    object.get("__typename").and_then(Value::as_str),
+                ) {
                     (None, _) => true,
                     (Some(t), Some(actual)) => t == actual || is_subtype(t, actual),
                     (Some(_), None) => true,
@@ -150,7 +153,11 @@ fn select_into(
     Some(())
 }
 
-fn select_value(v: &Value, set: &[Selection], is_subtype: &impl Fn(&str, &str) -> bool) -> Option<Value> {
+fn select_value(
+    v: &Value,
+    set: &[Selection],
+    is_subtype: &impl Fn(&str, &str) -> bool,
+) -> Option<Value> {
     match v {
         Value::Null => Some(Value::Null),
         Value::Array(items) => items

@@ -43,7 +43,13 @@ impl<'a> Projection<'a, '_> {
         let empty = Map::new();
         let obj = data.as_object().unwrap_or(&empty);
         let mut path = vec![];
-        match self.object(root_type, selection_set_list(selection_set), obj, &mut path, Some(verbatim)) {
+        match self.object(
+            root_type,
+            selection_set_list(selection_set),
+            obj,
+            &mut path,
+            Some(verbatim),
+        ) {
             Ok(v) => Value::Object(v),
             Err(Null) => Value::Null,
         }
@@ -57,7 +63,8 @@ impl<'a> Projection<'a, '_> {
         path: &mut Vec<Value>,
         verbatim: Option<&Map<String, Value>>,
     ) -> Result<Map<String, Value>, Null> {
-        let mut fields: IndexMap<&'a str, Vec<&'a apollo_compiler::executable::Field>> = IndexMap::new();
+        let mut fields: IndexMap<&'a str, Vec<&'a apollo_compiler::executable::Field>> =
+            IndexMap::new();
         for set in sets {
             self.collect(type_name, set, &mut fields);
         }
@@ -116,7 +123,10 @@ impl<'a> Projection<'a, '_> {
         }
         if ty.is_list() {
             let Value::Array(items) = value else {
-                self.add_error(path, format!("Invalid value for {parent}.{field}: expected a list"));
+                self.add_error(
+                    path,
+                    format!("Invalid value for {parent}.{field}: expected a list"),
+                );
                 return self.null_for(ty);
             };
             let item_ty = ty.item_type();
@@ -135,9 +145,14 @@ impl<'a> Projection<'a, '_> {
         }
         let named = ty.inner_named_type();
         match self.schema.types.get(named) {
-            Some(ExtendedType::Object(_)) | Some(ExtendedType::Interface(_)) | Some(ExtendedType::Union(_)) => {
+            Some(ExtendedType::Object(_))
+            | Some(ExtendedType::Interface(_))
+            | Some(ExtendedType::Union(_)) => {
                 let Value::Object(obj) = value else {
-                    self.add_error(path, format!("Invalid value for {parent}.{field}: expected an object"));
+                    self.add_error(
+                        path,
+                        format!("Invalid value for {parent}.{field}: expected an object"),
+                    );
                     return self.null_for(ty);
                 };
                 let runtime = match self.schema.types.get(named) {
@@ -182,12 +197,18 @@ impl<'a> Projection<'a, '_> {
 
     fn non_null_error(&mut self, path: &[Value], parent: &str, field: &str) {
         // A subgraph error already explains this null: don't add another.
-        let explained = self.errors.iter().any(|e| match e.get("path").and_then(Value::as_array) {
-            Some(p) => p.len() <= path.len() && p.iter().zip(path).all(|(a, b)| a == b),
-            None => true,
-        });
+        let explained = self
+            .errors
+            .iter()
+            .any(|e| match e.get("path").and_then(Value::as_array) {
+                Some(p) => p.len() <= path.len() && p.iter().zip(path).all(|(a, b)| a == b),
+                None => true,
+            });
         if !explained {
-            self.add_error(path, format!("Cannot return null for non-nullable field {parent}.{field}."));
+            self.add_error(
+                path,
+                format!("Cannot return null for non-nullable field {parent}.{field}."),
+            );
         }
     }
 
@@ -208,7 +229,10 @@ impl<'a> Projection<'a, '_> {
             match sel {
                 Selection::Field(f) => fields.entry(f.response_key().as_str()).or_default().push(f),
                 Selection::InlineFragment(i) => {
-                    if i.type_condition.as_ref().is_none_or(|t| self.applies(t, type_name)) {
+                    if i.type_condition
+                        .as_ref()
+                        .is_none_or(|t| self.applies(t, type_name))
+                    {
                         self.collect(type_name, &i.selection_set, fields);
                     }
                 }
@@ -239,9 +263,11 @@ impl<'a> Projection<'a, '_> {
             };
             let value = match &**arg {
                 apollo_compiler::ast::Value::Boolean(b) => *b,
-                apollo_compiler::ast::Value::Variable(v) => {
-                    self.variables.get(v.as_str()).and_then(Value::as_bool).unwrap_or(false)
-                }
+                apollo_compiler::ast::Value::Variable(v) => self
+                    .variables
+                    .get(v.as_str())
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 _ => continue,
             };
             if value != want {

@@ -134,7 +134,11 @@ fn run_router(
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let state = Arc::new(ServerState::new(&config));
         state.set_handler(Some(Arc::new(pipeline)));
-        tracing::info!("goliath router serving {} on http://{addr}{}", supergraph.display(), config.graphql_path);
+        tracing::info!(
+            "goliath router serving {} on http://{addr}{}",
+            supergraph.display(),
+            config.graphql_path
+        );
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

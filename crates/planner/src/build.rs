@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use apollo_compiler::ast::{DirectiveList, OperationType};
 use apollo_compiler::executable::{ExecutableDocument, Operation};
-use apollo_compiler::{Name, Node};
+use apollo_compiler::Name;
 use goliath_supergraph::{FieldInGraph, FieldInfo, GraphId, Key, Supergraph, TypeKind};
 
 use crate::plan::{FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
@@ -110,7 +110,7 @@ impl<'a> Builder<'a> {
         let selections = from_executable(&operation.selection_set, doc);
         let root_fields = self.collect_for_type(&root_type, &selections, &[]);
         let mut root_groups: Vec<usize> = vec![];
-        for (index, (field, conditions)) in root_fields.iter().enumerate() {
+        for (field, conditions) in root_fields.iter() {
             if field.name == "__typename" || field.name == "__schema" || field.name == "__type" {
                 continue; // answered by the router itself
             }
@@ -146,10 +146,9 @@ impl<'a> Builder<'a> {
             let fig = self.field_in_graph(&root_type, &field.name, graph);
             let mut touched = BTreeSet::new();
             self.add_local_field(&ctx, &root_type, field, fig.as_ref(), &mut touched)?;
-            let _ = index;
         }
         Ok(QueryPlan {
-            root: self.into_plan(doc, operation, kind, root_groups.len()),
+            root: self.into_plan(operation, kind, root_groups.len()),
         })
     }
 
@@ -239,12 +238,19 @@ impl<'a> Builder<'a> {
     }
 
     /// The `@provides` sub-selection of `field` at this level, if provided.
-    fn provided_child(&self, provided: &[Selection], parent: &str, field: &str) -> Option<Vec<Selection>> {
+    fn provided_child(
+        &self,
+        provided: &[Selection],
+        parent: &str,
+        field: &str,
+    ) -> Option<Vec<Selection>> {
         let mut found: Option<Vec<Selection>> = None;
         for s in provided {
             match s {
                 Selection::Field(f) if f.name == field => {
-                    found.get_or_insert_with(Vec::new).extend(f.selections.iter().cloned());
+                    found
+                        .get_or_insert_with(Vec::new)
+                        .extend(f.selections.iter().cloned());
                 }
                 Selection::Fragment(fr) if self.applies(fr.type_condition.as_deref(), parent) => {
                     if let Some(inner) = self.provided_child(&fr.selections, parent, field) {
@@ -262,9 +268,15 @@ impl<'a> Builder<'a> {
         match condition {
             None => true,
             Some(c) if c == ty => true,
-            Some(c) => self.sg.possible_types(c).iter().any(|p| p == ty)
-                || self.sg.possible_types(ty).iter().all(|p| self.sg.possible_types(c).contains(p))
-                    && !self.sg.possible_types(ty).is_empty(),
+            Some(c) => {
+                self.sg.possible_types(c).iter().any(|p| p == ty)
+                    || self
+                        .sg
+                        .possible_types(ty)
+                        .iter()
+                        .all(|p| self.sg.possible_types(c).contains(p))
+                        && !self.sg.possible_types(ty).is_empty()
+            }
         }
     }
 
@@ -436,11 +448,16 @@ impl<'a> Builder<'a> {
             .and_then(|p| self.provided_child(p, parent, &field.name));
         if let Some(p) = fig.and_then(|f| f.provides.as_ref()) {
             let doc = ExecutableDocument::new();
-            merge_into(provided.get_or_insert_with(Vec::new), &from_executable(p, &doc));
+            merge_into(
+                provided.get_or_insert_with(Vec::new),
+                &from_executable(p, &doc),
+            );
         }
         let mut child = ctx.clone();
         child.group_path.push(Step::Field(field.head()));
-        child.response_path.push(PathElement::Key(field.response_key().clone()));
+        child
+            .response_path
+            .push(PathElement::Key(field.response_key().clone()));
         let mut ty = &def.ty;
         while ty.is_list() {
             child.response_path.push(PathElement::List);
@@ -499,7 +516,15 @@ impl<'a> Builder<'a> {
         let as_type = entered_as.clone().unwrap_or_else(|| parent.clone());
         let target_fig = self.field_in_graph(&as_type, &field.name, target);
         let requires = target_fig.as_ref().and_then(|f| f.requires.clone());
-        let inner = self.enter_entity(ctx, parent, target, &key, entered_as, requires.as_deref(), touched)?;
+        let inner = self.enter_entity(
+            ctx,
+            parent,
+            target,
+            &key,
+            entered_as,
+            requires.as_deref(),
+            touched,
+        )?;
         self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
     }
 
@@ -585,9 +610,19 @@ impl<'a> Builder<'a> {
             .and_then(|t| t.keys.iter().find(|k| k.resolvable).cloned());
         match key {
             Some(key) => {
-                let entered_as = self.is_interface_object(parent, target).then(|| parent.clone());
+                let entered_as = self
+                    .is_interface_object(parent, target)
+                    .then(|| parent.clone());
                 let requires = fig.as_ref().and_then(|f| f.requires.clone());
-                let inner = self.enter_entity(ctx, parent, target, &key, entered_as, requires.as_deref(), touched)?;
+                let inner = self.enter_entity(
+                    ctx,
+                    parent,
+                    target,
+                    &key,
+                    entered_as,
+                    requires.as_deref(),
+                    touched,
+                )?;
                 self.add_local_field(&inner, parent, field, fig.as_ref(), touched)
             }
             None => match self.plan_via_parent(ctx, parent, field, touched)? {
@@ -663,7 +698,9 @@ impl<'a> Builder<'a> {
             parent: ctx.parent.clone(),
         };
         for c in &ctx.conditions {
-            inner.group_path.push(Step::Fragment(conditional(c.clone())));
+            inner
+                .group_path
+                .push(Step::Fragment(conditional(c.clone())));
             inner.conditions.push(c.clone());
         }
         Ok(inner)
@@ -729,7 +766,9 @@ impl<'a> Builder<'a> {
         for sel in remote {
             let (inner, conditions) = unwrap_conditions(&sel);
             match inner {
-                Selection::Field(f) if f.name != "__typename" && self.resolvable_elsewhere(parent, &f.name) => {
+                Selection::Field(f)
+                    if f.name != "__typename" && self.resolvable_elsewhere(parent, &f.name) =>
+                {
                     local.push((f.clone(), conditions))
                 }
                 _ => typed.push(sel),
@@ -813,14 +852,25 @@ impl<'a> Builder<'a> {
                         remote.push(wrap_conditions(s.clone(), conditions.to_vec()));
                     }
                 }
-                Selection::Fragment(fr) if fr.type_condition.as_ref().is_none_or(|t| t == parent) => {
+                Selection::Fragment(fr)
+                    if fr.type_condition.as_ref().is_none_or(|t| t == parent) =>
+                {
                     let mut inner = conditions.to_vec();
                     if !fr.directives.is_empty() {
                         inner.push(fr.directives.clone());
                     }
-                    self.split_interface_object(parent, graph, &fr.selections, &inner, local, remote);
+                    self.split_interface_object(
+                        parent,
+                        graph,
+                        &fr.selections,
+                        &inner,
+                        local,
+                        remote,
+                    );
                 }
-                Selection::Fragment(_) => remote.push(wrap_conditions(s.clone(), conditions.to_vec())),
+                Selection::Fragment(_) => {
+                    remote.push(wrap_conditions(s.clone(), conditions.to_vec()))
+                }
             }
         }
     }
@@ -849,7 +899,11 @@ impl<'a> Builder<'a> {
                 entries.push((target, parent.clone(), entered_as));
             }
             // Through an @interfaceObject of an interface `parent` implements.
-            if self.sg.type_info(parent).is_some_and(|t| t.kind == TypeKind::Object) {
+            if self
+                .sg
+                .type_info(parent)
+                .is_some_and(|t| t.kind == TypeKind::Object)
+            {
                 for i in self.interfaces_of(parent) {
                     if self.is_interface_object(&i, target)
                         && self.resolvable(&i, field, target, Some(&plain))
@@ -903,12 +957,22 @@ impl<'a> Builder<'a> {
         self.sg
             .schema
             .get_object(ty)
-            .map(|o| o.implements_interfaces.iter().map(|i| i.name.clone()).collect())
+            .map(|o| {
+                o.implements_interfaces
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Can `graph` resolve every field of a key field set by itself?
-    fn selection_local(&self, graph: GraphId, parent: &str, set: &apollo_compiler::executable::SelectionSet) -> bool {
+    fn selection_local(
+        &self,
+        graph: GraphId,
+        parent: &str,
+        set: &apollo_compiler::executable::SelectionSet,
+    ) -> bool {
         set.fields().all(|f| {
             self.resolvable(parent, &f.name, graph, None)
                 && (f.selection_set.selections.is_empty()
@@ -979,7 +1043,10 @@ impl<'a> Builder<'a> {
             }
         }
         best.map(|b| b.1).ok_or_else(|| {
-            PlanError::new(format!("no subgraph can resolve the root field {root}.{}", field.name))
+            PlanError::new(format!(
+                "no subgraph can resolve the root field {root}.{}",
+                field.name
+            ))
         })
     }
 
@@ -1002,7 +1069,12 @@ impl<'a> Builder<'a> {
                 if self.resolvable(t, &f.name, graph, None) {
                     score += 2;
                     if let Ok(def) = self.sg.schema.type_field(t, &f.name) {
-                        score += self.local_score(graph, def.ty.inner_named_type(), &f.selections, depth + 1);
+                        score += self.local_score(
+                            graph,
+                            def.ty.inner_named_type(),
+                            &f.selections,
+                            depth + 1,
+                        );
                     }
                 } else {
                     score -= 1;
@@ -1016,12 +1088,10 @@ impl<'a> Builder<'a> {
 
     fn into_plan(
         self,
-        doc: &ExecutableDocument,
         operation: &Operation,
         kind: OperationType,
         roots: usize,
     ) -> Option<PlanNode> {
-        let _ = doc;
         let nodes: Vec<PlanNode> = (0..self.groups.len())
             .map(|g| self.fetch_node(g, operation))
             .collect();
@@ -1117,7 +1187,13 @@ impl<'a> Builder<'a> {
                         if let Ok(def) = self.sg.schema.type_field(parent, &f.name) {
                             let child = def.ty.inner_named_type().clone();
                             let mut inner = Default::default();
-                            changed |= self.alias_conflicts(&mut f.selections, &child, graph, &mut inner, counter);
+                            changed |= self.alias_conflicts(
+                                &mut f.selections,
+                                &child,
+                                graph,
+                                &mut inner,
+                                counter,
+                            );
                         }
                     }
                 }
@@ -1135,7 +1211,11 @@ impl<'a> Builder<'a> {
         if field == "__typename" {
             return Some("String!".into());
         }
-        if let Some(t) = self.sg.field_in_graph(parent, field, graph).and_then(|f| f.ty.clone()) {
+        if let Some(t) = self
+            .sg
+            .field_in_graph(parent, field, graph)
+            .and_then(|f| f.ty.clone())
+        {
             return Some(t);
         }
         self.sg
@@ -1149,7 +1229,11 @@ impl<'a> Builder<'a> {
         let group = &self.groups[g];
         let mut selections = group.selections.clone();
         let parent = match group.root_kind {
-            Some(kind) => self.sg.root_type(kind).map(|n| n.to_string()).unwrap_or_default(),
+            Some(kind) => self
+                .sg
+                .root_type(kind)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             None => "_Entity".to_owned(),
         };
         let has_aliases = self.alias_conflicts(
@@ -1184,7 +1268,10 @@ impl<'a> Builder<'a> {
         let kind = group.root_kind.unwrap_or(OperationType::Query);
         let mut text = String::from(kind.name());
         if let Some(op_name) = &operation.name {
-            text.push_str(&format!(" {op_name}__{}__{g}", self.sg.graphs[group.graph].name.replace('-', "_")));
+            text.push_str(&format!(
+                " {op_name}__{}__{g}",
+                self.sg.graphs[group.graph].name.replace('-', "_")
+            ));
         }
         if !var_defs.is_empty() {
             text.push_str(&format!("({var_defs})"));
@@ -1292,14 +1379,4 @@ fn wrap_conditions(sel: Selection, conditions: Vec<DirectiveList>) -> Selection 
             selections: vec![inner],
         })
     })
-}
-
-#[allow(dead_code)]
-fn kind_of(sg: &Supergraph, ty: &str) -> Option<TypeKind> {
-    sg.type_info(ty).map(|t| t.kind)
-}
-
-#[allow(dead_code)]
-fn node<T>(v: T) -> Node<T> {
-    Node::new(v)
 }

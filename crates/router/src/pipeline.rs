@@ -74,6 +74,9 @@ impl Response {
 /// A parsed and validated document, or the error response for it.
 type Parsed = Result<Arc<Valid<ExecutableDocument>>, Arc<Value>>;
 
+/// Plans are cached by document text, operation name and active labels.
+type PlanKey = (String, Option<String>, Vec<String>);
+
 /// The request pipeline for one loaded supergraph.
 pub struct Pipeline {
     supergraph: Arc<Supergraph>,
@@ -86,7 +89,7 @@ pub struct Pipeline {
     /// `percent(N)` labels in the supergraph, with N.
     percent_labels: Vec<(String, f64)>,
     documents: Cache<String, Parsed>,
-    plans: Cache<(String, Option<String>, Vec<String>), Result<Arc<QueryPlan>, String>>,
+    plans: Cache<PlanKey, Result<Arc<QueryPlan>, String>>,
 }
 
 impl Pipeline {
@@ -158,7 +161,10 @@ impl Pipeline {
         };
         match ast.to_executable_validate(schema) {
             Ok(doc) => Ok(Arc::new(doc)),
-            Err(e) => Err(Arc::new(errors_body(&e.errors, "GRAPHQL_VALIDATION_FAILED"))),
+            Err(e) => Err(Arc::new(errors_body(
+                &e.errors,
+                "GRAPHQL_VALIDATION_FAILED",
+            ))),
         }
     }
 
@@ -186,7 +192,10 @@ impl Pipeline {
         if let Some(hit) = self.plans.get(&key) {
             return hit;
         }
-        let operation = doc.operations.get(operation_name).map_err(|e| e.message().to_string())?;
+        let operation = doc
+            .operations
+            .get(operation_name)
+            .map_err(|e| e.message().to_string())?;
         let active: HashSet<String> = key.2.iter().cloned().collect();
         let plan = goliath_planner::plan(&self.supergraph, doc, operation, &active)
             .map(Arc::new)
@@ -247,12 +256,13 @@ impl Pipeline {
                 Ok(m) => m,
                 Err(e) => return Response::request_error(e.to_string(), "BAD_USER_INPUT"),
             };
-        let coerced = match apollo_compiler::request::coerce_variable_values(schema, operation, &input) {
-            Ok(v) => v,
-            Err(e) => {
-                return Response::request_error(e.message().to_string(), "BAD_USER_INPUT");
-            }
-        };
+        let coerced =
+            match apollo_compiler::request::coerce_variable_values(schema, operation, &input) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Response::request_error(e.message().to_string(), "BAD_USER_INPUT");
+                }
+            };
         let variables: Map<String, Value> = serde_json::to_value(&*coerced)
             .ok()
             .and_then(|v| match v {
@@ -275,7 +285,10 @@ impl Pipeline {
                 );
             }
             if let Err(e) = apollo_compiler::introspection::check_max_depth(&doc, operation) {
-                return Response::request_error(e.message().to_string(), "GRAPHQL_VALIDATION_FAILED");
+                return Response::request_error(
+                    e.message().to_string(),
+                    "GRAPHQL_VALIDATION_FAILED",
+                );
             }
             match apollo_compiler::introspection::partial_execute(
                 schema,
@@ -296,11 +309,21 @@ impl Pipeline {
                         }
                     }
                 }
-                Err(e) => return Response::request_error(e.message().to_string(), "GRAPHQL_VALIDATION_FAILED"),
+                Err(e) => {
+                    return Response::request_error(
+                        e.message().to_string(),
+                        "GRAPHQL_VALIDATION_FAILED",
+                    )
+                }
             }
         }
 
-        let plan = match self.plan(query, &doc, req.operation_name.as_deref(), self.active_labels()) {
+        let plan = match self.plan(
+            query,
+            &doc,
+            req.operation_name.as_deref(),
+            self.active_labels(),
+        ) {
             Ok(p) => p,
             Err(message) => {
                 return Response::request_error(
@@ -344,7 +367,10 @@ impl Pipeline {
 /// Parses `percent(N)` (N may have a fraction).
 fn parse_percent(label: &str) -> Option<f64> {
     let n = label.strip_prefix("percent(")?.strip_suffix(')')?;
-    n.trim().parse().ok().filter(|n: &f64| (0.0..=100.0).contains(n))
+    n.trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| (0.0..=100.0).contains(n))
 }
 
 fn errors_body(diagnostics: &apollo_compiler::validation::DiagnosticList, code: &str) -> Value {
@@ -352,7 +378,8 @@ fn errors_body(diagnostics: &apollo_compiler::validation::DiagnosticList, code: 
         .iter()
         .map(|d| {
             let gql = d.unstable_to_json_compat();
-            let mut v = serde_json::to_value(&gql).unwrap_or_else(|_| json!({"message": d.error.to_string()}));
+            let mut v = serde_json::to_value(&gql)
+                .unwrap_or_else(|_| json!({"message": d.error.to_string()}));
             v["extensions"] = json!({"code": code});
             v
         })

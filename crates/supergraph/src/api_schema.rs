@@ -78,7 +78,9 @@ pub fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphErr
                 });
                 for f in o.fields.values_mut() {
                     let f = f.make_mut();
-                    f.directives.0.retain(|d| !is_machinery_directive(d.name.as_str(), &inacc));
+                    f.directives
+                        .0
+                        .retain(|d| !is_machinery_directive(d.name.as_str(), &inacc));
                     f.arguments.retain(|a| !a.directives.has(&inacc));
                 }
             }
@@ -92,7 +94,9 @@ pub fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphErr
                 });
                 for f in i.fields.values_mut() {
                     let f = f.make_mut();
-                    f.directives.0.retain(|d| !is_machinery_directive(d.name.as_str(), &inacc));
+                    f.directives
+                        .0
+                        .retain(|d| !is_machinery_directive(d.name.as_str(), &inacc));
                     f.arguments.retain(|a| !a.directives.has(&inacc));
                 }
             }

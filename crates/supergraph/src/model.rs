@@ -181,7 +181,10 @@ impl Supergraph {
             match ty {
                 ExtendedType::Object(o) => {
                     for i in &o.implements_interfaces {
-                        possible.entry(i.name.clone()).or_default().push(name.clone());
+                        possible
+                            .entry(i.name.clone())
+                            .or_default()
+                            .push(name.clone());
                     }
                 }
                 ExtendedType::Union(u) => {
@@ -249,9 +252,9 @@ impl Supergraph {
                 .possible_types(ty)
                 .into_iter()
                 .filter(|o| {
-                    self.types.get(o).is_some_and(|oi| {
-                        oi.implements.iter().any(|(g, i)| *g == graph && i == ty)
-                    })
+                    self.types
+                        .get(o)
+                        .is_some_and(|oi| oi.implements.iter().any(|(g, i)| *g == graph && i == ty))
                 })
                 .collect(),
             _ => vec![],
@@ -259,7 +262,12 @@ impl Supergraph {
     }
 
     /// How subgraph `graph` defines field `field` of type `parent`, if at all.
-    pub fn field_in_graph(&self, parent: &str, field: &str, graph: GraphId) -> Option<&FieldInGraph> {
+    pub fn field_in_graph(
+        &self,
+        parent: &str,
+        field: &str,
+        graph: GraphId,
+    ) -> Option<&FieldInGraph> {
         self.types
             .get(parent)?
             .fields
@@ -321,7 +329,9 @@ fn check_links(schema: &Schema) -> Result<(), SupergraphError> {
 
 fn read_graphs(schema: &Schema) -> Result<Vec<Graph>, SupergraphError> {
     let Some(graph_enum) = schema.get_enum("join__Graph") else {
-        return Err(SupergraphError::Invalid("enum join__Graph is missing".into()));
+        return Err(SupergraphError::Invalid(
+            "enum join__Graph is missing".into(),
+        ));
     };
     let mut graphs = Vec::new();
     for (value, def) in &graph_enum.values {
@@ -434,7 +444,11 @@ fn read_type(
     }
     // join v0.1 supergraphs may omit @join__type on value types: then every
     // subgraph is assumed to know the type.
-    if graphs.is_empty() && !matches!(kind, TypeKind::Scalar | TypeKind::InputObject | TypeKind::Enum)
+    if graphs.is_empty()
+        && !matches!(
+            kind,
+            TypeKind::Scalar | TypeKind::InputObject | TypeKind::Enum
+        )
     {
         graphs = (0..ids.len())
             .map(|graph| TypeInGraph {
