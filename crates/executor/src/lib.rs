@@ -100,6 +100,12 @@ impl Executor {
                     )
                     .await;
                 }
+                PlanNode::Condition(c) => {
+                    let value = variables.get(c.variable.as_str()).and_then(Value::as_bool);
+                    if value == Some(c.expected) {
+                        self.run(&c.node, path, variables, is_subtype, state).await;
+                    }
+                }
                 PlanNode::Flatten(fl) => {
                     self.run(&fl.node, &fl.path, variables, is_subtype, state)
                         .await;

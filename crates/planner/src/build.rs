@@ -20,7 +20,7 @@ use apollo_compiler::executable::{ExecutableDocument, Operation};
 use apollo_compiler::Name;
 use goliath_supergraph::{FieldInGraph, FieldInfo, GraphId, Key, Supergraph, TypeKind};
 
-use crate::plan::{FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
+use crate::plan::{ConditionNode, FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
 use crate::selection::{
     self, at_path, from_executable, merge_into, write_selections, Field, Fragment, Selection, Step,
 };
@@ -50,6 +50,9 @@ struct Group {
     rewrites: Vec<(Name, Name)>,
     /// Index of the mutation root field this group serves (0 for queries).
     root_index: usize,
+    /// Variable conditions common to every way into this group (`None`
+    /// until the first entry).
+    guards: Option<Vec<Guard>>,
 }
 
 /// Where the walk is: in which group, where inside its selections, and
@@ -63,6 +66,8 @@ struct Ctx {
     provided: Option<Rc<Vec<Selection>>>,
     /// `@skip`/`@include` of enclosing fragments at this level.
     conditions: Vec<DirectiveList>,
+    /// Variable conditions that hold wherever this position is reached.
+    guards: Vec<Guard>,
     /// True while planning keys and requirements (not client fields).
     internal: bool,
     /// Nesting of entity jumps made to satisfy keys and requirements.
@@ -70,6 +75,41 @@ struct Ctx {
     root_index: usize,
     /// The position of the field this position is under, if any.
     parent: Option<Rc<ParentLink>>,
+}
+
+/// A variable condition: the selection runs only when `$variable == expected`.
+pub(crate) type Guard = (Name, bool);
+
+/// The variable conditions of `@skip(if: $v)` / `@include(if: $v)` in `directives`.
+fn guards_of(directives: &DirectiveList) -> Vec<Guard> {
+    let mut out = vec![];
+    for d in directives.iter() {
+        let expected = match d.name.as_str() {
+            "include" => true,
+            "skip" => false,
+            _ => continue,
+        };
+        if let Some(v) = d
+            .specified_argument_by_name("if")
+            .and_then(|v| v.as_variable())
+        {
+            out.push((v.clone(), expected));
+        }
+    }
+    out
+}
+
+impl Ctx {
+    /// This position inside conditional fragments with these directives.
+    fn under(&self, conditions: Vec<DirectiveList>) -> Ctx {
+        let mut c = self.clone();
+        for cond in conditions {
+            c.guards.extend(guards_of(&cond));
+            c.group_path.push(Step::Fragment(conditional(cond.clone())));
+            c.conditions.push(cond);
+        }
+        c
+    }
 }
 
 /// How the walk got to a position: through `field` of type `parent_type` at `ctx`.
@@ -128,21 +168,20 @@ impl<'a> Builder<'a> {
             if !root_groups.contains(&group) {
                 root_groups.push(group);
             }
-            let mut ctx = Ctx {
+            let ctx = Ctx {
                 group,
                 group_path: vec![],
                 response_path: vec![],
                 provided: None,
                 conditions: vec![],
+                guards: vec![],
                 internal: false,
                 jump_depth: 0,
                 root_index: self.groups[group].root_index,
                 parent: None,
             };
-            for c in conditions {
-                ctx.group_path.push(Step::Fragment(conditional(c.clone())));
-                ctx.conditions.push(c.clone());
-            }
+            let ctx = ctx.under(conditions.clone());
+            self.note_entry(group, &ctx, field);
             let fig = self.field_in_graph(&root_type, &field.name, graph);
             let mut touched = BTreeSet::new();
             self.add_local_field(&ctx, &root_type, field, fig.as_ref(), &mut touched)?;
@@ -168,8 +207,21 @@ impl<'a> Builder<'a> {
             deps: BTreeSet::new(),
             rewrites: vec![],
             root_index,
+            guards: None,
         });
         self.groups.len() - 1
+    }
+
+    /// Records an entry into `group` at `ctx` for `field`: the group keeps
+    /// only the conditions every entry shares.
+    fn note_entry(&mut self, group: usize, ctx: &Ctx, field: &Field) {
+        let mut entry = ctx.guards.clone();
+        entry.extend(guards_of(&field.directives));
+        let g = &mut self.groups[group];
+        g.guards = Some(match g.guards.take() {
+            None => entry,
+            Some(old) => old.into_iter().filter(|x| entry.contains(x)).collect(),
+        });
     }
 
     // ----- ownership questions ------------------------------------------------
@@ -332,11 +384,7 @@ impl<'a> Builder<'a> {
             return self.plan_abstract(ctx, parent, sels, touched);
         }
         for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
-            let mut c = ctx.clone();
-            for cond in conditions {
-                c.group_path.push(Step::Fragment(conditional(cond.clone())));
-                c.conditions.push(cond);
-            }
+            let c = ctx.under(conditions);
             self.plan_field(&c, parent, &field, touched)?;
         }
         Ok(())
@@ -361,11 +409,7 @@ impl<'a> Builder<'a> {
                 if field.name == "__typename" {
                     continue;
                 }
-                let mut c = ctx.clone();
-                for cond in conditions {
-                    c.group_path.push(Step::Fragment(conditional(cond.clone())));
-                    c.conditions.push(cond);
-                }
+                let c = ctx.under(conditions);
                 self.plan_field(&c, parent, &field, touched)?;
             }
             return Ok(());
@@ -465,6 +509,7 @@ impl<'a> Builder<'a> {
         }
         child.provided = provided.map(Rc::new);
         child.conditions.clear();
+        child.guards.extend(guards_of(&field.directives));
         child.parent = Some(Rc::new(ParentLink {
             ctx: ctx.clone(),
             parent_type: parent.clone(),
@@ -525,6 +570,7 @@ impl<'a> Builder<'a> {
             requires.as_deref(),
             touched,
         )?;
+        self.note_entry(inner.group, &inner, field);
         self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
     }
 
@@ -601,6 +647,7 @@ impl<'a> Builder<'a> {
             };
             let mut c = ctx.clone();
             c.group = root;
+            self.note_entry(root, &c, field);
             return self.add_local_field(&c, parent, field, fig.as_ref(), touched);
         }
         let key = self
@@ -623,6 +670,7 @@ impl<'a> Builder<'a> {
                     requires.as_deref(),
                     touched,
                 )?;
+                self.note_entry(inner.group, &inner, field);
                 self.add_local_field(&inner, parent, field, fig.as_ref(), touched)
             }
             None => match self.plan_via_parent(ctx, parent, field, touched)? {
@@ -686,24 +734,19 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let mut inner = Ctx {
+        let inner = Ctx {
             group,
             group_path: vec![Step::Fragment(on_type(in_target))],
             response_path: ctx.response_path.clone(),
             provided: None,
             conditions: vec![],
+            guards: ctx.guards.clone(),
             internal: ctx.internal,
             jump_depth: ctx.jump_depth,
             root_index: ctx.root_index,
             parent: ctx.parent.clone(),
         };
-        for c in &ctx.conditions {
-            inner
-                .group_path
-                .push(Step::Fragment(conditional(c.clone())));
-            inner.conditions.push(c.clone());
-        }
-        Ok(inner)
+        Ok(inner.under(ctx.conditions.clone()))
     }
 
     /// Plans `sels` on `parent` as plain fields of the current position,
@@ -735,11 +778,7 @@ impl<'a> Builder<'a> {
             return self.plan_abstract(ctx, parent, &rest, touched);
         }
         for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
-            let mut c = ctx.clone();
-            for cond in conditions {
-                c.group_path.push(Step::Fragment(conditional(cond.clone())));
-                c.conditions.push(cond);
-            }
+            let c = ctx.under(conditions);
             self.plan_field(&c, parent, &field, touched)?;
         }
         Ok(())
@@ -776,11 +815,7 @@ impl<'a> Builder<'a> {
         }
         let remote = typed;
         for (field, conditions) in local {
-            let mut c = ctx.clone();
-            for cond in conditions {
-                c.group_path.push(Step::Fragment(conditional(cond.clone())));
-                c.conditions.push(cond);
-            }
+            let c = ctx.under(conditions);
             self.plan_field(&c, parent, &field, touched)?;
         }
         if remote.is_empty() {
@@ -811,6 +846,7 @@ impl<'a> Builder<'a> {
             )));
         };
         let inner = self.enter_entity(ctx, parent, target, &key, None, None, touched)?;
+        self.note_entry(inner.group, &inner, &Field::leaf(name("__typename")));
         self.add_typename(&inner);
         self.plan_abstract(&inner, parent, &remote, touched)
     }
@@ -1294,14 +1330,26 @@ impl<'a> Builder<'a> {
             typename_rewrites: group.rewrites.clone(),
             has_aliases,
         }));
-        if entity {
+        let node = if entity {
             PlanNode::Flatten(FlattenNode {
                 path: group.merge_path.clone(),
                 node: Box::new(fetch),
             })
         } else {
             fetch
-        }
+        };
+        let mut guards = group.guards.clone().unwrap_or_default();
+        guards.dedup();
+        guards
+            .into_iter()
+            .rev()
+            .fold(node, |inner, (variable, expected)| {
+                PlanNode::Condition(ConditionNode {
+                    variable,
+                    expected,
+                    node: Box::new(inner),
+                })
+            })
     }
 }
 

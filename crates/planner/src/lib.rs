@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use apollo_compiler::executable::{ExecutableDocument, Operation};
 use goliath_supergraph::Supergraph;
 
-pub use plan::{FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
+pub use plan::{ConditionNode, FetchNode, FlattenNode, PathElement, PlanNode, QueryPlan};
 
 /// Why an operation could not be planned.
 #[derive(Debug, Clone, thiserror::Error)]

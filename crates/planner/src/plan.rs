@@ -25,6 +25,20 @@ pub enum PlanNode {
     Fetch(Box<FetchNode>),
     /// A fetch whose input and output sit at `path` in the response.
     Flatten(FlattenNode),
+    /// A node that runs only when a boolean variable has a given value
+    /// (from `@include(if: $v)` / `@skip(if: $v)`).
+    Condition(ConditionNode),
+}
+
+/// A node guarded by a variable.
+#[derive(Debug, Clone)]
+pub struct ConditionNode {
+    /// The variable (a coerced `Boolean!`).
+    pub variable: Name,
+    /// `true` for `@include`, `false` for `@skip`.
+    pub expected: bool,
+    /// What runs when `$variable == expected`.
+    pub node: Box<PlanNode>,
 }
 
 /// An entity fetch positioned at a response path.
@@ -128,6 +142,14 @@ impl PlanNode {
                 indent(f, depth)?;
                 writeln!(f, "}}")
             }
+            PlanNode::Condition(c) => {
+                indent(f, depth)?;
+                let kind = if c.expected { "Include" } else { "Skip" };
+                writeln!(f, "{kind}(if: ${}) {{", c.variable)?;
+                c.node.write(f, depth + 1)?;
+                indent(f, depth)?;
+                writeln!(f, "}}")
+            }
             PlanNode::Fetch(fetch) => {
                 indent(f, depth)?;
                 writeln!(f, "Fetch(service: \"{}\") {{", fetch.service)?;
@@ -158,6 +180,7 @@ impl PlanNode {
                 c.iter().for_each(|n| n.collect_fetches(out))
             }
             PlanNode::Flatten(fl) => fl.node.collect_fetches(out),
+            PlanNode::Condition(c) => c.node.collect_fetches(out),
             PlanNode::Fetch(fetch) => out.push(fetch),
         }
     }
