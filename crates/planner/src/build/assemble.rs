@@ -1,0 +1,294 @@
+//! From fetch groups to a plan: subgraph operation text, aliases for
+//! conflicting fields, and the ordering of groups into sequence and
+//! parallel nodes.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn into_plan(
+        self,
+        operation: &Operation,
+        kind: OperationType,
+        roots: usize,
+    ) -> Option<PlanNode> {
+        let nodes: Vec<PlanNode> = (0..self.groups.len())
+            .map(|g| self.fetch_node(g, operation))
+            .collect();
+        let stage_plan = |members: Vec<usize>| self.schedule(&members, &nodes);
+        if kind == OperationType::Mutation {
+            let mut seq = vec![];
+            for r in 0..roots {
+                let members: Vec<usize> = (0..self.groups.len())
+                    .filter(|&g| self.groups[g].root_index == r)
+                    .collect();
+                seq.extend(stage_plan(members));
+            }
+            match seq.len() {
+                0 => None,
+                1 => seq.pop(),
+                _ => Some(PlanNode::Sequence(seq)),
+            }
+        } else {
+            stage_plan((0..self.groups.len()).collect())
+        }
+    }
+
+    /// Orders `members` by their dependencies. A group that depends on one
+    /// group only runs right after it (a `Sequence` under it), so a chain
+    /// never waits for unrelated fetches; a group that depends on several
+    /// runs in a later stage, once all of them are done.
+    pub(super) fn schedule(&self, members: &[usize], nodes: &[PlanNode]) -> Option<PlanNode> {
+        let deps_in = |g: usize| -> Vec<usize> {
+            self.groups[g]
+                .deps
+                .iter()
+                .copied()
+                .filter(|d| members.contains(d) && *d != g)
+                .collect()
+        };
+        let mut scheduled: BTreeSet<usize> = BTreeSet::new();
+        let mut stages: Vec<PlanNode> = vec![];
+        loop {
+            let ready: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|g| !scheduled.contains(g))
+                .filter(|&g| {
+                    let d = deps_in(g);
+                    d.len() != 1 && d.iter().all(|x| scheduled.contains(x))
+                })
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            let mut here = vec![];
+            for g in ready {
+                here.push(self.subtree(g, members, nodes, &deps_in, &mut scheduled));
+            }
+            stages.push(parallel(here));
+        }
+        // Anything left waits on a cycle, which the planner never builds;
+        // run it last rather than lose it.
+        let left: Vec<PlanNode> = members
+            .iter()
+            .filter(|g| !scheduled.contains(g))
+            .map(|&g| nodes[g].clone())
+            .collect();
+        if !left.is_empty() {
+            stages.push(parallel(left));
+        }
+        match stages.len() {
+            0 => None,
+            1 => stages.pop(),
+            _ => Some(PlanNode::Sequence(stages)),
+        }
+    }
+
+    /// `g`, then (in parallel) every group that depends on `g` alone.
+    fn subtree(
+        &self,
+        g: usize,
+        members: &[usize],
+        nodes: &[PlanNode],
+        deps_in: &dyn Fn(usize) -> Vec<usize>,
+        scheduled: &mut BTreeSet<usize>,
+    ) -> PlanNode {
+        scheduled.insert(g);
+        let children: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&c| !scheduled.contains(&c) && deps_in(c) == [g])
+            .collect();
+        if children.is_empty() {
+            return nodes[g].clone();
+        }
+        let mut after = vec![];
+        for c in children {
+            after.push(self.subtree(c, members, nodes, deps_in, scheduled));
+        }
+        PlanNode::Sequence(vec![nodes[g].clone(), parallel(after)])
+    }
+
+    /// Aliases fields that share a response key but not a type in this
+    /// subgraph (a subgraph would reject the operation otherwise). The
+    /// executor strips [`ALIAS_PREFIX`] from response keys.
+    pub(super) fn alias_conflicts(
+        &self,
+        sels: &mut [Selection],
+        parent: &str,
+        graph: GraphId,
+        seen: &mut std::collections::HashMap<Name, (Name, String)>,
+        counter: &mut usize,
+    ) -> bool {
+        let mut changed = false;
+        for sel in sels.iter_mut() {
+            match sel {
+                Selection::Field(f) => {
+                    let ty = self.subgraph_type(parent, &f.name, graph);
+                    let key = f.response_key().clone();
+                    let this = (f.name.clone(), ty.clone().unwrap_or_default());
+                    match seen.get(&key) {
+                        None => {
+                            seen.insert(key, this);
+                        }
+                        Some(prev) if *prev == this => {}
+                        Some(_) => {
+                            *counter += 1;
+                            f.alias = Some(name(&format!("{ALIAS_PREFIX}{counter}_{key}")));
+                            changed = true;
+                        }
+                    }
+                    if !f.selections.is_empty() {
+                        if let Ok(def) = self.sg.schema.type_field(parent, &f.name) {
+                            let child = def.ty.inner_named_type().clone();
+                            let mut inner = Default::default();
+                            changed |= self.alias_conflicts(
+                                &mut f.selections,
+                                &child,
+                                graph,
+                                &mut inner,
+                                counter,
+                            );
+                        }
+                    }
+                }
+                Selection::Fragment(fr) => {
+                    let ty = fr.type_condition.clone().unwrap_or_else(|| name(parent));
+                    changed |= self.alias_conflicts(&mut fr.selections, &ty, graph, seen, counter);
+                }
+            }
+        }
+        changed
+    }
+
+    pub(super) fn fetch_node(&self, g: usize, operation: &Operation) -> PlanNode {
+        let group = &self.groups[g];
+        let mut selections = group.selections.clone();
+        let parent = match group.root_kind {
+            Some(kind) => self
+                .sg
+                .root_type(kind)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+            None => "_Entity".to_owned(),
+        };
+        let has_aliases = self.alias_conflicts(
+            &mut selections,
+            &parent,
+            group.graph,
+            &mut Default::default(),
+            &mut 0,
+        );
+        let mut used: Vec<Name> = vec![];
+        selection::visit_variables(&group.selections, &mut |n| {
+            if !used.contains(n) {
+                used.push(n.clone())
+            }
+        });
+        let mut var_defs = String::new();
+        let entity = group.root_kind.is_none();
+        if entity {
+            var_defs.push_str("$representations: [_Any!]!");
+        }
+        for v in &used {
+            if let Some(def) = operation.variables.iter().find(|d| &d.name == v) {
+                if !var_defs.is_empty() {
+                    var_defs.push_str(", ");
+                }
+                var_defs.push_str(&format!("${}: {}", v, def.ty));
+                if let Some(default) = &def.default_value {
+                    var_defs.push_str(&format!(" = {default}"));
+                }
+            }
+        }
+        let kind = group.root_kind.unwrap_or(OperationType::Query);
+        let mut text = String::from(kind.name());
+        if let Some(op_name) = &operation.name {
+            text.push_str(&format!(
+                " {op_name}__{}__{g}",
+                self.sg.graphs[group.graph].name.replace('-', "_")
+            ));
+        }
+        if !var_defs.is_empty() {
+            text.push_str(&format!("({var_defs})"));
+        }
+        text.push(' ');
+        if entity {
+            text.push_str("{_entities(representations: $representations) ");
+            write_selections(&mut text, &selections);
+            text.push('}');
+        } else {
+            write_selections(&mut text, &selections);
+        }
+        let fetch = PlanNode::Fetch(Box::new(FetchNode {
+            service: self.sg.graphs[group.graph].name.clone(),
+            graph: group.graph,
+            kind,
+            operation: text,
+            variable_usages: used,
+            requires: group.requires.clone(),
+            typename_rewrites: group.rewrites.clone(),
+            has_aliases,
+        }));
+        let node = if entity {
+            PlanNode::Flatten(FlattenNode {
+                path: group.merge_path.clone(),
+                node: Box::new(fetch),
+            })
+        } else {
+            fetch
+        };
+        let mut guards = group.guards.clone().unwrap_or_default();
+        guards.dedup();
+        guards
+            .into_iter()
+            .rev()
+            .fold(node, |inner, (variable, expected)| {
+                PlanNode::Condition(ConditionNode {
+                    variable,
+                    expected,
+                    node: Box::new(inner),
+                })
+            })
+    }
+}
+
+/// One node, or a `Parallel` of several.
+fn parallel(mut nodes: Vec<PlanNode>) -> PlanNode {
+    if nodes.len() == 1 {
+        nodes.pop().unwrap()
+    } else {
+        PlanNode::Parallel(nodes)
+    }
+}
+
+/// Flattens a `Sequence` inside a `Sequence` and a `Parallel` inside a `Parallel`.
+pub(super) fn normalize(node: PlanNode) -> PlanNode {
+    match node {
+        PlanNode::Sequence(children) => {
+            let mut out = vec![];
+            for c in children.into_iter().map(normalize) {
+                match c {
+                    PlanNode::Sequence(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            PlanNode::Sequence(out)
+        }
+        PlanNode::Parallel(children) => {
+            let mut out = vec![];
+            for c in children.into_iter().map(normalize) {
+                match c {
+                    PlanNode::Parallel(inner) => out.extend(inner),
+                    other => out.push(other),
+                }
+            }
+            PlanNode::Parallel(out)
+        }
+        PlanNode::Condition(mut c) => {
+            c.node = Box::new(normalize(*c.node));
+            PlanNode::Condition(c)
+        }
+        other => other,
+    }
+}

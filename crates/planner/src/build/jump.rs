@@ -1,0 +1,415 @@
+//! Leaving the current subgraph: entity jumps by key, fetching a field
+//! through its parent, and choosing subgraphs for root fields.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// Plans `field` through an `_entities` fetch to another subgraph (or to
+    /// the same one, for `@requires`).
+    pub(super) fn plan_jump(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let from = self.groups[ctx.group].graph;
+        if ctx.jump_depth > MAX_JUMP_DEPTH {
+            return Err(PlanError::new(format!(
+                "cannot plan {parent}.{}: no way to reach it from subgraph {}",
+                field.name, self.sg.graphs[from].name
+            )));
+        }
+        let (target, key, entered_as) = match self.choose_jump(ctx, parent, &field.name) {
+            Ok(choice) => choice,
+            Err(e) => {
+                // No way in by a key here: fetch the field through its
+                // parent, from a subgraph that resolves both.
+                return match self.plan_via_parent(ctx, parent, field, touched)? {
+                    true => Ok(()),
+                    false => Err(e),
+                };
+            }
+        };
+        let as_type = entered_as.clone().unwrap_or_else(|| parent.clone());
+        let target_fig = self.field_in_graph(&as_type, &field.name, target);
+        let requires = target_fig.as_ref().and_then(|f| f.requires.clone());
+        let inner = self.enter_entity(
+            ctx,
+            parent,
+            target,
+            &key,
+            entered_as,
+            requires.as_deref(),
+            touched,
+        )?;
+        self.note_entry(inner.group, &inner, field);
+        self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
+    }
+
+    /// Plans `field` (on `ty`, at `ctx`) by selecting the parent field again
+    /// from a subgraph that resolves both, one level up (or further).
+    /// Returns false when no subgraph can.
+    pub(super) fn plan_via_parent(
+        &mut self,
+        ctx: &Ctx,
+        ty: &Name,
+        field: &Field,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<bool, PlanError> {
+        let Some(link) = ctx.parent.clone() else {
+            return Ok(false);
+        };
+        let current = self.groups[ctx.group].graph;
+        let declared = self
+            .sg
+            .schema
+            .type_field(&link.parent_type, &link.field.name)
+            .map(|d| d.ty.inner_named_type().clone())
+            .ok();
+        let mut inner = wrap_conditions(Selection::Field(field.clone()), ctx.conditions.clone());
+        if declared.as_ref() != Some(ty) {
+            inner = Selection::Fragment(Fragment {
+                type_condition: Some(ty.clone()),
+                directives: DirectiveList::new(),
+                selections: vec![inner],
+            });
+        }
+        let mut via = link.field.clone();
+        via.selections = vec![inner];
+        for target in 0..self.sg.graphs.len() {
+            if target == current
+                || !self.resolvable(&link.parent_type, &via.name, target, None)
+                || !self.resolvable(ty, &field.name, target, None)
+            {
+                continue;
+            }
+            self.plan_in_graph(&link.ctx, &link.parent_type, &via, target, touched)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Plans `field` of `parent` at `ctx` in subgraph `target`: a root
+    /// fetch at the root, else an entity jump (or, without a key, one more
+    /// level up).
+    pub(super) fn plan_in_graph(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        target: GraphId,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
+        let fig = self.field_in_graph(parent, &field.name, target);
+        let group = &self.groups[ctx.group];
+        if ctx.response_path.is_empty() && group.root_kind.is_some() {
+            if group.root_kind != Some(OperationType::Query) {
+                return Err(PlanError::new(format!(
+                    "cannot plan {parent}.{}: it would run the mutation twice",
+                    field.name
+                )));
+            }
+            let root = match self
+                .groups
+                .iter()
+                .position(|g| g.graph == target && g.root_kind.is_some())
+            {
+                Some(g) => g,
+                None => self.new_group(target, Some(OperationType::Query), vec![], 0),
+            };
+            let mut c = ctx.clone();
+            c.group = root;
+            self.note_entry(root, &c, field);
+            return self.add_local_field(&c, parent, field, fig.as_ref(), touched);
+        }
+        let key = self
+            .sg
+            .type_info(parent)
+            .and_then(|t| t.in_graph(target))
+            .and_then(|t| t.keys.iter().find(|k| k.resolvable).cloned());
+        match key {
+            Some(key) => {
+                let entered_as = self
+                    .is_interface_object(parent, target)
+                    .then(|| parent.clone());
+                let requires = fig.as_ref().and_then(|f| f.requires.clone());
+                let inner = self.enter_entity(
+                    ctx,
+                    parent,
+                    target,
+                    &key,
+                    entered_as,
+                    requires.as_deref(),
+                    touched,
+                )?;
+                self.note_entry(inner.group, &inner, field);
+                self.add_local_field(&inner, parent, field, fig.as_ref(), touched)
+            }
+            None => match self.plan_via_parent(ctx, parent, field, touched)? {
+                true => Ok(()),
+                false => Err(PlanError::new(format!(
+                    "cannot plan {parent}.{} in subgraph {}",
+                    field.name, self.sg.graphs[target].name
+                ))),
+            },
+        }
+    }
+
+    /// Sets up an `_entities` fetch to `target` for the objects of type
+    /// `parent` at `ctx`: plans their key (and `requires`) where they are,
+    /// and returns the position inside the entity group to plan into.
+    /// With `entered_as`, the target knows the type as that `@interfaceObject`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn enter_entity(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        target: GraphId,
+        key: &Key,
+        entered_as: Option<Name>,
+        requires: Option<&apollo_compiler::executable::SelectionSet>,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<Ctx, PlanError> {
+        // What the target needs in each representation.
+        let mut needed = vec![Selection::Field(Field::leaf(name("__typename")))];
+        let doc = ExecutableDocument::new();
+        merge_into(&mut needed, &from_executable(&key.selection, &doc));
+        if let Some(req) = requires {
+            let mut req = from_executable(req, &doc);
+            alias_argument_fields(&mut req);
+            merge_into(&mut needed, &req);
+        }
+        let mut deps = BTreeSet::new();
+        let mut sub = ctx.clone();
+        sub.internal = true;
+        sub.jump_depth += 1;
+        // The key's own `__typename` is the object's: an interface-object
+        // position asks for it as a plain field.
+        self.plan_fields_here(&sub, parent, &needed, &mut deps)?;
+        touched.extend(deps.iter().copied());
+
+        let group = self.entity_group(target, &ctx.response_path, &deps, ctx.root_index);
+        touched.insert(group);
+        let in_target = entered_as.clone().unwrap_or_else(|| parent.clone());
+        {
+            let g = &mut self.groups[group];
+            g.deps.extend(deps.iter().copied());
+            let rep = Selection::Fragment(Fragment {
+                type_condition: Some(parent.clone()),
+                directives: DirectiveList::new(),
+                selections: needed,
+            });
+            merge_into(&mut g.requires, &[rep]);
+            if let Some(as_type) = entered_as {
+                if !g.rewrites.iter().any(|(t, _)| t == parent) {
+                    g.rewrites.push((parent.clone(), as_type));
+                }
+            }
+        }
+        let inner = Ctx {
+            group,
+            group_path: vec![Step::Fragment(on_type(in_target))],
+            response_path: ctx.response_path.clone(),
+            provided: None,
+            conditions: vec![],
+            guards: ctx.guards.clone(),
+            internal: ctx.internal,
+            jump_depth: ctx.jump_depth,
+            root_index: ctx.root_index,
+            parent: ctx.parent.clone(),
+        };
+        Ok(inner.under(ctx.conditions.clone()))
+    }
+
+    /// Picks the subgraph (and key) to fetch `parent.field` from, when the
+    /// current group cannot. The third value is set when the target is
+    /// entered as an `@interfaceObject` (representations use that name).
+    pub(super) fn choose_jump(
+        &self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &str,
+    ) -> Result<(GraphId, Key, Option<Name>), PlanError> {
+        let from = self.groups[ctx.group].graph;
+        let plain = Ctx {
+            provided: None,
+            ..ctx.clone()
+        };
+        // Each way in: (target, the type the target knows, entered as).
+        let mut entries: Vec<(GraphId, Name, Option<Name>)> = vec![];
+        for target in 0..self.sg.graphs.len() {
+            if self.resolvable(parent, field, target, Some(&plain)) {
+                let entered_as = self
+                    .is_interface_object(parent, target)
+                    .then(|| parent.clone());
+                entries.push((target, parent.clone(), entered_as));
+            }
+            // Through an @interfaceObject of an interface `parent` implements.
+            if self
+                .sg
+                .type_info(parent)
+                .is_some_and(|t| t.kind == TypeKind::Object)
+            {
+                for i in self.interfaces_of(parent) {
+                    if self.is_interface_object(&i, target)
+                        && self.resolvable(&i, field, target, Some(&plain))
+                    {
+                        entries.push((target, i.clone(), Some(i)));
+                    }
+                }
+            }
+        }
+        let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
+        for (target, known_as, entered_as) in entries {
+            let fig = self.sg.field_in_graph(&known_as, field, target);
+            if target == from && fig.is_some_and(|f| f.requires.is_none()) {
+                continue;
+            }
+            let keys: Vec<&Key> = self
+                .sg
+                .type_info(&known_as)
+                .and_then(|t| t.in_graph(target))
+                .map(|t| t.keys.iter().filter(|k| k.resolvable).collect())
+                .unwrap_or_default();
+            for key in keys {
+                // A key that holds the field itself cannot lead to it.
+                if key.selection.fields().any(|f| f.name == field) {
+                    continue;
+                }
+                let mut cost: i64 = 10;
+                if !self.selection_local(from, parent, &key.selection) {
+                    cost += 100;
+                }
+                if self.groups.iter().any(|g| {
+                    g.graph == target && g.root_kind.is_none() && g.merge_path == ctx.response_path
+                }) {
+                    cost -= 5;
+                }
+                if best.as_ref().is_none_or(|b| cost < b.0) {
+                    best = Some((cost, target, key.clone(), entered_as.clone()));
+                }
+            }
+        }
+        best.map(|(_, g, k, r)| (g, k, r)).ok_or_else(|| {
+            PlanError::new(format!(
+                "cannot plan {parent}.{field}: subgraph {} cannot resolve it and no other subgraph can be entered with a key",
+                self.sg.graphs[from].name
+            ))
+        })
+    }
+
+    /// An entity group for `graph` at `path`, reused when that adds no cycle.
+    pub(super) fn entity_group(
+        &mut self,
+        graph: GraphId,
+        path: &[PathElement],
+        deps: &BTreeSet<usize>,
+        root_index: usize,
+    ) -> usize {
+        let existing = (0..self.groups.len()).find(|&g| {
+            let group = &self.groups[g];
+            group.graph == graph
+                && group.root_kind.is_none()
+                && group.merge_path == path
+                && group.root_index == root_index
+                && !deps.contains(&g)
+                && !deps.iter().any(|&d| self.depends_on(d, g))
+        });
+        match existing {
+            Some(g) => g,
+            None => self.new_group(graph, None, path.to_vec(), root_index),
+        }
+    }
+
+    /// Does group `a` (transitively) depend on group `b`?
+    pub(super) fn depends_on(&self, a: usize, b: usize) -> bool {
+        let mut stack = vec![a];
+        let mut seen = BTreeSet::new();
+        while let Some(g) = stack.pop() {
+            if g == b {
+                return true;
+            }
+            if seen.insert(g) {
+                stack.extend(self.groups[g].deps.iter().copied());
+            }
+        }
+        false
+    }
+
+    /// Picks the subgraph for a root field: the one that can resolve most of
+    /// its sub-selections by itself, preferring one already queried.
+    pub(super) fn choose_root_graph(
+        &self,
+        root: &Name,
+        field: &Field,
+    ) -> Result<GraphId, PlanError> {
+        let mut best: Option<(i64, GraphId)> = None;
+        for g in 0..self.sg.graphs.len() {
+            if !self.resolvable(root, &field.name, g, None) {
+                continue;
+            }
+            let def = self.sg.schema.type_field(root, &field.name).ok();
+            let mut score = match def {
+                Some(d) => self.local_score(g, d.ty.inner_named_type(), &field.selections, 0),
+                None => 0,
+            };
+            if self
+                .groups
+                .iter()
+                .any(|x| x.graph == g && x.root_kind.is_some())
+            {
+                score += 1;
+            }
+            if best.is_none_or(|b| score > b.0) {
+                best = Some((score, g));
+            }
+        }
+        best.map(|b| b.1).ok_or_else(|| {
+            PlanError::new(format!(
+                "no subgraph can resolve the root field {root}.{}",
+                field.name
+            ))
+        })
+    }
+
+    /// Roughly how many of `sels` subgraph `graph` resolves without a jump.
+    pub(super) fn local_score(
+        &self,
+        graph: GraphId,
+        ty: &str,
+        sels: &[Selection],
+        depth: usize,
+    ) -> i64 {
+        if depth > 8 {
+            return 0;
+        }
+        let mut score = 0;
+        let types = if self.sg.is_abstract(ty) {
+            self.sg.possible_types_in_graph(ty, graph)
+        } else {
+            vec![name(ty)]
+        };
+        for t in &types {
+            for (f, _) in self.collect_for_type(t, sels, &[]) {
+                if f.name == "__typename" {
+                    continue;
+                }
+                if self.resolvable(t, &f.name, graph, None) {
+                    score += 2;
+                    if let Ok(def) = self.sg.schema.type_field(t, &f.name) {
+                        score += self.local_score(
+                            graph,
+                            def.ty.inner_named_type(),
+                            &f.selections,
+                            depth + 1,
+                        );
+                    }
+                } else {
+                    score -= 1;
+                }
+            }
+        }
+        score
+    }
+}
