@@ -181,12 +181,16 @@ impl<'a> Builder<'a> {
             merge_into(&mut needed, &req);
         }
         let mut deps = BTreeSet::new();
-        let mut sub = ctx.clone();
-        sub.internal = true;
-        sub.jump_depth += 1;
-        // The key's own `__typename` is the object's: an interface-object
-        // position asks for it as a plain field.
-        self.plan_fields_here(&sub, parent, &needed, &mut deps)?;
+        if let Some(already) = self.inputs_already_there(ctx, parent, &needed) {
+            // The current group was entered with these very fields: the new
+            // group can use them too, without waiting for the current group.
+            deps = already;
+        } else {
+            let mut sub = ctx.clone();
+            sub.internal = true;
+            sub.jump_depth += 1;
+            self.plan_fields_here(&sub, parent, &needed, &mut deps)?;
+        }
         touched.extend(deps.iter().copied());
 
         let group = self.entity_group(target, &ctx.response_path, &deps, ctx.root_index);
@@ -412,4 +416,47 @@ impl<'a> Builder<'a> {
         }
         score
     }
+
+    /// When `ctx` is the top of an entity group whose representations of
+    /// `parent` already hold every field of `needed`, the groups those
+    /// representations came from.
+    fn inputs_already_there(
+        &self,
+        ctx: &Ctx,
+        parent: &Name,
+        needed: &[Selection],
+    ) -> Option<BTreeSet<usize>> {
+        let group = &self.groups[ctx.group];
+        if group.root_kind.is_some()
+            || group.merge_path != ctx.response_path
+            || ctx.group_path.len() != 1 + ctx.conditions.len()
+        {
+            return None;
+        }
+        let rep = group.requires.iter().find_map(|s| match s {
+            Selection::Fragment(f) if f.type_condition.as_ref() == Some(parent) => Some(f),
+            _ => None,
+        })?;
+        selection_covers(&rep.selections, needed).then(|| group.deps.clone())
+    }
+}
+
+/// Does `have` select everything `want` selects?
+fn selection_covers(have: &[Selection], want: &[Selection]) -> bool {
+    want.iter().all(|w| match w {
+        Selection::Field(wf) => have.iter().any(|h| match h {
+            Selection::Field(hf) => {
+                hf.same_head(wf) && selection_covers(&hf.selections, &wf.selections)
+            }
+            _ => false,
+        }),
+        Selection::Fragment(wfr) => have.iter().any(|h| match h {
+            Selection::Fragment(hfr) => {
+                hfr.type_condition == wfr.type_condition
+                    && hfr.directives == wfr.directives
+                    && selection_covers(&hfr.selections, &wfr.selections)
+            }
+            _ => false,
+        }),
+    })
 }
