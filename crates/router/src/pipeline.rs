@@ -332,12 +332,8 @@ impl Pipeline {
                 )
             }
         };
-        let is_subtype = |abstract_ty: &str, object: &str| {
-            self.supergraph
-                .possible_types(abstract_ty)
-                .iter()
-                .any(|t| t == object)
-        };
+        let is_subtype =
+            |abstract_ty: &str, object: &str| self.supergraph.is_possible_type(abstract_ty, object);
         let execution = self.executor.execute(&plan, &variables, &is_subtype).await;
         errors.extend(execution.errors);
         let mut projection = Projection {

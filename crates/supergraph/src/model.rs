@@ -226,6 +226,16 @@ impl Supergraph {
         }
     }
 
+    /// True when `object` is `ty` or one of its possible runtime types.
+    /// Allocation-free: used per object at run time.
+    pub fn is_possible_type(&self, ty: &str, object: &str) -> bool {
+        ty == object
+            || self
+                .possible
+                .get(ty)
+                .is_some_and(|p| p.iter().any(|t| t == object))
+    }
+
     /// True when `ty` is an interface or a union.
     pub fn is_abstract(&self, ty: &str) -> bool {
         matches!(
