@@ -1,5 +1,6 @@
 //! The `goliath` command: `router` serves a supergraph, `plan` prints the
-//! query plan for an operation.
+//! query plan for an operation, `compose` composes subgraphs into a
+//! supergraph.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,15 @@ enum Command {
         #[arg(long = "label")]
         labels: Vec<String>,
     },
+    /// Compose subgraph schemas into a supergraph (rover's supergraph.yaml).
+    Compose {
+        /// The supergraph.yaml listing the subgraphs.
+        #[arg(long)]
+        config: PathBuf,
+        /// Where to write the supergraph SDL (standard output by default).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,6 +82,7 @@ fn main() -> ExitCode {
             operation_name,
             labels,
         } => run_plan(supergraph, query, operation_name, labels),
+        Command::Compose { config, output } => run_compose(config, output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +116,22 @@ fn run_plan(
         .map_err(|e| format!("planning failed: {e}"))?;
     print!("{plan}");
     Ok(())
+}
+
+fn run_compose(config: PathBuf, output: Option<PathBuf>) -> Result<(), String> {
+    let config = goliath_compose::SupergraphConfig::load(&config).map_err(|e| e.to_string())?;
+    let subgraphs = config.resolve().map_err(|e| e.to_string())?;
+    let sdl = goliath_compose::compose(&subgraphs)
+        .map_err(|errors| goliath_compose::ComposeError::Composition(errors).to_string())?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, sdl).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            print!("{sdl}");
+            Ok(())
+        }
+    }
 }
 
 fn run_router(

@@ -1,0 +1,224 @@
+//! Composition errors (with Apollo's error codes) and the errors of the
+//! `compose` command around them (configuration, files, HTTP).
+
+use std::fmt;
+
+/// An Apollo composition error code.
+///
+/// The names are Apollo Federation's, so that a team can look them up in
+/// Apollo's documentation and search results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A subgraph schema does not parse, or references a type it does not define.
+    InvalidGraphql,
+    /// A `@link` directive is malformed or imports an unknown element.
+    InvalidLinkDirectiveUsage,
+    /// A type is defined with different kinds (object, interface, ...) across subgraphs.
+    TypeKindMismatch,
+    /// A field has incompatible types across subgraphs.
+    FieldTypeMismatch,
+    /// A field argument has incompatible types across subgraphs.
+    FieldArgumentTypeMismatch,
+    /// A field argument has different default values across subgraphs.
+    FieldArgumentDefaultMismatch,
+    /// An input field has different default values across subgraphs.
+    InputFieldDefaultMismatch,
+    /// A non-shareable field is resolved by several subgraphs.
+    InvalidFieldSharing,
+    /// A field is `@external` in every subgraph that defines it.
+    ExternalMissingOnBase,
+    /// An `@external` field is not used by any federation directive.
+    ExternalUnused,
+    /// The `fields` of a `@key` are invalid (syntax, unknown fields, ...).
+    KeyInvalidFields,
+    /// A `@key` selects a list, interface or union field.
+    KeyFieldsSelectInvalidType,
+    /// A `@key` selects a field with arguments.
+    KeyFieldsHasArgs,
+    /// `@key` on an interface before Federation 2.3.
+    KeyUnsupportedOnInterface,
+    /// An interface `@key` is missing on one of its implementations.
+    InterfaceKeyNotOnImplementation,
+    /// The `fields` of a `@requires` are invalid.
+    RequiresInvalidFields,
+    /// A `@requires` selects a field that is not `@external`.
+    RequiresFieldsMissingExternal,
+    /// The `fields` of a `@provides` are invalid.
+    ProvidesInvalidFields,
+    /// A `@provides` selects a field that is not `@external`.
+    ProvidesFieldsMissingExternal,
+    /// `@provides` on a field whose type is not an object or interface.
+    ProvidesOnNonObjectField,
+    /// `@override(from:)` names the subgraph it is used in.
+    OverrideFromSelfError,
+    /// The field an `@override` takes over is itself overridden.
+    OverrideSourceHasOverride,
+    /// `@override` on a field that also has `@external`, or whose source has `@requires`/`@provides`.
+    OverrideCollisionWithAnotherDirective,
+    /// An enum has no value common to all subgraphs (input-only enums are intersected).
+    EmptyMergedEnumType,
+    /// An enum used as input and output has a value missing in some subgraph.
+    EnumValueMismatch,
+    /// An input object has no field common to all subgraphs.
+    EmptyMergedInputType,
+    /// A required argument is missing in some subgraph defining the field.
+    RequiredArgumentMissingInSomeSubgraph,
+    /// A required input field is missing in some subgraph defining the input type.
+    RequiredInputFieldMissingInSomeSubgraph,
+    /// An interface field is not implemented by one of the interface's types.
+    InterfaceFieldNoImplementation,
+    /// `@interfaceObject` is used for a type no subgraph defines as an interface.
+    InterfaceObjectUsageError,
+    /// No subgraph defines a query root field.
+    NoQueries,
+    /// `@composeDirective` is misused or the composed directive is inconsistent.
+    DirectiveCompositionError,
+    /// Some query the supergraph accepts cannot be answered by the subgraphs.
+    SatisfiabilityError,
+    /// The supergraph composed is not a valid supergraph (a bug in goliath).
+    InvalidSupergraph,
+}
+
+impl ErrorCode {
+    /// The code as Apollo spells it (`FIELD_TYPE_MISMATCH`, ...).
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidGraphql => "INVALID_GRAPHQL",
+            InvalidLinkDirectiveUsage => "INVALID_LINK_DIRECTIVE_USAGE",
+            TypeKindMismatch => "TYPE_KIND_MISMATCH",
+            FieldTypeMismatch => "FIELD_TYPE_MISMATCH",
+            FieldArgumentTypeMismatch => "FIELD_ARGUMENT_TYPE_MISMATCH",
+            FieldArgumentDefaultMismatch => "FIELD_ARGUMENT_DEFAULT_MISMATCH",
+            InputFieldDefaultMismatch => "INPUT_FIELD_DEFAULT_MISMATCH",
+            InvalidFieldSharing => "INVALID_FIELD_SHARING",
+            ExternalMissingOnBase => "EXTERNAL_MISSING_ON_BASE",
+            ExternalUnused => "EXTERNAL_UNUSED",
+            KeyInvalidFields => "KEY_INVALID_FIELDS",
+            KeyFieldsSelectInvalidType => "KEY_FIELDS_SELECT_INVALID_TYPE",
+            KeyFieldsHasArgs => "KEY_FIELDS_HAS_ARGS",
+            KeyUnsupportedOnInterface => "KEY_UNSUPPORTED_ON_INTERFACE",
+            InterfaceKeyNotOnImplementation => "INTERFACE_KEY_NOT_ON_IMPLEMENTATION",
+            RequiresInvalidFields => "REQUIRES_INVALID_FIELDS",
+            RequiresFieldsMissingExternal => "REQUIRES_FIELDS_MISSING_EXTERNAL",
+            ProvidesInvalidFields => "PROVIDES_INVALID_FIELDS",
+            ProvidesFieldsMissingExternal => "PROVIDES_FIELDS_MISSING_EXTERNAL",
+            ProvidesOnNonObjectField => "PROVIDES_ON_NON_OBJECT_FIELD",
+            OverrideFromSelfError => "OVERRIDE_FROM_SELF_ERROR",
+            OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
+            OverrideCollisionWithAnotherDirective => "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            EmptyMergedEnumType => "EMPTY_MERGED_ENUM_TYPE",
+            EnumValueMismatch => "ENUM_VALUE_MISMATCH",
+            EmptyMergedInputType => "EMPTY_MERGED_INPUT_TYPE",
+            RequiredArgumentMissingInSomeSubgraph => "REQUIRED_ARGUMENT_MISSING_IN_SOME_SUBGRAPH",
+            RequiredInputFieldMissingInSomeSubgraph => {
+                "REQUIRED_INPUT_FIELD_MISSING_IN_SOME_SUBGRAPH"
+            }
+            InterfaceFieldNoImplementation => "INTERFACE_FIELD_NO_IMPLEMENTATION",
+            InterfaceObjectUsageError => "INTERFACE_OBJECT_USAGE_ERROR",
+            NoQueries => "NO_QUERIES",
+            DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
+            SatisfiabilityError => "SATISFIABILITY_ERROR",
+            InvalidSupergraph => "INVALID_SUPERGRAPH",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One composition error. Its message names the subgraph(s), type and field
+/// involved, as Apollo's messages do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompositionError {
+    /// Apollo's error code.
+    pub code: ErrorCode,
+    /// What is wrong, naming subgraphs, types and fields.
+    pub message: String,
+}
+
+impl CompositionError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        CompositionError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// An error found in one subgraph: the message is prefixed `[subgraph] `.
+    pub fn in_subgraph(code: ErrorCode, subgraph: &str, message: impl fmt::Display) -> Self {
+        CompositionError {
+            code,
+            message: format!("[{subgraph}] {message}"),
+        }
+    }
+}
+
+impl fmt::Display for CompositionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// Why `goliath compose` could not produce a supergraph.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// The `supergraph.yaml` configuration is unreadable or invalid.
+    #[error("invalid configuration {path}: {message}")]
+    Config {
+        /// The configuration file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A subgraph's schema could not be obtained (file or HTTP).
+    #[error("subgraph \"{subgraph}\": {message}")]
+    Schema {
+        /// The subgraph's name.
+        subgraph: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The subgraphs do not compose.
+    #[error("{}", format_errors(.0))]
+    Composition(Vec<CompositionError>),
+}
+
+fn format_errors(errors: &[CompositionError]) -> String {
+    let mut out = format!(
+        "composition failed with {} error{}:",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for e in errors {
+        out.push_str("\n- ");
+        out.push_str(&e.to_string());
+    }
+    out
+}
+
+/// Joins names as `"a", "b" and "c"`.
+pub(crate) fn and_list<S: AsRef<str>>(names: &[S]) -> String {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|n| format!("\"{}\"", n.as_ref()))
+        .collect();
+    match quoted.len() {
+        0 => String::new(),
+        1 => quoted[0].clone(),
+        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}
+
+/// `subgraph "a"` or `subgraphs "a" and "b"`.
+pub(crate) fn subgraphs_phrase<S: AsRef<str>>(names: &[S]) -> String {
+    if names.len() == 1 {
+        format!("subgraph {}", and_list(names))
+    } else {
+        format!("subgraphs {}", and_list(names))
+    }
+}

@@ -1,0 +1,336 @@
+//! Which federation spec a subgraph uses, and what its federation directives
+//! are called there.
+//!
+//! A Federation 2 subgraph `@link`s `https://specs.apollo.dev/federation/v2.x`
+//! and imports some of its directives, possibly renamed
+//! (`{name: "@override", as: "@replace"}`); the others are still usable with
+//! the link's prefix (`@federation__shareable`, or `@fed__shareable` with
+//! `as: "fed"`). A Federation 1 subgraph has no such link and uses the plain
+//! names.
+
+use std::collections::HashMap;
+
+use apollo_compiler::ast;
+
+use crate::errors::{CompositionError, ErrorCode};
+
+/// A federation directive, by its canonical name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Fed {
+    Key,
+    Requires,
+    Provides,
+    External,
+    Shareable,
+    Extends,
+    Override,
+    Inaccessible,
+    Tag,
+    InterfaceObject,
+    ComposeDirective,
+    Authenticated,
+    RequiresScopes,
+    Policy,
+    Context,
+    FromContext,
+    Cost,
+    ListSize,
+}
+
+impl Fed {
+    const ALL: [Fed; 18] = [
+        Fed::Key,
+        Fed::Requires,
+        Fed::Provides,
+        Fed::External,
+        Fed::Shareable,
+        Fed::Extends,
+        Fed::Override,
+        Fed::Inaccessible,
+        Fed::Tag,
+        Fed::InterfaceObject,
+        Fed::ComposeDirective,
+        Fed::Authenticated,
+        Fed::RequiresScopes,
+        Fed::Policy,
+        Fed::Context,
+        Fed::FromContext,
+        Fed::Cost,
+        Fed::ListSize,
+    ];
+
+    /// The directive's name in the federation spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fed::Key => "key",
+            Fed::Requires => "requires",
+            Fed::Provides => "provides",
+            Fed::External => "external",
+            Fed::Shareable => "shareable",
+            Fed::Extends => "extends",
+            Fed::Override => "override",
+            Fed::Inaccessible => "inaccessible",
+            Fed::Tag => "tag",
+            Fed::InterfaceObject => "interfaceObject",
+            Fed::ComposeDirective => "composeDirective",
+            Fed::Authenticated => "authenticated",
+            Fed::RequiresScopes => "requiresScopes",
+            Fed::Policy => "policy",
+            Fed::Context => "context",
+            Fed::FromContext => "fromContext",
+            Fed::Cost => "cost",
+            Fed::ListSize => "listSize",
+        }
+    }
+
+    /// The first federation version (minor of 2.x) defining the directive.
+    fn since_minor(self) -> u32 {
+        match self {
+            Fed::ComposeDirective => 1,
+            Fed::InterfaceObject => 3,
+            Fed::Authenticated | Fed::RequiresScopes => 5,
+            Fed::Policy => 6,
+            Fed::Context | Fed::FromContext => 8,
+            Fed::Cost | Fed::ListSize => 9,
+            _ => 0,
+        }
+    }
+}
+
+/// Type names of the federation spec that may be imported.
+const FED_TYPES: [&str; 6] = [
+    "FieldSet",
+    "Scope",
+    "Policy",
+    "ContextFieldValue",
+    "_Any",
+    "_Entity",
+];
+
+/// A `@link` to a spec other than federation and link (for `@composeDirective`).
+#[derive(Debug, Clone)]
+pub(crate) struct OtherLink {
+    /// The spec URL.
+    pub url: String,
+    /// The `import:` argument, as written.
+    pub import: Option<String>,
+    /// Local directive names this link brings in (imports, with renames).
+    pub directives: Vec<String>,
+}
+
+/// A subgraph's federation version and directive names.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    /// `(2, x)` for Federation 2, `(1, 0)` without a federation link.
+    pub version: (u32, u32),
+    /// Local directive name -> federation directive.
+    names: HashMap<String, Fed>,
+    /// Local names of imported federation types (`FieldSet`, ...) and the
+    /// prefixed ones (`federation__FieldSet`).
+    pub type_names: Vec<String>,
+    /// Other specs this subgraph links.
+    pub other_links: Vec<OtherLink>,
+}
+
+impl Spec {
+    /// True for Federation 2 subgraphs.
+    pub fn is_fed2(&self) -> bool {
+        self.version.0 >= 2
+    }
+
+    /// The federation directive a local directive name stands for.
+    pub fn fed(&self, local: &str) -> Option<Fed> {
+        self.names.get(local).copied()
+    }
+
+    /// True when `local` names a directive of the federation or link specs.
+    pub fn is_spec_directive(&self, local: &str) -> bool {
+        self.names.contains_key(local) || local == "link" || local.starts_with("link__")
+    }
+
+    /// Reads the `@link`s of a subgraph document.
+    pub fn read(doc: &ast::Document, subgraph: &str) -> Result<Spec, Vec<CompositionError>> {
+        let mut errors = Vec::new();
+        let mut fed_link: Option<&ast::Directive> = None;
+        let mut other_links = Vec::new();
+        for def in &doc.definitions {
+            let directives = match def {
+                ast::Definition::SchemaDefinition(s) => &s.directives,
+                ast::Definition::SchemaExtension(s) => &s.directives,
+                _ => continue,
+            };
+            for d in directives.iter() {
+                if d.name != "link" {
+                    continue;
+                }
+                let Some(url) = d.specified_argument_by_name("url").and_then(|v| v.as_str()) else {
+                    errors.push(CompositionError::in_subgraph(
+                        ErrorCode::InvalidLinkDirectiveUsage,
+                        subgraph,
+                        "@link is missing its url argument",
+                    ));
+                    continue;
+                };
+                if url.contains("specs.apollo.dev/federation/") {
+                    fed_link = Some(d);
+                } else if !url.contains("specs.apollo.dev/link/") {
+                    let import = d.specified_argument_by_name("import");
+                    let directives = import
+                        .map(|v| imports(v).into_iter().map(|(_, local)| local).collect())
+                        .unwrap_or_default();
+                    other_links.push(OtherLink {
+                        url: url.to_owned(),
+                        import: import.map(|v| v.serialize().no_indent().to_string()),
+                        directives,
+                    });
+                }
+            }
+        }
+        let Some(link) = fed_link else {
+            let names = Fed::ALL.iter().map(|f| (f.name().to_owned(), *f)).collect();
+            return Ok(Spec {
+                version: (1, 0),
+                names,
+                type_names: vec!["_FieldSet".into(), "FieldSet".into()],
+                other_links,
+            });
+        };
+        let url = link
+            .specified_argument_by_name("url")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let version = parse_version(url).ok_or_else(|| {
+            vec![CompositionError::in_subgraph(
+                ErrorCode::InvalidLinkDirectiveUsage,
+                subgraph,
+                format!("Expected a version string (of the form v1.2) in {url}"),
+            )]
+        })?;
+        let prefix = link
+            .specified_argument_by_name("as")
+            .and_then(|v| v.as_str())
+            .unwrap_or("federation")
+            .to_owned();
+        let imported = link
+            .specified_argument_by_name("import")
+            .map(|v| imports(v))
+            .unwrap_or_default();
+        let mut names = HashMap::new();
+        let mut type_names = Vec::new();
+        for (name, local) in &imported {
+            let known_directive = Fed::ALL
+                .iter()
+                .find(|f| name.strip_prefix('@') == Some(f.name()));
+            match known_directive {
+                Some(f) if f.since_minor() <= version.1 => {
+                    names.insert(local.clone(), *f);
+                }
+                _ if !name.starts_with('@') && FED_TYPES.contains(&name.as_str()) => {
+                    type_names.push(local.clone());
+                }
+                _ => errors.push(CompositionError::in_subgraph(
+                    ErrorCode::InvalidLinkDirectiveUsage,
+                    subgraph,
+                    format!("Cannot import unknown element \"{name}\"."),
+                )),
+            }
+        }
+        for f in Fed::ALL {
+            if f.since_minor() <= version.1 {
+                names.insert(format!("{prefix}__{}", f.name()), f);
+            }
+        }
+        for t in FED_TYPES {
+            type_names.push(format!("{prefix}__{t}"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Spec {
+            version,
+            names,
+            type_names,
+            other_links,
+        })
+    }
+}
+
+/// `v2.3` at the end of a spec URL.
+fn parse_version(url: &str) -> Option<(u32, u32)> {
+    let v = url.trim_end_matches('/').rsplit('/').next()?;
+    let v = v.strip_prefix('v')?;
+    let (major, minor) = v.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The `(name, local name)` pairs of an `import:` list, without the `@`s on
+/// local directive names.
+fn imports(value: &ast::Value) -> Vec<(String, String)> {
+    let items: Vec<&ast::Value> = match value {
+        ast::Value::List(items) => items.iter().map(|v| &**v).collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item {
+            ast::Value::String(s) => out.push((s.clone(), s.trim_start_matches('@').to_owned())),
+            ast::Value::Object(fields) => {
+                let get = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .and_then(|(_, v)| v.as_str())
+                        .map(str::to_owned)
+                };
+                if let Some(name) = get("name") {
+                    let local = get("as").unwrap_or_else(|| name.clone());
+                    out.push((name, local.trim_start_matches('@').to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(sdl: &str) -> Spec {
+        let doc = ast::Document::parse(sdl, "s.graphql").unwrap();
+        Spec::read(&doc, "s").unwrap()
+    }
+
+    #[test]
+    fn renamed_and_prefixed_imports() {
+        let s = spec(
+            r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.3",
+                 import: ["@key", {name: "@override", as: "@replace"}])
+               type Query { a: Int }"#,
+        );
+        assert_eq!(s.version, (2, 3));
+        assert_eq!(s.fed("key"), Some(Fed::Key));
+        assert_eq!(s.fed("replace"), Some(Fed::Override));
+        assert_eq!(s.fed("override"), None);
+        assert_eq!(s.fed("federation__shareable"), Some(Fed::Shareable));
+        assert_eq!(s.fed("shareable"), None);
+    }
+
+    #[test]
+    fn fed1_uses_plain_names() {
+        let s = spec("type Query { a: Int }");
+        assert!(!s.is_fed2());
+        assert_eq!(s.fed("external"), Some(Fed::External));
+    }
+
+    #[test]
+    fn link_as_prefix() {
+        let s = spec(
+            r#"extend schema @link(url: "https://specs.apollo.dev/federation/v2.0", as: "fed")
+               type Query { a: Int }"#,
+        );
+        assert_eq!(s.fed("fed__key"), Some(Fed::Key));
+        assert_eq!(s.fed("fed__interfaceObject"), None);
+    }
+}
