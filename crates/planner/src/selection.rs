@@ -225,12 +225,12 @@ pub fn write_selections(out: &mut String, set: &[Selection]) {
                         if j > 0 {
                             out.push_str(", ");
                         }
-                        let _ = write!(out, "{}: {}", a.name, a.value);
+                        let _ = write!(out, "{}: {}", a.name, a.value.serialize().no_indent());
                     }
                     out.push(')');
                 }
                 for d in f.directives.iter() {
-                    let _ = write!(out, " {d}");
+                    let _ = write!(out, " {}", d.serialize().no_indent());
                 }
                 if !f.selections.is_empty() {
                     out.push(' ');
@@ -243,7 +243,7 @@ pub fn write_selections(out: &mut String, set: &[Selection]) {
                     let _ = write!(out, " on {t}");
                 }
                 for d in fr.directives.iter() {
-                    let _ = write!(out, " {d}");
+                    let _ = write!(out, " {}", d.serialize().no_indent());
                 }
                 out.push(' ');
                 write_selections(out, &fr.selections);

@@ -180,13 +180,26 @@ impl<'a> Builder<'a> {
             alias_argument_fields(&mut req);
             merge_into(&mut needed, &req);
         }
+        alias_taken_keys(&mut needed, &ctx.client_keys);
         let mut deps = BTreeSet::new();
         if let Some(already) = self.inputs_already_there(ctx, parent, &needed) {
             // The current group was entered with these very fields: the new
             // group can use them too, without waiting for the current group.
             deps = already;
         } else {
+            // Keys and requirements are fetched whatever this level's
+            // @skip/@include say: the group may be entered unconditionally
+            // by other fields too.
             let mut sub = ctx.clone();
+            let levels = sub.group_path.len() - sub.conditions.len();
+            sub.group_path.truncate(levels);
+            for cond in std::mem::take(&mut sub.conditions) {
+                for g in guards_of(&cond) {
+                    if let Some(i) = sub.guards.iter().rposition(|x| *x == g) {
+                        sub.guards.remove(i);
+                    }
+                }
+            }
             sub.internal = true;
             sub.jump_depth += 1;
             self.plan_fields_here(&sub, parent, &needed, &mut deps)?;
@@ -218,6 +231,7 @@ impl<'a> Builder<'a> {
             provided: None,
             conditions: vec![],
             guards: ctx.guards.clone(),
+            client_keys: Rc::default(),
             internal: ctx.internal,
             jump_depth: ctx.jump_depth,
             root_index: ctx.root_index,

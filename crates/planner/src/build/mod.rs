@@ -73,6 +73,9 @@ struct Ctx {
     conditions: Vec<DirectiveList>,
     /// Variable conditions that hold wherever this position is reached.
     guards: Vec<Guard>,
+    /// The client's fields at this position, by response key: fields the
+    /// planner adds for keys and requirements must not take their keys.
+    client_keys: Rc<Vec<Field>>,
     /// True while planning keys and requirements (not client fields).
     internal: bool,
     /// Nesting of entity jumps made to satisfy keys and requirements.
@@ -180,6 +183,7 @@ impl<'a> Builder<'a> {
                 provided: None,
                 conditions: vec![],
                 guards: vec![],
+                client_keys: Rc::default(),
                 internal: false,
                 jump_depth: 0,
                 root_index: self.groups[group].root_index,
@@ -258,6 +262,26 @@ fn conditional(directives: DirectiveList) -> Fragment {
     }
 }
 
+/// Prefix of the aliases given to key and required fields whose name a
+/// client field uses as its response key at the same position.
+pub const KEY_ALIAS_PREFIX: &str = "_goliath_key_";
+
+/// Aliases the top-level fields of `needed` whose response key a different
+/// client field already uses there.
+fn alias_taken_keys(needed: &mut [Selection], client: &[Field]) {
+    for s in needed {
+        if let Selection::Field(f) = s {
+            let taken = client.iter().any(|c| {
+                c.response_key() == f.response_key()
+                    && (c.name != f.name || c.arguments != f.arguments)
+            });
+            if taken {
+                f.alias = Some(name(&format!("{KEY_ALIAS_PREFIX}{}", f.name)));
+            }
+        }
+    }
+}
+
 /// Prefix of the aliases given to required fields that take arguments, so
 /// that they never collide with the client's own selection of the field.
 pub const REQUIRES_ALIAS_PREFIX: &str = "_goliath_req_";
@@ -272,7 +296,7 @@ fn alias_argument_fields(sels: &mut [Selection]) {
                 if !f.arguments.is_empty() {
                     let mut args = String::new();
                     for a in &f.arguments {
-                        args.push_str(&format!("{}:{},", a.name, a.value));
+                        args.push_str(&format!("{}:{},", a.name, a.value.serialize().no_indent()));
                     }
                     // FNV-1a: stable across runs and builds.
                     let mut h: u64 = 0xcbf29ce484222325;

@@ -66,7 +66,7 @@ impl<'a> Builder<'a> {
             }
             // An external key field is known to the subgraph that declares
             // the key: it comes back from the representation.
-            return internal && self.is_key_field(parent, field, graph);
+            return self.is_key_field(parent, field, graph);
         }
         true
     }

@@ -47,8 +47,13 @@ impl<'a> Builder<'a> {
             }
             return self.plan_abstract(ctx, parent, sels, touched);
         }
-        for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
-            let c = ctx.under(conditions);
+        let fields = self.collect_for_type(parent, sels, &[]);
+        let mut base = ctx.clone();
+        if !ctx.internal {
+            base.client_keys = Rc::new(fields.iter().map(|(f, _)| f.head()).collect());
+        }
+        for (field, conditions) in fields {
+            let c = base.under(conditions);
             self.plan_field(&c, parent, &field, touched)?;
         }
         Ok(())

@@ -1,5 +1,5 @@
-//! Planner bugs found while writing these tests. Each test states the
-//! behaviour expected and is ignored until the planner is fixed.
+//! Regression tests for planner bugs found while writing the test suite
+//! (all fixed). Each test states the behaviour expected.
 
 mod common;
 
@@ -16,7 +16,6 @@ use common::*;
 /// the same field; the planner's own key/required fields need a key of
 /// their own when the client's response key is taken by another field.
 #[test]
-#[ignore = "planner bug: a client alias equal to a key field's name gets the key's value after unaliasing"]
 fn a_client_alias_never_shares_a_response_key_with_a_key_field() {
     let sg = shop();
     let plan = plan(&sg, "{ products { id: name reviews { body } } }");
@@ -26,7 +25,6 @@ fn a_client_alias_never_shares_a_response_key_with_a_key_field() {
 /// Same bug, with a `@requires` field: the client's `price` (the product's
 /// name) is overwritten by the required price.
 #[test]
-#[ignore = "planner bug: a client alias equal to a required field's name gets the required value after unaliasing"]
 fn a_client_alias_never_shares_a_response_key_with_a_required_field() {
     let sg = shop();
     let plan = plan(&sg, "{ products { price: name shippingEstimate } }");
@@ -41,7 +39,6 @@ fn a_client_alias_never_shares_a_response_key_with_a_required_field() {
 /// only way to a's `id` is the key `id` itself, and "keys never lead to
 /// themselves"). Expected: a plan, e.g. `query {topProducts {id}}` on b.
 #[test]
-#[ignore = "planner bug: an @external key field of an extension cannot be selected from the extending subgraph"]
 fn an_external_key_field_can_be_selected_where_it_is_external() {
     let sg = supergraph(
         &["a", "b"],
@@ -76,7 +73,6 @@ type Product @join__type(graph: A, key: "id") @join__type(graph: B, key: "id", e
 /// the indentation of the plan's text form. The operation stays valid
 /// GraphQL, so this is cosmetic.
 #[test]
-#[ignore = "minor planner bug: object/list argument values make multi-line subgraph operations"]
 fn subgraph_operations_are_one_line() {
     let sg = supergraph(
         &["a"],
