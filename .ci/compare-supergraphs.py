@@ -196,7 +196,7 @@ def main():
     if not suites:
         index = fetch(args.audit_url + "/ids")
         suites = json.loads(index)
-    same = 0
+    same = exact = 0
     for suite in suites:
         subgraphs = json.loads(fetch(f"{args.audit_url}/{suite}/subgraphs"))
         apollo = fetch(f"{args.audit_url}/{suite}/supergraph")
@@ -204,16 +204,21 @@ def main():
         if ours is None:
             print(f"{suite}: goliath compose FAILED\n{err}")
             continue
+        if ours == apollo:
+            same += 1
+            exact += 1
+            print(f"{suite}: byte-identical")
+            continue
         a, b = normalise(apollo), normalise(ours)
         if a == b:
             same += 1
-            print(f"{suite}: identical")
+            print(f"{suite}: identical after normalisation")
             continue
         diff = list(difflib.unified_diff(a.splitlines(), b.splitlines(), "apollo", "goliath", lineterm="", n=2))
         print(f"{suite}: {sum(1 for l in diff if l[:1] in '+-' and l[:3] not in ('+++', '---'))} lines differ")
         if not args.quiet:
             print("\n".join(diff))
-    print(f"compare-supergraphs: {same} of {len(suites)} suites identical")
+    print(f"compare-supergraphs: {same} of {len(suites)} suites identical ({exact} byte for byte)")
     return 0 if same == len(suites) else 1
 
 

@@ -185,6 +185,8 @@ pub(crate) fn emit(c: &Composed) -> String {
         out.push_str(&t);
         out.push('\n');
     }
+    // As Apollo's: no newline after the last definition.
+    out.pop();
     out
 }
 

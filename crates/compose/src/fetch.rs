@@ -29,12 +29,45 @@ pub fn fetch_sdl(url: &str) -> Result<String, String> {
     stream
         .write_all(request.as_bytes())
         .map_err(|e| format!("cannot send the request to {url}: {e}"))?;
-    let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("cannot read the answer of {url}: {e}"))?;
+    let raw =
+        read_response(&mut stream).map_err(|e| format!("cannot read the answer of {url}: {e}"))?;
     let body = parse_response(&raw).map_err(|e| format!("{url}: {e}"))?;
     sdl_from_body(&body).map_err(|e| format!("{url}: {e}"))
+}
+
+/// Reads one HTTP response: up to its `Content-Length`, the end of its
+/// chunks, or the end of the connection.
+fn read_response(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(raw);
+        }
+        raw.extend_from_slice(&buf[..n]);
+        if response_complete(&raw) {
+            return Ok(raw);
+        }
+    }
+}
+
+/// True when `raw` holds a whole response whose length is known.
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    for line in head.lines() {
+        if let Some(v) = line.strip_prefix("content-length:") {
+            return v.trim().parse::<usize>().is_ok_and(|n| body.len() >= n);
+        }
+        if line.starts_with("transfer-encoding:") && line.contains("chunked") {
+            return body.ends_with(b"0\r\n\r\n");
+        }
+    }
+    false
 }
 
 /// `(host, port, path)` of an `http://` URL.
@@ -68,6 +101,14 @@ fn parse_response(raw: &[u8]) -> Result<String, String> {
         .ok_or("malformed HTTP response")?;
     let head = String::from_utf8_lossy(&raw[..split]);
     let mut body = raw[split + 4..].to_vec();
+    let length = head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("content-length:")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    });
+    if let Some(n) = length {
+        body.truncate(n);
+    }
     let mut lines = head.lines();
     let status = lines.next().unwrap_or_default();
     let code: u16 = status

@@ -128,7 +128,7 @@ fn run_compose(config: PathBuf, output: Option<PathBuf>) -> Result<(), String> {
             std::fs::write(&path, sdl).map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
         None => {
-            print!("{sdl}");
+            println!("{sdl}");
             Ok(())
         }
     }
