@@ -430,15 +430,16 @@ fn input_value(v: &MInput) -> String {
 
 fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
     let mut s = f.name.clone();
-    if !f.args.is_empty() {
-        let args: Vec<String> = f
-            .args
-            .values()
-            .map(|a| {
-                // Argument descriptions are dropped on one-line argument lists.
-                input_value(a)
-            })
-            .collect();
+    if f.args.values().any(|a| a.description.is_some()) {
+        // With descriptions, one argument per line (as graphql-js prints them).
+        s.push_str("(\n");
+        for a in f.args.values() {
+            s.push_str(&description(&a.description, "    "));
+            let _ = writeln!(s, "    {}", input_value(a));
+        }
+        s.push_str("  )");
+    } else if !f.args.is_empty() {
+        let args: Vec<String> = f.args.values().map(input_value).collect();
         let _ = write!(s, "({})", args.join(", "));
     }
     let _ = write!(s, ": {}", f.ty);

@@ -71,6 +71,14 @@ pub enum ErrorCode {
     InterfaceObjectUsageError,
     /// No subgraph defines a query root field.
     NoQueries,
+    /// An element in the API schema references an `@inaccessible` type.
+    ReferencedInaccessible,
+    /// A required argument or input field is `@inaccessible`.
+    RequiredInaccessible,
+    /// Every field (value, member) of a type in the API schema is `@inaccessible`.
+    OnlyInaccessibleChildren,
+    /// A root operation type is `@inaccessible`.
+    QueryRootTypeInaccessible,
     /// `@composeDirective` is misused or the composed directive is inconsistent.
     DirectiveCompositionError,
     /// Some query the supergraph accepts cannot be answered by the subgraphs.
@@ -117,6 +125,10 @@ impl ErrorCode {
             InterfaceFieldNoImplementation => "INTERFACE_FIELD_NO_IMPLEMENTATION",
             InterfaceObjectUsageError => "INTERFACE_OBJECT_USAGE_ERROR",
             NoQueries => "NO_QUERIES",
+            ReferencedInaccessible => "REFERENCED_INACCESSIBLE",
+            RequiredInaccessible => "REQUIRED_INACCESSIBLE",
+            OnlyInaccessibleChildren => "ONLY_INACCESSIBLE_CHILDREN",
+            QueryRootTypeInaccessible => "QUERY_ROOT_TYPE_INACCESSIBLE",
             DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             SatisfiabilityError => "SATISFIABILITY_ERROR",
             InvalidSupergraph => "INVALID_SUPERGRAPH",

@@ -13,6 +13,7 @@
 //! [`SupergraphConfig`] reads rover's `supergraph.yaml` and fetches or reads
 //! the subgraph schemas it lists.
 
+mod checks;
 mod config;
 mod emit;
 mod errors;
@@ -69,7 +70,7 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
     if !errors.is_empty() {
         return Err(errors);
     }
-    errors.extend(checks(&composed));
+    errors.extend(checks::check(&composed));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -85,54 +86,4 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
         )]);
     }
     Ok(sdl)
-}
-
-/// Checks on the merged supergraph: a query root, interfaces implemented.
-fn checks(c: &model::Composed) -> Vec<CompositionError> {
-    use subgraph::Kind;
-    let mut errors = Vec::new();
-    if c.types.get("Query").is_none_or(|q| q.fields.is_empty()) {
-        errors.push(CompositionError::new(
-            ErrorCode::NoQueries,
-            "No queries found in any subgraph: a supergraph must have a query root type.",
-        ));
-    }
-    for t in c.types.values() {
-        if !matches!(t.kind, Kind::Object | Kind::Interface) {
-            continue;
-        }
-        for i in &t.implements {
-            let Some(iface) = c.types.get(i) else {
-                continue;
-            };
-            for f in iface.fields.values() {
-                if t.fields.contains_key(&f.name) {
-                    continue;
-                }
-                let declared: Vec<&str> = f
-                    .entries
-                    .iter()
-                    .map(|e| c.graphs[e.graph].name.as_str())
-                    .collect();
-                let implemented: Vec<&str> = t
-                    .join_implements
-                    .iter()
-                    .filter(|(_, ji)| ji == i)
-                    .map(|(g, _)| c.graphs[*g].name.as_str())
-                    .collect();
-                errors.push(CompositionError::new(
-                    ErrorCode::InterfaceFieldNoImplementation,
-                    format!(
-                        "Interface field \"{i}.{}\" is declared in {} but type \"{}\", which implements \"{i}\" in {}, does not have field \"{}\".",
-                        f.name,
-                        errors::subgraphs_phrase(&declared),
-                        t.name,
-                        errors::subgraphs_phrase(&implemented),
-                        f.name
-                    ),
-                ));
-            }
-        }
-    }
-    errors
 }

@@ -412,3 +412,37 @@ fn every_error_is_listed() {
     assert_error(&errors, ErrorCode::KeyInvalidFields, &["[a]", "\"U\""]);
     assert_error(&errors, ErrorCode::InvalidGraphql, &["[b]", "Unknown"]);
 }
+
+#[test]
+fn referenced_inaccessible_type() {
+    let a = fed2("\"@inaccessible\"")
+        + "type Query { secret: Secret } type Secret @inaccessible { x: Int }";
+    let errors = compose_err(&[("a", &a)]);
+    assert_error(
+        &errors,
+        ErrorCode::ReferencedInaccessible,
+        &["Type \"Secret\" is @inaccessible", "\"Query.secret\""],
+    );
+}
+
+#[test]
+fn required_argument_inaccessible() {
+    let a = fed2("\"@inaccessible\"") + "type Query { f(id: ID! @inaccessible): Int }";
+    let errors = compose_err(&[("a", &a)]);
+    assert_error(
+        &errors,
+        ErrorCode::RequiredInaccessible,
+        &["\"Query.f(id:)\""],
+    );
+}
+
+#[test]
+fn only_inaccessible_children() {
+    let a = fed2("\"@inaccessible\"") + "type Query { f: T } type T { x: Int @inaccessible }";
+    let errors = compose_err(&[("a", &a)]);
+    assert_error(
+        &errors,
+        ErrorCode::OnlyInaccessibleChildren,
+        &["Type \"T\"", "fields"],
+    );
+}

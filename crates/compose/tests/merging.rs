@@ -203,3 +203,14 @@ fn every_subgraph_joins_the_query_type() {
     let query = definition(&sdl, "type", "Query");
     assert!(query.contains("@join__type(graph: B)"), "{query}");
 }
+
+#[test]
+fn argument_descriptions_put_one_argument_per_line() {
+    let a =
+        fed2("") + r#"type Query { search("what to look for" q: String, limit: Int): [String] }"#;
+    let sdl = compose_ok(&[("a", &a)]);
+    assert!(
+        sdl.contains("  search(\n    \"\"\"what to look for\"\"\"\n    q: String\n    limit: Int\n  ): [String]\n"),
+        "{sdl}"
+    );
+}
