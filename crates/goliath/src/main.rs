@@ -157,6 +157,8 @@ fn run_router(
         Pipeline::new(&sdl, &config).map_err(|e| format!("{}: {e}", supergraph.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Parsing, planning and projection recurse with the document's depth.
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     runtime.block_on(async move {

@@ -96,6 +96,9 @@ pub fn from_executable(
 ) -> Vec<Selection> {
     let mut out = Vec::with_capacity(set.selections.len());
     for sel in &set.selections {
+        if never_included(sel.directives()) {
+            continue;
+        }
         match sel {
             executable::Selection::Field(f) => out.push(Selection::Field(Field {
                 alias: f.alias.clone(),
@@ -121,6 +124,18 @@ pub fn from_executable(
         }
     }
     out
+}
+
+/// True for `@skip(if: true)` or `@include(if: false)` with a literal:
+/// such selections are left out of plans altogether.
+fn never_included(directives: &DirectiveList) -> bool {
+    directives.iter().any(|d| {
+        let literal = d.specified_argument_by_name("if").and_then(|v| v.to_bool());
+        matches!(
+            (d.name.as_str(), literal),
+            ("skip", Some(true)) | ("include", Some(false))
+        )
+    })
 }
 
 /// Adds `field` (head only) to `set` unless an identical head is there;

@@ -32,12 +32,11 @@ fn a_client_alias_never_shares_a_response_key_with_a_required_field() {
 }
 
 /// A subgraph that extends an entity with an `@external` key field (a
-/// Federation 1 style extension) returns that key for every reference it
-/// hands out, yet the planner refuses to plan the client's selection of it:
-/// `{ topProducts { id } }` fails with "cannot plan Product.id: subgraph b
-/// cannot resolve it and no other subgraph can be entered with a key" (the
-/// only way to a's `id` is the key `id` itself, and "keys never lead to
-/// themselves"). Expected: a plan, e.g. `query {topProducts {id}}` on b.
+/// Federation 1 style extension) puts that key in the representations it
+/// hands out, but clients do not get an external field from it: the client's
+/// `id` comes from the owner, entered with the key b supplies. (This once
+/// failed to plan: "keys never lead to themselves" also refused a key the
+/// current subgraph can supply.)
 #[test]
 fn an_external_key_field_can_be_selected_where_it_is_external() {
     let sg = supergraph(

@@ -56,6 +56,10 @@ pub struct Config {
     pub override_labels: Vec<String>,
 }
 
+/// The largest `limits.max_depth` accepted: deeper documents would risk the
+/// stack of the recursive parser, planner and projection.
+pub const MAX_DEPTH_LIMIT: usize = 256;
+
 /// Request limits (`limits:`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -231,6 +235,15 @@ impl Config {
         }
         positive("limits.max_body_bytes", self.limits.max_body_bytes as u64)?;
         positive("limits.max_depth", self.limits.max_depth as u64)?;
+        if self.limits.max_depth > MAX_DEPTH_LIMIT {
+            return Err(invalid(
+                "limits.max_depth",
+                format!(
+                    "{} is above {MAX_DEPTH_LIMIT}, the deepest nesting goliath can plan safely",
+                    self.limits.max_depth
+                ),
+            ));
+        }
         positive("limits.request_timeout_ms", self.limits.request_timeout_ms)?;
         positive(
             "subgraph_defaults.timeout_ms",
@@ -491,7 +504,12 @@ override_labels: [a, b]
 
     #[test]
     fn env_expansion() {
-        let vars = [("PORT", "5000"), ("EMPTY", ""), ("HOST", "0.0.0.0")];
+        let vars = [
+            ("PORT", "5000"),
+            ("EMPTY", ""),
+            ("HOST", "0.0.0.0"),
+            ("DEPTH", "200"),
+        ];
         let config = parse_with("listen: ${env.HOST}:${env.PORT}", &vars).unwrap();
         assert_eq!(config.listen, "0.0.0.0:5000");
         let config = parse_with("listen: 127.0.0.1:${env.NOPE:-4100}", &vars).unwrap();
@@ -500,8 +518,10 @@ override_labels: [a, b]
         assert_eq!(config.listen, "127.0.0.1:4200");
         let config = parse_with("graphql_path: /${env.EMPTY:-}q", &vars).unwrap();
         assert_eq!(config.graphql_path, "/q");
-        let config = parse_with("limits: {max_depth: ${env.PORT}}", &vars).unwrap();
-        assert_eq!(config.limits.max_depth, 5000);
+        let config = parse_with("limits: {max_depth: ${env.DEPTH}}", &vars).unwrap();
+        assert_eq!(config.limits.max_depth, 200);
+        let err = parse_with("limits: {max_depth: ${env.PORT}}", &vars).unwrap_err();
+        assert!(err.to_string().contains("limits.max_depth"), "{err}");
     }
 
     #[test]

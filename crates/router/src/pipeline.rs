@@ -126,7 +126,9 @@ impl Pipeline {
             supergraph: Arc::new(supergraph),
             executor: Executor::new(client, endpoints),
             introspection: config.introspection,
-            max_depth: config.limits.max_depth,
+            // Validated configs never exceed the cap; a config built in
+            // code might, and the parser's recursion must stay bounded.
+            max_depth: config.limits.max_depth.min(crate::config::MAX_DEPTH_LIMIT),
             config_labels: config.override_labels.iter().cloned().collect(),
             percent_labels,
             documents: Cache::builder().max_capacity(4096).build(),

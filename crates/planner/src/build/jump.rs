@@ -291,12 +291,14 @@ impl<'a> Builder<'a> {
                 .map(|t| t.keys.iter().filter(|k| k.resolvable).collect())
                 .unwrap_or_default();
             for key in keys {
-                // A key that holds the field itself cannot lead to it.
-                if key.selection.fields().any(|f| f.name == field) {
+                // A key that holds the field itself leads to it only when
+                // the current subgraph can supply that key.
+                let local = self.selection_local(from, parent, &key.selection);
+                if !local && key.selection.fields().any(|f| f.name == field) {
                     continue;
                 }
                 let mut cost: i64 = 10;
-                if !self.selection_local(from, parent, &key.selection) {
+                if !local {
                     cost += 100;
                 }
                 if self.groups.iter().any(|g| {

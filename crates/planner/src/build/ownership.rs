@@ -49,24 +49,39 @@ impl<'a> Builder<'a> {
         graph: GraphId,
         ctx: Option<&Ctx>,
     ) -> bool {
+        let internal = ctx.is_some_and(|c| c.internal);
+        let provided = ctx.and_then(|c| c.provided.as_deref()).map(Vec::as_slice);
+        self.resolvable_with(parent, field, graph, provided, internal)
+    }
+
+    /// [`Self::resolvable`] with its inputs spelled out: what `@provides`
+    /// covers here, and whether the field is wanted for a key or a
+    /// requirement (`internal`) rather than by the client.
+    pub(super) fn resolvable_with(
+        &self,
+        parent: &str,
+        field: &str,
+        graph: GraphId,
+        provided: Option<&[Selection]>,
+        internal: bool,
+    ) -> bool {
         let Some(info) = self.field_info(parent, field) else {
             return false;
         };
         let Some(fig) = info.graphs.iter().find(|f| f.graph == graph) else {
             return false;
         };
-        let internal = ctx.is_some_and(|c| c.internal);
         if !self.override_allows(info, fig, internal) {
             return false;
         }
         if fig.external {
-            let provided = ctx.and_then(|c| c.provided.as_deref());
             if provided.is_some_and(|p| self.provided_child(p, parent, field).is_some()) {
                 return true;
             }
             // An external key field is known to the subgraph that declares
-            // the key: it comes back from the representation.
-            return self.is_key_field(parent, field, graph);
+            // the key when it builds a representation; clients cannot ask
+            // that subgraph for it.
+            return internal && self.is_key_field(parent, field, graph);
         }
         true
     }
@@ -166,7 +181,7 @@ impl<'a> Builder<'a> {
         set: &apollo_compiler::executable::SelectionSet,
     ) -> bool {
         set.fields().all(|f| {
-            self.resolvable(parent, &f.name, graph, None)
+            self.resolvable_with(parent, &f.name, graph, None, true)
                 && (f.selection_set.selections.is_empty()
                     || self.selection_local(graph, f.selection_set.ty.as_str(), &f.selection_set))
         })
