@@ -11,7 +11,8 @@
 //! before it is returned, so what `compose` returns the router can serve.
 //!
 //! [`SupergraphConfig`] reads rover's `supergraph.yaml` and fetches or reads
-//! the subgraph schemas it lists.
+//! the subgraph schemas it lists; [`Recomposer`] composes again when they
+//! change (`goliath router --compose`).
 
 mod checks;
 mod config;
@@ -22,6 +23,7 @@ mod fieldset;
 mod link;
 mod merge;
 mod model;
+mod reload;
 mod satisfiability;
 mod subgraph;
 mod subgraph_checks;
@@ -30,6 +32,7 @@ mod types;
 pub use config::{SchemaSource, SubgraphConfig, SupergraphConfig};
 pub use errors::{ComposeError, CompositionError, ErrorCode};
 pub use fetch::fetch_sdl;
+pub use reload::Recomposer;
 pub use subgraph::SubgraphInput;
 
 /// Composes subgraphs into a supergraph SDL, or lists every error found.
@@ -55,7 +58,8 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
     let mut subgraphs = Vec::new();
     for input in sorted {
         match subgraph::read(input) {
-            Ok(mut sg) => {
+            Ok((mut sg, read_errors)) => {
+                errors.extend(read_errors);
                 errors.extend(subgraph_checks::check(&mut sg));
                 subgraphs.push(sg);
             }

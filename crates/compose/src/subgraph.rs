@@ -218,8 +218,12 @@ fn is_machinery_type(name: &str, spec: &Spec) -> bool {
         || spec.type_names.iter().any(|t| t == name)
 }
 
-/// Reads a subgraph SDL.
-pub(crate) fn read(input: &SubgraphInput) -> Result<Subgraph, Vec<CompositionError>> {
+/// Reads a subgraph SDL. Syntax and `@link` errors stop reading; other
+/// errors (unknown types, duplicate fields, ...) come with the subgraph, so
+/// that its other checks can run and every error is listed.
+pub(crate) fn read(
+    input: &SubgraphInput,
+) -> Result<(Subgraph, Vec<CompositionError>), Vec<CompositionError>> {
     let name = input.name.as_str();
     let doc = ast::Document::parse(&input.sdl, format!("{name}.graphql")).map_err(|e| {
         e.errors
@@ -272,16 +276,14 @@ pub(crate) fn read(input: &SubgraphInput) -> Result<Subgraph, Vec<CompositionErr
     }
     check_references(name, &types, &mut errors);
     let composed = composed_directives(name, &spec, &compose_names, &directive_defs, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Subgraph {
+    let subgraph = Subgraph {
         name: input.name.clone(),
         url: input.url.clone(),
         spec,
         types,
         composed,
-    })
+    };
+    Ok((subgraph, errors))
 }
 
 /// Root operation types not named `Query`/`Mutation`/`Subscription`, to rename.

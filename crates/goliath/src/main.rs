@@ -26,8 +26,15 @@ enum Command {
     /// Serve a supergraph over GraphQL-over-HTTP.
     Router {
         /// The supergraph SDL file (overrides `supergraph` in the config).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "compose")]
         supergraph: Option<PathBuf>,
+        /// Compose the subgraphs of this supergraph.yaml at start-up instead of
+        /// reading a supergraph, and recompose when they change.
+        #[arg(long)]
+        compose: Option<PathBuf>,
+        /// With --compose: seconds between two polls of the subgraphs.
+        #[arg(long, default_value_t = 10)]
+        poll_interval: u64,
         /// The YAML configuration file.
         #[arg(long)]
         config: Option<PathBuf>,
@@ -73,9 +80,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Router {
             supergraph,
+            compose,
+            poll_interval,
             config,
             listen,
-        } => run_router(supergraph, config, listen),
+        } => run_router(supergraph, compose, poll_interval, config, listen),
         Command::Plan {
             supergraph,
             query,
@@ -136,6 +145,8 @@ fn run_compose(config: PathBuf, output: Option<PathBuf>) -> Result<(), String> {
 
 fn run_router(
     supergraph: Option<PathBuf>,
+    compose: Option<PathBuf>,
+    poll_interval: u64,
     config_path: Option<PathBuf>,
     listen: Option<String>,
 ) -> Result<(), String> {
@@ -146,13 +157,26 @@ fn run_router(
     if let Some(l) = listen {
         config.listen = l;
     }
-    let supergraph = supergraph
-        .or_else(|| config.supergraph.clone())
-        .ok_or("no supergraph: pass --supergraph FILE or set `supergraph` in the config")?;
     let addr = config
         .listen_addr()
         .map_err(|e| format!("invalid listen address {:?}: {e}", config.listen))?;
-    let sdl = read(&supergraph)?;
+    let (supergraph, sdl, recomposer) = match compose {
+        Some(path) => {
+            let mut recomposer = goliath_compose::Recomposer::new(&path);
+            let sdl = recomposer
+                .poll()
+                .map_err(|e| format!("{}: {e}", path.display()))?
+                .ok_or("nothing to compose")?;
+            (path, sdl, Some(recomposer))
+        }
+        None => {
+            let path = supergraph.or_else(|| config.supergraph.clone()).ok_or(
+                "no supergraph: pass --supergraph FILE, --compose supergraph.yaml or set `supergraph` in the config",
+            )?;
+            let sdl = read(&path)?;
+            (path, sdl, None)
+        }
+    };
     let pipeline =
         Pipeline::new(&sdl, &config).map_err(|e| format!("{}: {e}", supergraph.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -167,6 +191,15 @@ fn run_router(
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let state = Arc::new(ServerState::new(&config));
         state.set_handler(Some(Arc::new(pipeline)));
+        if let Some(recomposer) = recomposer {
+            let every = std::time::Duration::from_secs(poll_interval.max(1));
+            tokio::spawn(recompose_loop(
+                recomposer,
+                state.clone(),
+                config.clone(),
+                every,
+            ));
+        }
         tracing::info!(
             "goliath router serving {} on http://{addr}{}",
             supergraph.display(),
@@ -178,4 +211,46 @@ fn run_router(
         serve(listener, state, shutdown).await;
         Ok(())
     })
+}
+
+/// Polls the subgraphs of `--compose` and swaps in a new supergraph when they
+/// change. Requests in flight finish on the pipeline they started with; a
+/// failed composition keeps the last good supergraph.
+async fn recompose_loop(
+    mut recomposer: goliath_compose::Recomposer,
+    state: Arc<ServerState>,
+    config: Config,
+    every: std::time::Duration,
+) {
+    loop {
+        tokio::time::sleep(every).await;
+        let polled = tokio::task::spawn_blocking(move || {
+            let result = recomposer.poll();
+            (recomposer, result)
+        })
+        .await;
+        let result;
+        (recomposer, result) = match polled {
+            Ok(polled) => polled,
+            Err(e) => {
+                tracing::error!("recomposition stopped: {e}");
+                return;
+            }
+        };
+        match result {
+            Ok(None) => {}
+            Ok(Some(sdl)) => match Pipeline::new(&sdl, &config) {
+                Ok(pipeline) => {
+                    state.set_handler(Some(Arc::new(pipeline)));
+                    tracing::info!("subgraphs changed: serving the recomposed supergraph");
+                }
+                Err(e) => tracing::error!(
+                    "the recomposed supergraph does not load, keeping the last good one: {e}"
+                ),
+            },
+            Err(e) => {
+                tracing::warn!("recomposition failed, keeping the last good supergraph: {e}")
+            }
+        }
+    }
 }
