@@ -87,9 +87,10 @@ pub(crate) struct Field {
     pub description: Option<String>,
     pub ty: TypeRef,
     pub args: IndexMap<String, InputValue>,
-    /// `@external` on the field or its type.
+    /// `@external` on the field, or on the type definition that declares it.
     pub external: bool,
-    /// `@shareable` on the field or its type, or implied (Federation 1, keys).
+    /// `@shareable` on the field or the type definition that declares it, or
+    /// implied (Federation 1).
     pub shareable: bool,
     pub provides: Option<String>,
     pub requires: Option<String>,
@@ -127,9 +128,9 @@ pub(crate) struct Type {
     /// `@extends` is used on the type.
     pub extends: bool,
     pub keys: Vec<KeyDef>,
-    /// `@shareable` on the type.
+    /// `@shareable` on the type (its fields carry it).
     pub shareable: bool,
-    /// `@external` on the type.
+    /// `@external` on the type (its fields carry it).
     pub external: bool,
     /// `@interfaceObject`: an object here standing for an interface of the supergraph.
     pub interface_object: bool,
@@ -584,6 +585,9 @@ impl Reader<'_> {
         is_definition: bool,
     ) {
         let m = self.marks(directives, name);
+        // Type-level @shareable and @external apply to the fields of this
+        // definition or extension only, as in Apollo.
+        let (block_shareable, block_external) = (m.shareable, m.external);
         // An @interfaceObject is an object type here but an interface in the supergraph.
         self.apply_type_marks(name, kind, m, is_definition);
         self.set_description(name, description);
@@ -598,8 +602,8 @@ impl Reader<'_> {
                 description: f.description.as_deref().map(str::to_owned),
                 ty: TypeRef::from_ast(&f.ty, &|n| self.rename(n)),
                 args,
-                external: fm.external,
-                shareable: fm.shareable,
+                external: fm.external || block_external,
+                shareable: fm.shareable || block_shareable,
                 provides: fm.provides,
                 requires: fm.requires,
                 override_from: fm.override_from,

@@ -59,13 +59,6 @@ pub(crate) fn check(sg: &mut Subgraph) -> Vec<CompositionError> {
                 f.shareable = true;
             }
         }
-    } else {
-        for t in sg.types.values_mut() {
-            let type_shareable = t.shareable;
-            for f in t.fields.values_mut() {
-                f.shareable |= type_shareable;
-            }
-        }
     }
     errors
 }
@@ -249,7 +242,7 @@ fn leaves(sg: &Subgraph, ty: &str, sels: &[Sel], under_external: bool, bad: &mut
                 let Some(f) = t.fields.get(name) else {
                     continue;
                 };
-                let external = f.external || t.external;
+                let external = f.external;
                 if children.is_empty() {
                     if !external && !under_external && t.kind != Kind::Interface {
                         bad.push(format!("{ty}.{name}"));
@@ -401,7 +394,7 @@ fn check_overrides(sg: &Subgraph, errors: &mut Vec<CompositionError>) {
                     format!("Source and destination subgraphs \"{from}\" are the same for overridden field \"{coordinate}\""),
                 ));
             }
-            if f.external || t.external {
+            if f.external {
                 errors.push(CompositionError::in_subgraph(
                     ErrorCode::OverrideCollisionWithAnotherDirective,
                     &sg.name,
@@ -428,11 +421,9 @@ fn settle_external(sg: &mut Subgraph, errors: &mut Vec<CompositionError>) {
     let subgraph = sg.name.clone();
     for t in sg.types.values_mut() {
         let extension = t.extension;
-        let type_external = t.external;
         let implements = t.implements.clone();
         let mut drop = Vec::new();
         for f in t.fields.values_mut() {
-            f.external |= type_external;
             if !f.external {
                 continue;
             }

@@ -335,3 +335,19 @@ fn extension_types_are_marked() {
     // A key field of an extension is not external.
     assert_eq!(field_line(&sdl, "type", "Product", "id").trim(), "id: ID!");
 }
+
+#[test]
+fn type_level_shareable_covers_its_own_definition_only() {
+    let a = fed2("\"@shareable\"")
+        + r#"type Query { a: P @shareable }
+             type P @shareable { x: Int }
+             extend type P { y: Int }"#;
+    let b = fed2("\"@shareable\"")
+        + r#"type Query { a: P @shareable } type P @shareable { x: Int y: Int }"#;
+    let errors = compose_err(&[("a", &a), ("b", &b)]);
+    assert_error(
+        &errors,
+        goliath_compose::ErrorCode::InvalidFieldSharing,
+        &["\"P.y\"", "subgraph \"a\""],
+    );
+}
