@@ -55,6 +55,8 @@ pub enum ErrorCode {
     OverrideSourceHasOverride,
     /// `@override` on a field that also has `@external`, or whose source has `@requires`/`@provides`.
     OverrideCollisionWithAnotherDirective,
+    /// An `@override(label:)` that is neither a name nor `percent(x)`.
+    OverrideLabelInvalid,
     /// An enum has no value common to all subgraphs (input-only enums are intersected).
     EmptyMergedEnumType,
     /// An enum used as input and output has a value missing in some subgraph.
@@ -115,6 +117,7 @@ impl ErrorCode {
             OverrideFromSelfError => "OVERRIDE_FROM_SELF_ERROR",
             OverrideSourceHasOverride => "OVERRIDE_SOURCE_HAS_OVERRIDE",
             OverrideCollisionWithAnotherDirective => "OVERRIDE_COLLISION_WITH_ANOTHER_DIRECTIVE",
+            OverrideLabelInvalid => "OVERRIDE_LABEL_INVALID",
             EmptyMergedEnumType => "EMPTY_MERGED_ENUM_TYPE",
             EnumValueMismatch => "ENUM_VALUE_MISMATCH",
             EmptyMergedInputType => "EMPTY_MERGED_INPUT_TYPE",

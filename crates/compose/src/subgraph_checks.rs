@@ -394,6 +394,21 @@ fn check_overrides(sg: &Subgraph, errors: &mut Vec<CompositionError>) {
                     format!("Source and destination subgraphs \"{from}\" are the same for overridden field \"{coordinate}\""),
                 ));
             }
+            if let Some(label) = &f.override_label {
+                if sg.is_fed2() && sg.spec.version < (2, 7) {
+                    errors.push(CompositionError::in_subgraph(
+                        ErrorCode::InvalidGraphql,
+                        &sg.name,
+                        format!("Unknown argument \"label\" on directive \"@override\" (field \"{coordinate}\"): labels need Federation 2.7."),
+                    ));
+                } else if !valid_override_label(label) {
+                    errors.push(CompositionError::in_subgraph(
+                        ErrorCode::OverrideLabelInvalid,
+                        &sg.name,
+                        format!("Invalid @override label \"{label}\" on field \"{coordinate}\" on subgraph \"{}\": labels must start with a letter and after that may contain alphanumerics, underscores, minuses, colons, periods, or slashes. Alternatively, labels may be of the form \"percent(x)\" where x is a float between 0-100 inclusive.", sg.name),
+                    ));
+                }
+            }
             if f.external {
                 errors.push(CompositionError::in_subgraph(
                     ErrorCode::OverrideCollisionWithAnotherDirective,
@@ -403,6 +418,29 @@ fn check_overrides(sg: &Subgraph, errors: &mut Vec<CompositionError>) {
             }
         }
     }
+}
+
+/// `percent(x)` with 0 <= x <= 100 (at most 8 decimals, `100` itself without
+/// any), or a name: a letter, then letters, digits and `_-:./`.
+fn valid_override_label(label: &str) -> bool {
+    if let Some(n) = label
+        .strip_prefix("percent(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        if n == "100" {
+            return true;
+        }
+        let (int, frac) = n.split_once('.').unwrap_or((n, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        return (1..=2).contains(&int.len())
+            && digits(int)
+            && digits(frac)
+            && frac.len() <= 8
+            && (frac.is_empty() != n.contains('.'));
+    }
+    let mut chars = label.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_-:./".contains(c))
 }
 
 /// Decides which fields are external, and reports or drops unused ones.
@@ -452,6 +490,40 @@ fn settle_external(sg: &mut Subgraph, errors: &mut Vec<CompositionError>) {
         }
         for name in drop {
             t.fields.shift_remove(&name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_override_label;
+
+    #[test]
+    fn override_labels() {
+        for ok in [
+            "percent(0)",
+            "percent(1.00)",
+            "percent(1.12345678)",
+            "percent(100)",
+            "foo",
+            "f:b/c.d-e_f",
+            "percent1",
+        ] {
+            assert!(valid_override_label(ok), "{ok}");
+        }
+        for bad in [
+            "percent(100.00)",
+            "percent(101)",
+            "percent(-1)",
+            "percent(1.123456789)",
+            "percent(1.)",
+            "0foo",
+            "_foo",
+            "foo bar",
+            "foo(",
+            "",
+        ] {
+            assert!(!valid_override_label(bad), "{bad}");
         }
     }
 }

@@ -446,3 +446,29 @@ fn only_inaccessible_children() {
         &["Type \"T\"", "fields"],
     );
 }
+
+#[test]
+fn invalid_override_label() {
+    let a = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.7\", import: [\"@key\", \"@override\"])\n".to_owned()
+        + r#"type Query { a: T } type T @key(fields: "id") { id: ID! f: Int @override(from: "b", label: "percent(101)") }"#;
+    let b = fed2("\"@key\"") + r#"type T @key(fields: "id") { id: ID! f: Int }"#;
+    let errors = compose_err(&[("a", &a), ("b", &b)]);
+    assert_error(
+        &errors,
+        ErrorCode::OverrideLabelInvalid,
+        &["[a] Invalid @override label \"percent(101)\" on field \"T.f\""],
+    );
+}
+
+#[test]
+fn override_label_needs_federation_2_7() {
+    let a = fed2("\"@key\", \"@override\"")
+        + r#"type Query { a: T } type T @key(fields: "id") { id: ID! f: Int @override(from: "b", label: "x") }"#;
+    let b = fed2("\"@key\"") + r#"type T @key(fields: "id") { id: ID! f: Int }"#;
+    let errors = compose_err(&[("a", &a), ("b", &b)]);
+    assert_error(
+        &errors,
+        ErrorCode::InvalidGraphql,
+        &["[a]", "\"label\"", "T.f"],
+    );
+}
