@@ -360,7 +360,8 @@ impl<'a> Merger<'a> {
         for (name, defs) in order {
             let coordinate = format!("{type_name}.{name}");
             if kind == Kind::Object {
-                self.check_sharing(&coordinate, &defs, is_subscription);
+                let through = self.interface_object_definitions(type_name, &name);
+                self.check_sharing(&coordinate, &defs, &through, is_subscription);
             }
             if let Some(field) = self.merge_field(&coordinate, &name, &defs) {
                 fields.insert(name, field);
@@ -403,10 +404,36 @@ impl<'a> Merger<'a> {
 
     /// INVALID_FIELD_SHARING: a field resolved by several subgraphs must be
     /// shareable in all of them (key fields and Federation 1 fields are).
+    /// The definitions of `type_name.field` that `@interfaceObject`s of the
+    /// type's interfaces provide: `(graph, interface, field)`.
+    fn interface_object_definitions(
+        &self,
+        type_name: &str,
+        field: &str,
+    ) -> Vec<(usize, String, &'a Field)> {
+        let subgraphs: &'a [Subgraph] = self.subgraphs;
+        let implements = &self.out.types[type_name].implements;
+        let mut out = Vec::new();
+        for (g, s) in subgraphs.iter().enumerate() {
+            for i in implements {
+                if let Some(f) = s
+                    .types
+                    .get(i)
+                    .filter(|t| t.interface_object)
+                    .and_then(|t| t.fields.get(field))
+                {
+                    out.push((g, i.clone(), f));
+                }
+            }
+        }
+        out
+    }
+
     fn check_sharing(
         &mut self,
         coordinate: &str,
         defs: &[(usize, &Type, &Field)],
+        through: &[(usize, String, &Field)],
         subscription: bool,
     ) {
         if subscription {
@@ -433,9 +460,24 @@ impl<'a> Merger<'a> {
                     continue;
                 }
             }
-            resolvable.push(self.name(*g));
+            resolvable.push(format!("\"{}\"", self.name(*g)));
             if !(f.shareable || f.used_as_key) {
                 non_shareable.push(self.name(*g));
+            }
+        }
+        if !non_shareable.is_empty() || through.iter().any(|(_, _, f)| !f.shareable) {
+            for (g, iface, f) in through {
+                if f.external || f.used_as_key {
+                    continue;
+                }
+                let field = coordinate.rsplit('.').next().unwrap_or_default();
+                resolvable.push(format!(
+                    "\"{}\" (through @interfaceObject field \"{iface}.{field}\")",
+                    self.name(*g)
+                ));
+                if !f.shareable {
+                    non_shareable.push(self.name(*g));
+                }
             }
         }
         if !non_shareable.is_empty() && resolvable.len() > 1 {
@@ -448,7 +490,7 @@ impl<'a> Merger<'a> {
                 ErrorCode::InvalidFieldSharing,
                 format!(
                     "Non-shareable field \"{coordinate}\" is resolved from multiple subgraphs: it is resolved from subgraphs {} and defined as non-shareable in {which}",
-                    and_list(&resolvable)
+                    join_and(&resolvable)
                 ),
             ));
         }
@@ -865,4 +907,13 @@ fn type_mismatch_message<'a>(
         "Type of field \"{coordinate}\" is incompatible across subgraphs: it has {}",
         type_groups(types)
     )
+}
+
+/// `a, b and c` (items already quoted).
+fn join_and(items: &[String]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        n => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+    }
 }

@@ -472,3 +472,22 @@ fn override_label_needs_federation_2_7() {
         &["[a]", "\"label\"", "T.f"],
     );
 }
+
+#[test]
+fn invalid_field_sharing_through_an_interface_object() {
+    let a = fed2("\"@key\"")
+        + r#"type Query { accounts: [Account] }
+             interface Account @key(fields: "id") { id: ID! }
+             type Admin implements Account @key(fields: "id") { id: ID! active: Boolean }"#;
+    let b = fed2("\"@key\", \"@interfaceObject\"")
+        + r#"type Account @key(fields: "id") @interfaceObject { id: ID! active: Boolean }"#;
+    let errors = compose_err(&[("a", &a), ("b", &b)]);
+    assert_error(
+        &errors,
+        ErrorCode::InvalidFieldSharing,
+        &[
+            "\"Admin.active\"",
+            "\"b\" (through @interfaceObject field \"Account.active\")",
+        ],
+    );
+}
