@@ -11,6 +11,8 @@ use std::fmt;
 pub enum ErrorCode {
     /// A subgraph schema does not parse, or references a type it does not define.
     InvalidGraphql,
+    /// A subgraph name is empty or `_`.
+    InvalidSubgraphName,
     /// A `@link` directive is malformed or imports an unknown element.
     InvalidLinkDirectiveUsage,
     /// A type is defined with different kinds (object, interface, ...) across subgraphs.
@@ -95,6 +97,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidGraphql => "INVALID_GRAPHQL",
+            InvalidSubgraphName => "INVALID_SUBGRAPH_NAME",
             InvalidLinkDirectiveUsage => "INVALID_LINK_DIRECTIVE_USAGE",
             TypeKindMismatch => "TYPE_KIND_MISMATCH",
             FieldTypeMismatch => "FIELD_TYPE_MISMATCH",

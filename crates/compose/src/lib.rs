@@ -40,6 +40,15 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
     let mut errors = Vec::new();
     let mut names = std::collections::HashSet::new();
     for input in inputs {
+        if input.name.is_empty() || input.name == "_" {
+            errors.push(CompositionError::new(
+                ErrorCode::InvalidSubgraphName,
+                format!(
+                    "Invalid name \"{}\" for a subgraph: this name is reserved",
+                    input.name
+                ),
+            ));
+        }
         if !names.insert(input.name.as_str()) {
             errors.push(CompositionError::new(
                 ErrorCode::InvalidGraphql,

@@ -491,3 +491,9 @@ fn invalid_field_sharing_through_an_interface_object() {
         ],
     );
 }
+
+#[test]
+fn reserved_subgraph_name() {
+    let errors = compose_err(&[("_", "type Query { a: Int }")]);
+    assert_error(&errors, ErrorCode::InvalidSubgraphName, &["\"_\""]);
+}
