@@ -87,6 +87,8 @@ pub enum ErrorCode {
     DirectiveCompositionError,
     /// Some query the supergraph accepts cannot be answered by the subgraphs.
     SatisfiabilityError,
+    /// A federation feature goliath does not implement (`@authenticated`, `@context`, ...).
+    UnsupportedFeature,
     /// The supergraph composed is not a valid supergraph (a bug in goliath).
     InvalidSupergraph,
 }
@@ -137,6 +139,7 @@ impl ErrorCode {
             QueryRootTypeInaccessible => "QUERY_ROOT_TYPE_INACCESSIBLE",
             DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             SatisfiabilityError => "SATISFIABILITY_ERROR",
+            UnsupportedFeature => "UNSUPPORTED_FEATURE",
             InvalidSupergraph => "INVALID_SUPERGRAPH",
         }
     }

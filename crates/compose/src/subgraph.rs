@@ -411,8 +411,23 @@ impl Reader<'_> {
                             .push(n.trim_start_matches('@').to_owned());
                     }
                 }
-                // Authorization, cost and context directives are accepted but
-                // not carried: goliath does not enforce them.
+                // Authorization and context directives change what a query
+                // may see or receive: dropping them silently would be wrong,
+                // and goliath's router does not implement them.
+                Some(
+                    f @ (Fed::Authenticated
+                    | Fed::RequiresScopes
+                    | Fed::Policy
+                    | Fed::Context
+                    | Fed::FromContext),
+                ) => self.error(
+                    ErrorCode::UnsupportedFeature,
+                    format!(
+                        "@{} (on \"{what}\") is not supported: goliath does not enforce it, and composing without it would change what clients can query",
+                        f.name()
+                    ),
+                ),
+                // Demand control hints only tune cost limits: dropped.
                 Some(_) => {}
                 None if d.name == "deprecated" || d.name == "specifiedBy" => {
                     m.carried.push(print_directive(d));

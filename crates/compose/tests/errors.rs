@@ -497,3 +497,16 @@ fn reserved_subgraph_name() {
     let errors = compose_err(&[("_", "type Query { a: Int }")]);
     assert_error(&errors, ErrorCode::InvalidSubgraphName, &["\"_\""]);
 }
+
+#[test]
+fn authorization_directives_are_refused() {
+    let a = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.5\", import: [\"@authenticated\"])\n"
+        .to_owned()
+        + "type Query { me: String @authenticated }";
+    let errors = compose_err(&[("a", &a)]);
+    assert_error(
+        &errors,
+        ErrorCode::UnsupportedFeature,
+        &["[a] @authenticated", "\"Query.me\""],
+    );
+}
