@@ -1,18 +1,19 @@
-//! Builds the client's response from the merged subgraph data.
+//! Writes the client's response from the merged subgraph data.
 //!
 //! The merged data holds everything the subgraphs returned, including key
 //! and `@requires` fields the client never asked for. Projection walks the
 //! client operation (with `@skip`/`@include` applied and fragments matched
-//! on each object's runtime type) and copies exactly the selected fields,
-//! in order, completing values as the GraphQL spec says: a missing or null
-//! value for a non-null field nulls its parent, up to the nearest nullable
-//! position, and is reported as an error.
+//! on each object's runtime type) and writes exactly the selected fields,
+//! in order, straight to JSON bytes, completing values as the GraphQL spec
+//! says: a missing or null value for a non-null field nulls its parent, up
+//! to the nearest nullable position, and is reported as an error. Nulling a
+//! parent truncates what was written for it, so the common, error-free case
+//! builds no intermediate tree.
 
-use apollo_compiler::executable::{ExecutableDocument, Selection, SelectionSet};
+use apollo_compiler::executable::{ExecutableDocument, Field, Selection, SelectionSet};
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Schema;
-use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
 /// The inputs a projection needs.
@@ -30,53 +31,80 @@ pub struct Projection<'a, 'e> {
 /// Marker: this position became null and its parent must absorb it.
 struct Null;
 
+/// Fields of one object grouped by response key, in order.
+type Grouped<'a> = Vec<(&'a str, Vec<&'a Field>)>;
+
 impl<'a> Projection<'a, '_> {
-    /// Projects the root selection set of type `root_type` over `data`.
-    /// Root fields named in `verbatim` are copied as they are (introspection).
+    /// Writes the `data` value for the root selection set of type
+    /// `root_type` over `data`. Root fields in `verbatim` (response key →
+    /// JSON text) are copied as they are: introspection answers.
+    pub fn write_root(
+        &mut self,
+        root_type: &str,
+        selection_set: &'a SelectionSet,
+        data: &Value,
+        verbatim: &[(String, Vec<u8>)],
+    ) -> Vec<u8> {
+        let empty = Map::new();
+        let obj = data.as_object().unwrap_or(&empty);
+        let mut out = Vec::with_capacity(4096);
+        let mut path = vec![];
+        if self
+            .object(
+                root_type,
+                &[selection_set],
+                obj,
+                &mut path,
+                verbatim,
+                &mut out,
+            )
+            .is_err()
+        {
+            out.clear();
+            out.extend_from_slice(b"null");
+        }
+        out
+    }
+
+    /// Projects into a `Value` (tests and callers that want a tree).
     pub fn project_root(
         &mut self,
         root_type: &str,
         selection_set: &'a SelectionSet,
         data: &Value,
-        verbatim: &Map<String, Value>,
     ) -> Value {
-        let empty = Map::new();
-        let obj = data.as_object().unwrap_or(&empty);
-        let mut path = vec![];
-        match self.object(
-            root_type,
-            selection_set_list(selection_set),
-            obj,
-            &mut path,
-            Some(verbatim),
-        ) {
-            Ok(v) => Value::Object(v),
-            Err(Null) => Value::Null,
-        }
+        let bytes = self.write_root(root_type, selection_set, data, &[]);
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn object(
         &mut self,
         type_name: &str,
-        sets: Vec<&'a SelectionSet>,
+        sets: &[&'a SelectionSet],
         obj: &Map<String, Value>,
         path: &mut Vec<Value>,
-        verbatim: Option<&Map<String, Value>>,
-    ) -> Result<Map<String, Value>, Null> {
-        let mut fields: IndexMap<&'a str, Vec<&'a apollo_compiler::executable::Field>> =
-            IndexMap::new();
+        verbatim: &[(String, Vec<u8>)],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Null> {
+        let mut fields: Grouped<'a> = Vec::new();
         for set in sets {
             self.collect(type_name, set, &mut fields);
         }
-        let mut out = Map::with_capacity(fields.len());
-        for (key, group) in fields {
+        out.push(b'{');
+        for (i, (key, group)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, key);
+            out.push(b':');
             let field = group[0];
             if field.name == "__typename" {
-                out.insert(key.to_owned(), Value::String(type_name.to_owned()));
+                write_str(out, type_name);
                 continue;
             }
-            if let Some(v) = verbatim.and_then(|m| m.get(key)) {
-                out.insert(key.to_owned(), v.clone());
+            if let Some((_, v)) = verbatim.iter().find(|(k, _)| k == key) {
+                out.extend_from_slice(v);
                 continue;
             }
             // The field's type on the runtime object type: it may be more
@@ -85,41 +113,54 @@ impl<'a> Projection<'a, '_> {
                 Ok(def) => &def.ty,
                 Err(_) => &field.definition.ty,
             };
-            let value = obj.get(key).unwrap_or(&Value::Null);
-            path.push(Value::String(key.to_owned()));
-            let sub: Vec<&'a SelectionSet> = group.iter().map(|f| &f.selection_set).collect();
-            let completed = self.complete(ty, value, sub, path, type_name, &field.name);
+            let value = obj.get(*key).unwrap_or(&Value::Null);
+            path.push(Value::String((*key).to_owned()));
+            let mark = out.len();
+            let completed = if group.len() == 1 {
+                self.complete(
+                    ty,
+                    value,
+                    &[&field.selection_set],
+                    path,
+                    type_name,
+                    &field.name,
+                    out,
+                )
+            } else {
+                let sub: Vec<&'a SelectionSet> = group.iter().map(|f| &f.selection_set).collect();
+                self.complete(ty, value, &sub, path, type_name, &field.name, out)
+            };
             path.pop();
-            match completed {
-                Ok(v) => {
-                    out.insert(key.to_owned(), v);
+            if completed.is_err() {
+                if ty.is_non_null() {
+                    return Err(Null);
                 }
-                Err(Null) => {
-                    if ty.is_non_null() {
-                        return Err(Null);
-                    }
-                    out.insert(key.to_owned(), Value::Null);
-                }
+                out.truncate(mark);
+                out.extend_from_slice(b"null");
             }
         }
-        Ok(out)
+        out.push(b'}');
+        Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn complete(
         &mut self,
         ty: &Type,
         value: &Value,
-        sets: Vec<&'a SelectionSet>,
+        sets: &[&'a SelectionSet],
         path: &mut Vec<Value>,
         parent: &str,
         field: &str,
-    ) -> Result<Value, Null> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), Null> {
         if value.is_null() {
             if ty.is_non_null() {
                 self.non_null_error(path, parent, field);
                 return Err(Null);
             }
-            return Ok(Value::Null);
+            out.extend_from_slice(b"null");
+            return Ok(());
         }
         if ty.is_list() {
             let Value::Array(items) = value else {
@@ -127,33 +168,40 @@ impl<'a> Projection<'a, '_> {
                     path,
                     format!("Invalid value for {parent}.{field}: expected a list"),
                 );
-                return self.null_for(ty);
+                return self.null_for(ty, out);
             };
             let item_ty = ty.item_type();
-            let mut out = Vec::with_capacity(items.len());
+            let start = out.len();
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
                 path.push(Value::from(i));
-                let r = self.complete(item_ty, item, sets.clone(), path, parent, field);
+                let mark = out.len();
+                let r = self.complete(item_ty, item, sets, path, parent, field, out);
                 path.pop();
-                match r {
-                    Ok(v) => out.push(v),
-                    Err(Null) if item_ty.is_non_null() => return self.null_for(ty),
-                    Err(Null) => out.push(Value::Null),
+                if r.is_err() {
+                    if item_ty.is_non_null() {
+                        out.truncate(start);
+                        return self.null_for(ty, out);
+                    }
+                    out.truncate(mark);
+                    out.extend_from_slice(b"null");
                 }
             }
-            return Ok(Value::Array(out));
+            out.push(b']');
+            return Ok(());
         }
         let named = ty.inner_named_type();
         match self.schema.types.get(named) {
-            Some(ExtendedType::Object(_))
-            | Some(ExtendedType::Interface(_))
-            | Some(ExtendedType::Union(_)) => {
+            Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
                 let Value::Object(obj) = value else {
                     self.add_error(
                         path,
                         format!("Invalid value for {parent}.{field}: expected an object"),
                     );
-                    return self.null_for(ty);
+                    return self.null_for(ty, out);
                 };
                 let runtime = match self.schema.types.get(named) {
                     Some(ExtendedType::Object(_)) => named.as_str(),
@@ -163,35 +211,43 @@ impl<'a> Projection<'a, '_> {
                         // the real type: the interface's own fields still apply.
                         Some(t) if t == named.as_str() => named.as_str(),
                         None => named.as_str(),
-                        _ => {
-                            // The object's type is unknown to the API schema
-                            // (e.g. @inaccessible): it cannot be shown.
-                            return self.null_for(ty);
-                        }
+                        // A type the API schema does not show (@inaccessible).
+                        _ => return self.null_for(ty, out),
                     },
                 };
-                let runtime = runtime.to_owned();
-                match self.object(&runtime, sets, obj, path, None) {
-                    Ok(m) => Ok(Value::Object(m)),
-                    Err(Null) => self.null_for(ty),
+                let start = out.len();
+                match self.object(runtime, sets, obj, path, &[], out) {
+                    Ok(()) => Ok(()),
+                    Err(Null) => {
+                        out.truncate(start);
+                        self.null_for(ty, out)
+                    }
                 }
             }
             Some(ExtendedType::Enum(e)) => match value.as_str() {
-                Some(s) if e.values.contains_key(s) => Ok(value.clone()),
+                Some(s) if e.values.contains_key(s) => {
+                    write_str(out, s);
+                    Ok(())
+                }
                 _ => {
                     self.add_error(path, format!("Invalid value for enum {named}"));
-                    self.null_for(ty)
+                    self.null_for(ty, out)
                 }
             },
-            _ => Ok(value.clone()),
+            _ => {
+                write_value(out, value);
+                Ok(())
+            }
         }
     }
 
-    fn null_for(&mut self, ty: &Type) -> Result<Value, Null> {
+    /// `null` where the type allows it; otherwise the parent must absorb it.
+    fn null_for(&mut self, ty: &Type, out: &mut Vec<u8>) -> Result<(), Null> {
         if ty.is_non_null() {
             Err(Null)
         } else {
-            Ok(Value::Null)
+            out.extend_from_slice(b"null");
+            Ok(())
         }
     }
 
@@ -216,18 +272,19 @@ impl<'a> Projection<'a, '_> {
         self.errors.push(json!({"message": message, "path": path}));
     }
 
-    fn collect(
-        &self,
-        type_name: &str,
-        set: &'a SelectionSet,
-        fields: &mut IndexMap<&'a str, Vec<&'a apollo_compiler::executable::Field>>,
-    ) {
+    fn collect(&self, type_name: &str, set: &'a SelectionSet, fields: &mut Grouped<'a>) {
         for sel in &set.selections {
             if !self.included(sel.directives()) {
                 continue;
             }
             match sel {
-                Selection::Field(f) => fields.entry(f.response_key().as_str()).or_default().push(f),
+                Selection::Field(f) => {
+                    let key = f.response_key().as_str();
+                    match fields.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, group)) => group.push(f),
+                        None => fields.push((key, vec![f])),
+                    }
+                }
                 Selection::InlineFragment(i) => {
                     if i.type_condition
                         .as_ref()
@@ -278,6 +335,13 @@ impl<'a> Projection<'a, '_> {
     }
 }
 
-fn selection_set_list(set: &SelectionSet) -> Vec<&SelectionSet> {
-    vec![set]
+/// Writes a JSON string.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes any JSON value (leaf values: scalars, custom-scalar JSON).
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    let _ = serde_json::to_writer(&mut *out, v);
 }

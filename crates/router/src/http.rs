@@ -297,7 +297,7 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         (Outcome::RequestError, MediaType::GraphqlResponse) => StatusCode::BAD_REQUEST,
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
     };
-    let http = json_response(status, &response.body, media);
+    let http = bytes_response(status, response.body.to_bytes(), media);
     if response.outcome == Outcome::MethodNotAllowed {
         return with_allow(http, "POST");
     }
@@ -541,7 +541,12 @@ fn parse_media_range(entry: &str) -> Option<(String, f32)> {
 fn json_response(status: StatusCode, body: &Value, media: MediaType) -> HttpResponse {
     // Serializing a `Value` cannot fail (its map keys are strings).
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = http::Response::new(Full::new(Bytes::from(bytes)));
+    bytes_response(status, Bytes::from(bytes), media)
+}
+
+/// A response with this JSON text as its body.
+fn bytes_response(status: StatusCode, bytes: Bytes, media: MediaType) -> HttpResponse {
+    let mut response = http::Response::new(Full::new(bytes));
     *response.status_mut() = status;
     response
         .headers_mut()

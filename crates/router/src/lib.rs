@@ -7,4 +7,4 @@ pub mod http;
 pub mod pipeline;
 
 pub use config::Config;
-pub use pipeline::{Pipeline, Request, Response};
+pub use pipeline::{Body, Pipeline, Request, Response};

@@ -15,6 +15,7 @@ use apollo_compiler::parser::Parser;
 use apollo_compiler::schema::Implementers;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Name;
+use bytes::Bytes;
 use goliath_executor::client::SubgraphClient;
 use goliath_executor::project::Projection;
 use goliath_executor::{Executor, SubgraphEndpoint};
@@ -45,9 +46,51 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Response {
     /// The response body: an object with `data`, `errors`, `extensions`.
-    pub body: Value,
+    pub body: Body,
     /// How the request ended, which decides the HTTP status code.
     pub outcome: Outcome,
+}
+
+/// A response body: a JSON value, or JSON text already written (executed
+/// operations write their `data` straight to bytes).
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A JSON value, serialized when sent.
+    Json(Value),
+    /// Serialized JSON.
+    Raw(Bytes),
+}
+
+impl Body {
+    /// The body as JSON text.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            // Serializing a Value cannot fail (its map keys are strings).
+            Body::Json(v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+            Body::Raw(b) => b.clone(),
+        }
+    }
+
+    /// The body as a JSON value (parsed again when it is raw).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Body::Json(v) => v.clone(),
+            Body::Raw(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Compares the JSON the body holds (handy in tests).
+impl PartialEq<Value> for Body {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
+impl From<Value> for Body {
+    fn from(v: Value) -> Self {
+        Body::Json(v)
+    }
 }
 
 /// How a request ended, for choosing the HTTP status.
@@ -65,7 +108,8 @@ pub enum Outcome {
 impl Response {
     fn request_error(message: impl Into<String>, code: &str) -> Self {
         Response {
-            body: json!({"errors": [{"message": message.into(), "extensions": {"code": code}}]}),
+            body: json!({"errors": [{"message": message.into(), "extensions": {"code": code}}]})
+                .into(),
             outcome: Outcome::RequestError,
         }
     }
@@ -221,7 +265,7 @@ impl Pipeline {
             Ok(doc) => doc,
             Err(body) => {
                 return Response {
-                    body: (*body).clone(),
+                    body: Body::Json((*body).clone()),
                     outcome: Outcome::RequestError,
                 }
             }
@@ -239,10 +283,10 @@ impl Pipeline {
         };
         if req.is_get && !operation.operation_type.is_query() {
             return Response {
-                body: json!({"errors": [{
+                body: Body::Json(json!({"errors": [{
                     "message": format!("{} operations are not allowed over GET", operation.operation_type.name()),
                     "extensions": {"code": "METHOD_NOT_ALLOWED"}
-                }]}),
+                }]})),
                 outcome: Outcome::MethodNotAllowed,
             };
         }
@@ -274,7 +318,7 @@ impl Pipeline {
             .unwrap_or_default();
 
         // Introspection meta-fields are answered here, from the API schema.
-        let mut verbatim = Map::new();
+        let mut verbatim: Vec<(String, Vec<u8>)> = vec![];
         let mut errors: Vec<Value> = vec![];
         let has_introspection = operation
             .root_fields(&doc)
@@ -300,9 +344,11 @@ impl Pipeline {
                 &coerced,
             ) {
                 Ok(resp) => {
-                    if let Some(data) = resp.data {
-                        if let Ok(Value::Object(m)) = serde_json::to_value(&data) {
-                            verbatim = m;
+                    // Kept as JSON text: apollo-compiler's maps keep the
+                    // order the client asked for.
+                    for (key, value) in resp.data.iter().flatten() {
+                        if let Ok(text) = serde_json::to_vec(value) {
+                            verbatim.push((key.as_str().to_owned(), text));
                         }
                     }
                     for e in resp.errors {
@@ -344,19 +390,25 @@ impl Pipeline {
             variables: &variables,
             errors: &mut errors,
         };
-        let data = projection.project_root(
+        let data = projection.write_root(
             operation.object_type(),
             &operation.selection_set,
             &execution.data,
             &verbatim,
         );
-        let mut body = Map::new();
+        let mut body = Vec::with_capacity(data.len() + 32);
+        body.push(b'{');
         if !errors.is_empty() {
-            body.insert("errors".into(), Value::Array(errors));
+            body.extend_from_slice(b"\"errors\":");
+            // Serializing a Value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut body, &errors);
+            body.push(b',');
         }
-        body.insert("data".into(), data);
+        body.extend_from_slice(b"\"data\":");
+        body.extend_from_slice(&data);
+        body.push(b'}');
         Response {
-            body: Value::Object(body),
+            body: Body::Raw(Bytes::from(body)),
             outcome: Outcome::Executed,
         }
     }

@@ -29,13 +29,13 @@ impl Handler for Echo {
             let query = req.query.clone().unwrap_or_default();
             if query == "bad" {
                 return Response {
-                    body: json!({"errors": [{"message": "bad query"}]}),
+                    body: json!({"errors": [{"message": "bad query"}]}).into(),
                     outcome: Outcome::RequestError,
                 };
             }
             if req.is_get && query.starts_with("mutation") {
                 return Response {
-                    body: json!({"errors": [{"message": "mutations need POST"}]}),
+                    body: json!({"errors": [{"message": "mutations need POST"}]}).into(),
                     outcome: Outcome::MethodNotAllowed,
                 };
             }
@@ -52,7 +52,8 @@ impl Handler for Echo {
                     "variables": req.variables,
                     "extensions": req.extensions,
                     "isGet": req.is_get,
-                }}),
+                }})
+                .into(),
                 outcome: Outcome::Executed,
             }
         })
