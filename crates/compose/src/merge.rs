@@ -196,20 +196,35 @@ impl<'a> Merger<'a> {
 
     /// Keeps the directives the supergraph carries: `@tag`, `@deprecated`,
     /// `@specifiedBy` and composed ones, without duplicates.
+    /// A directive that is not repeatable appears once: the first
+    /// subgraph's application wins.
     fn carry<'s>(&self, lists: impl Iterator<Item = &'s Vec<String>>) -> Vec<String> {
+        let name_of = |d: &str| {
+            d.trim_start_matches('@')
+                .split(|c: char| c == '(' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
         let mut out: Vec<String> = Vec::new();
         for list in lists {
             for d in list {
-                let name = d
-                    .trim_start_matches('@')
-                    .split(|c: char| c == '(' || c.is_whitespace())
-                    .next()
-                    .unwrap_or_default();
-                let keep = matches!(name, "tag" | "deprecated" | "specifiedBy")
-                    || self.composed.contains(name);
-                if keep && !out.contains(d) {
-                    out.push(d.clone());
+                let name = name_of(d);
+                let keep = matches!(name.as_str(), "tag" | "deprecated" | "specifiedBy")
+                    || self.composed.contains(&name);
+                if !keep || out.contains(d) {
+                    continue;
                 }
+                let repeatable = name == "tag"
+                    || self
+                        .out
+                        .composed_directives
+                        .iter()
+                        .any(|c| c.name == name && c.definition.contains(" repeatable "));
+                if !repeatable && out.iter().any(|o| name_of(o) == name) {
+                    continue;
+                }
+                out.push(d.clone());
             }
         }
         out

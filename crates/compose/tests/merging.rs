@@ -214,3 +214,16 @@ fn argument_descriptions_put_one_argument_per_line() {
         "{sdl}"
     );
 }
+
+#[test]
+fn a_non_repeatable_directive_is_carried_once() {
+    let a = fed2("\"@shareable\"")
+        + r#"type Query { old: Int @shareable @deprecated(reason: "use new") }"#;
+    let b = fed2("\"@shareable\"")
+        + r#"type Query { old: Int @shareable @deprecated(reason: "gone soon") }"#;
+    let sdl = compose_ok(&[("a", &a), ("b", &b)]);
+    assert_eq!(
+        field_line(&sdl, "type", "Query", "old").trim(),
+        "old: Int @deprecated(reason: \"use new\")"
+    );
+}
