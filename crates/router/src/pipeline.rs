@@ -7,7 +7,7 @@
 //! document, operation and active override labels), execute, project.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apollo_compiler::executable::ExecutableDocument;
@@ -116,10 +116,21 @@ impl Response {
 }
 
 /// A parsed and validated document, or the error response for it.
-type Parsed = Result<Arc<Valid<ExecutableDocument>>, Arc<Value>>;
+type Parsed = Result<Arc<Document>, Arc<Value>>;
 
-/// Plans are cached by document text, operation name and active labels.
-type PlanKey = (String, Option<String>, Vec<String>);
+/// A valid document and the plans made for it, by operation name and
+/// active override labels (usually one: looked up without allocating).
+pub struct Document {
+    doc: Valid<ExecutableDocument>,
+    plans: Mutex<Vec<CachedPlan>>,
+}
+
+/// One plan of a document: operation name, labels, and the plan or why
+/// planning failed.
+type CachedPlan = (Option<String>, Vec<String>, Result<Arc<QueryPlan>, String>);
+
+/// How many plans one document keeps (operations × label combinations).
+const PLANS_PER_DOCUMENT: usize = 64;
 
 /// The request pipeline for one loaded supergraph.
 pub struct Pipeline {
@@ -132,8 +143,8 @@ pub struct Pipeline {
     config_labels: HashSet<String>,
     /// `percent(N)` labels in the supergraph, with N.
     percent_labels: Vec<(String, f64)>,
+    /// Documents by text, each with its plans.
     documents: Cache<String, Parsed>,
-    plans: Cache<PlanKey, Result<Arc<QueryPlan>, String>>,
 }
 
 impl Pipeline {
@@ -176,7 +187,6 @@ impl Pipeline {
             config_labels: config.override_labels.iter().cloned().collect(),
             percent_labels,
             documents: Cache::builder().max_capacity(4096).build(),
-            plans: Cache::builder().max_capacity(4096).build(),
         })
     }
 
@@ -206,7 +216,10 @@ impl Pipeline {
             Err(e) => return Err(Arc::new(errors_body(&e.errors, "GRAPHQL_PARSE_FAILED"))),
         };
         match ast.to_executable_validate(schema) {
-            Ok(doc) => Ok(Arc::new(doc)),
+            Ok(doc) => Ok(Arc::new(Document {
+                doc,
+                plans: Mutex::new(vec![]),
+            })),
             Err(e) => Err(Arc::new(errors_body(
                 &e.errors,
                 "GRAPHQL_VALIDATION_FAILED",
@@ -226,28 +239,69 @@ impl Pipeline {
         labels.into_iter().collect()
     }
 
-    /// Plans `operation_name` of `doc` (cached).
+    /// Plans `operation_name` of `document` with these labels (cached in
+    /// the document).
     pub fn plan(
         &self,
-        query: &str,
-        doc: &Valid<ExecutableDocument>,
+        document: &Document,
         operation_name: Option<&str>,
         labels: Vec<String>,
     ) -> Result<Arc<QueryPlan>, String> {
-        let key = (query.to_owned(), operation_name.map(str::to_owned), labels);
-        if let Some(hit) = self.plans.get(&key) {
-            return hit;
+        {
+            let plans = document.plans.lock().unwrap_or_else(|e| e.into_inner());
+            let hit = plans
+                .iter()
+                .find(|(op, l, _)| op.as_deref() == operation_name && *l == labels);
+            if let Some((_, _, plan)) = hit {
+                return plan.clone();
+            }
         }
-        let operation = doc
+        let operation = document
+            .doc
             .operations
             .get(operation_name)
             .map_err(|e| e.message().to_string())?;
-        let active: HashSet<String> = key.2.iter().cloned().collect();
-        let plan = goliath_planner::plan(&self.supergraph, doc, operation, &active)
+        let active: HashSet<String> = labels.iter().cloned().collect();
+        let plan = goliath_planner::plan(&self.supergraph, &document.doc, operation, &active)
             .map(Arc::new)
             .map_err(|e| e.message);
-        self.plans.insert(key, plan.clone());
+        let mut plans = document.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if plans.len() >= PLANS_PER_DOCUMENT {
+            drop(plans.remove(0));
+        }
+        plans.push((operation_name.map(str::to_owned), labels, plan.clone()));
         plan
+    }
+
+    /// Coerces the request's variables for `operation`; `None` when there
+    /// are none (the common case costs nothing).
+    #[allow(clippy::result_large_err)]
+    fn coerce(
+        &self,
+        operation: &apollo_compiler::executable::Operation,
+        variables: Map<String, Value>,
+    ) -> Result<Option<Valid<apollo_compiler::response::JsonMap>>, Response> {
+        if variables.is_empty() && operation.variables.is_empty() {
+            return Ok(None);
+        }
+        let input: apollo_compiler::response::JsonMap =
+            serde_json::from_value(Value::Object(variables))
+                .map_err(|e| Response::request_error(e.to_string(), "BAD_USER_INPUT"))?;
+        self.coerce_all(operation, &input).map(Some)
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn coerce_all(
+        &self,
+        operation: &apollo_compiler::executable::Operation,
+        input: &apollo_compiler::response::JsonMap,
+    ) -> Result<Valid<apollo_compiler::response::JsonMap>, Response> {
+        apollo_compiler::request::coerce_variable_values(
+            &self.supergraph.api_schema,
+            operation,
+            input,
+        )
+        .map_err(|e| Response::request_error(e.message().to_string(), "BAD_USER_INPUT"))
     }
 
     /// Runs one GraphQL request to completion.
@@ -261,8 +315,8 @@ impl Pipeline {
             }
             return Response::request_error("Must provide query string.", "MISSING_QUERY_STRING");
         };
-        let doc = match self.parse(query) {
-            Ok(doc) => doc,
+        let document = match self.parse(query) {
+            Ok(document) => document,
             Err(body) => {
                 return Response {
                     body: Body::Json((*body).clone()),
@@ -270,6 +324,7 @@ impl Pipeline {
                 }
             }
         };
+        let doc = &document.doc;
         let operation = match doc.operations.get(req.operation_name.as_deref()) {
             Ok(op) => op,
             Err(e) => {
@@ -297,31 +352,23 @@ impl Pipeline {
             );
         }
         let schema = &self.supergraph.api_schema;
-        let input: apollo_compiler::response::JsonMap =
-            match serde_json::from_value(Value::Object(req.variables)) {
-                Ok(m) => m,
-                Err(e) => return Response::request_error(e.to_string(), "BAD_USER_INPUT"),
-            };
-        let coerced =
-            match apollo_compiler::request::coerce_variable_values(schema, operation, &input) {
-                Ok(v) => v,
-                Err(e) => {
-                    return Response::request_error(e.message().to_string(), "BAD_USER_INPUT");
-                }
-            };
-        let variables: Map<String, Value> = serde_json::to_value(&*coerced)
-            .ok()
-            .and_then(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .unwrap_or_default();
+        let coerced = match self.coerce(operation, req.variables) {
+            Ok(c) => c,
+            Err(response) => return response,
+        };
+        let variables: Map<String, Value> = match &coerced {
+            None => Map::new(),
+            Some(c) => match serde_json::to_value(&**c) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            },
+        };
 
         // Introspection meta-fields are answered here, from the API schema.
         let mut verbatim: Vec<(String, Vec<u8>)> = vec![];
         let mut errors: Vec<Value> = vec![];
         let has_introspection = operation
-            .root_fields(&doc)
+            .root_fields(doc)
             .any(|f| f.name == "__schema" || f.name == "__type");
         if has_introspection {
             if !self.introspection {
@@ -330,16 +377,23 @@ impl Pipeline {
                     "INTROSPECTION_DISABLED",
                 );
             }
-            if let Err(e) = apollo_compiler::introspection::check_max_depth(&doc, operation) {
+            if let Err(e) = apollo_compiler::introspection::check_max_depth(doc, operation) {
                 return Response::request_error(
                     e.message().to_string(),
                     "GRAPHQL_VALIDATION_FAILED",
                 );
             }
+            let coerced = match coerced {
+                Some(c) => c,
+                None => match self.coerce_all(operation, &Default::default()) {
+                    Ok(c) => c,
+                    Err(response) => return response,
+                },
+            };
             match apollo_compiler::introspection::partial_execute(
                 schema,
                 &self.implementers,
-                &doc,
+                doc,
                 operation,
                 &coerced,
             ) {
@@ -367,8 +421,7 @@ impl Pipeline {
         }
 
         let plan = match self.plan(
-            query,
-            &doc,
+            &document,
             req.operation_name.as_deref(),
             self.active_labels(),
         ) {
@@ -386,7 +439,7 @@ impl Pipeline {
         errors.extend(execution.errors);
         let mut projection = Projection {
             schema,
-            doc: &doc,
+            doc,
             variables: &variables,
             errors: &mut errors,
         };
