@@ -14,6 +14,9 @@ use apollo_compiler::executable::{ExecutableDocument, Field, Selection, Selectio
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Schema;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use serde_json::{json, Map, Value};
 
 /// The inputs a projection needs.
@@ -28,11 +31,42 @@ pub struct Projection<'a, 'e> {
     pub errors: &'e mut Vec<Value>,
 }
 
+/// Field groupings already computed in this projection, by where the
+/// selection sets come from (the address of the parent's [`Slot`], or of the
+/// root selection set; both live as long as the walk) and the runtime type.
+type GroupCache<'a> = HashMap<(usize, &'a str), Grouped<'a>>;
+
 /// Marker: this position became null and its parent must absorb it.
 struct Null;
 
-/// Fields of one object grouped by response key, in order.
-type Grouped<'a> = Vec<(&'a str, Vec<&'a Field>)>;
+/// One field of an object's projection: response key, the field
+/// selections merged under it, and the field's type on the object's type.
+struct Slot<'a> {
+    key: &'a str,
+    fields: Vec<&'a Field>,
+    ty: &'a Type,
+}
+
+/// The fields to write for one (selection sets, runtime type) pair; the
+/// same for every object of that type at that position, so computed once.
+type Grouped<'a> = Rc<Vec<Slot<'a>>>;
+
+/// One step of the response path, borrowed: turned into JSON only when an
+/// error needs it.
+#[derive(Clone, Copy)]
+enum PathSeg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn path_json(path: &[PathSeg<'_>]) -> Vec<Value> {
+    path.iter()
+        .map(|p| match p {
+            PathSeg::Key(k) => Value::String((*k).to_owned()),
+            PathSeg::Index(i) => Value::from(*i),
+        })
+        .collect()
+}
 
 impl<'a> Projection<'a, '_> {
     /// Writes the `data` value for the root selection set of type
@@ -48,14 +82,23 @@ impl<'a> Projection<'a, '_> {
         let empty = Map::new();
         let obj = data.as_object().unwrap_or(&empty);
         let mut out = Vec::with_capacity(4096);
-        let mut path = vec![];
+        let mut w = Walk {
+            path: Vec::with_capacity(16),
+            cache: HashMap::new(),
+            verbatim,
+        };
+        let root = match self.schema.types.get_key_value(root_type) {
+            Some((name, _)) => name.as_str(),
+            None => return b"null".to_vec(),
+        };
         if self
             .object(
-                root_type,
+                root,
                 &[selection_set],
+                set_id(selection_set),
                 obj,
-                &mut path,
-                verbatim,
+                &mut w,
+                true,
                 &mut out,
             )
             .is_err()
@@ -77,62 +120,92 @@ impl<'a> Projection<'a, '_> {
         serde_json::from_slice(&bytes).unwrap_or(Value::Null)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn object(
-        &mut self,
-        type_name: &str,
+    /// The fields to write for objects of `type_name` under `sets` (cached).
+    fn grouped(
+        &self,
+        type_name: &'a str,
         sets: &[&'a SelectionSet],
-        obj: &Map<String, Value>,
-        path: &mut Vec<Value>,
-        verbatim: &[(String, Vec<u8>)],
-        out: &mut Vec<u8>,
-    ) -> Result<(), Null> {
-        let mut fields: Grouped<'a> = Vec::new();
+        id: usize,
+        w: &mut Walk<'a, '_>,
+    ) -> Grouped<'a> {
+        let key = (id, type_name);
+        if let Some(g) = w.cache.get(&key) {
+            return g.clone();
+        }
+        let mut fields: Vec<(&'a str, Vec<&'a Field>)> = Vec::new();
         for set in sets {
             self.collect(type_name, set, &mut fields);
         }
+        let slots: Vec<Slot<'a>> = fields
+            .into_iter()
+            .map(|(key, fields)| {
+                // The field's type on the runtime object type: it may be more
+                // precise than on the interface the client selected it through.
+                let ty = match self.schema.type_field(type_name, &fields[0].name) {
+                    Ok(def) => &def.ty,
+                    Err(_) => &fields[0].definition.ty,
+                };
+                Slot { key, fields, ty }
+            })
+            .collect();
+        let g = Rc::new(slots);
+        w.cache.insert(key, g.clone());
+        g
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn object(
+        &mut self,
+        type_name: &'a str,
+        sets: &[&'a SelectionSet],
+        id: usize,
+        obj: &Map<String, Value>,
+        w: &mut Walk<'a, '_>,
+        root: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Null> {
+        let slots = self.grouped(type_name, sets, id, w);
         out.push(b'{');
-        for (i, (key, group)) in fields.iter().enumerate() {
+        for (i, slot) in slots.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            write_str(out, key);
+            write_str(out, slot.key);
             out.push(b':');
-            let field = group[0];
+            let field = slot.fields[0];
             if field.name == "__typename" {
                 write_str(out, type_name);
                 continue;
             }
-            if let Some((_, v)) = verbatim.iter().find(|(k, _)| k == key) {
-                out.extend_from_slice(v);
-                continue;
+            if root {
+                if let Some((_, v)) = w.verbatim.iter().find(|(k, _)| k == slot.key) {
+                    out.extend_from_slice(v);
+                    continue;
+                }
             }
-            // The field's type on the runtime object type: it may be more
-            // precise than on the interface the client selected it through.
-            let ty = match self.schema.type_field(type_name, &field.name) {
-                Ok(def) => &def.ty,
-                Err(_) => &field.definition.ty,
-            };
-            let value = obj.get(*key).unwrap_or(&Value::Null);
-            path.push(Value::String((*key).to_owned()));
+            let value = obj.get(slot.key).unwrap_or(&Value::Null);
+            w.path.push(PathSeg::Key(slot.key));
             let mark = out.len();
-            let completed = if group.len() == 1 {
+            let id = slot as *const Slot as usize;
+            let completed = if slot.fields.len() == 1 {
                 self.complete(
-                    ty,
+                    slot.ty,
                     value,
                     &[&field.selection_set],
-                    path,
+                    id,
+                    w,
                     type_name,
                     &field.name,
                     out,
                 )
             } else {
-                let sub: Vec<&'a SelectionSet> = group.iter().map(|f| &f.selection_set).collect();
-                self.complete(ty, value, &sub, path, type_name, &field.name, out)
+                let sub: Vec<&'a SelectionSet> =
+                    slot.fields.iter().map(|f| &f.selection_set).collect();
+                self.complete(slot.ty, value, &sub, id, w, type_name, &field.name, out)
             };
-            path.pop();
+            w.path.pop();
             if completed.is_err() {
-                if ty.is_non_null() {
+                if slot.ty.is_non_null() {
                     return Err(Null);
                 }
                 out.truncate(mark);
@@ -146,17 +219,18 @@ impl<'a> Projection<'a, '_> {
     #[allow(clippy::too_many_arguments)]
     fn complete(
         &mut self,
-        ty: &Type,
+        ty: &'a Type,
         value: &Value,
         sets: &[&'a SelectionSet],
-        path: &mut Vec<Value>,
+        id: usize,
+        w: &mut Walk<'a, '_>,
         parent: &str,
         field: &str,
         out: &mut Vec<u8>,
     ) -> Result<(), Null> {
         if value.is_null() {
             if ty.is_non_null() {
-                self.non_null_error(path, parent, field);
+                self.non_null_error(&w.path, parent, field);
                 return Err(Null);
             }
             out.extend_from_slice(b"null");
@@ -165,7 +239,7 @@ impl<'a> Projection<'a, '_> {
         if ty.is_list() {
             let Value::Array(items) = value else {
                 self.add_error(
-                    path,
+                    &w.path,
                     format!("Invalid value for {parent}.{field}: expected a list"),
                 );
                 return self.null_for(ty, out);
@@ -177,10 +251,10 @@ impl<'a> Projection<'a, '_> {
                 if i > 0 {
                     out.push(b',');
                 }
-                path.push(Value::from(i));
+                w.path.push(PathSeg::Index(i));
                 let mark = out.len();
-                let r = self.complete(item_ty, item, sets, path, parent, field, out);
-                path.pop();
+                let r = self.complete(item_ty, item, sets, id, w, parent, field, out);
+                w.path.pop();
                 if r.is_err() {
                     if item_ty.is_non_null() {
                         out.truncate(start);
@@ -195,28 +269,44 @@ impl<'a> Projection<'a, '_> {
         }
         let named = ty.inner_named_type();
         match self.schema.types.get(named) {
-            Some(ExtendedType::Object(_) | ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+            Some(ExtendedType::Object(_)) => {
                 let Value::Object(obj) = value else {
                     self.add_error(
-                        path,
+                        &w.path,
                         format!("Invalid value for {parent}.{field}: expected an object"),
                     );
                     return self.null_for(ty, out);
                 };
-                let runtime = match self.schema.types.get(named) {
-                    Some(ExtendedType::Object(_)) => named.as_str(),
-                    _ => match obj.get("__typename").and_then(Value::as_str) {
-                        Some(t) if self.schema.get_object(t).is_some() => t,
+                let start = out.len();
+                match self.object(named.as_str(), sets, id, obj, w, false, out) {
+                    Ok(()) => Ok(()),
+                    Err(Null) => {
+                        out.truncate(start);
+                        self.null_for(ty, out)
+                    }
+                }
+            }
+            Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
+                let Value::Object(obj) = value else {
+                    self.add_error(
+                        &w.path,
+                        format!("Invalid value for {parent}.{field}: expected an object"),
+                    );
+                    return self.null_for(ty, out);
+                };
+                let runtime: &'a str = match obj.get("__typename").and_then(Value::as_str) {
+                    Some(t) => match self.schema.types.get_key_value(t) {
+                        Some((name, ExtendedType::Object(_))) => name.as_str(),
                         // An @interfaceObject answered and no subgraph told
                         // the real type: the interface's own fields still apply.
-                        Some(t) if t == named.as_str() => named.as_str(),
-                        None => named.as_str(),
+                        _ if t == named.as_str() => named.as_str(),
                         // A type the API schema does not show (@inaccessible).
                         _ => return self.null_for(ty, out),
                     },
+                    None => named.as_str(),
                 };
                 let start = out.len();
-                match self.object(runtime, sets, obj, path, &[], out) {
+                match self.object(runtime, sets, id, obj, w, false, out) {
                     Ok(()) => Ok(()),
                     Err(Null) => {
                         out.truncate(start);
@@ -230,7 +320,7 @@ impl<'a> Projection<'a, '_> {
                     Ok(())
                 }
                 _ => {
-                    self.add_error(path, format!("Invalid value for enum {named}"));
+                    self.add_error(&w.path, format!("Invalid value for enum {named}"));
                     self.null_for(ty, out)
                 }
             },
@@ -251,28 +341,35 @@ impl<'a> Projection<'a, '_> {
         }
     }
 
-    fn non_null_error(&mut self, path: &[Value], parent: &str, field: &str) {
+    fn non_null_error(&mut self, path: &[PathSeg<'_>], parent: &str, field: &str) {
+        let path = path_json(path);
         // A subgraph error already explains this null: don't add another.
         let explained = self
             .errors
             .iter()
             .any(|e| match e.get("path").and_then(Value::as_array) {
-                Some(p) => p.len() <= path.len() && p.iter().zip(path).all(|(a, b)| a == b),
+                Some(p) => p.len() <= path.len() && p.iter().zip(&path).all(|(a, b)| a == b),
                 None => true,
             });
         if !explained {
-            self.add_error(
-                path,
-                format!("Cannot return null for non-nullable field {parent}.{field}."),
-            );
+            self.errors.push(json!({
+                "message": format!("Cannot return null for non-nullable field {parent}.{field}."),
+                "path": path
+            }));
         }
     }
 
-    fn add_error(&mut self, path: &[Value], message: String) {
-        self.errors.push(json!({"message": message, "path": path}));
+    fn add_error(&mut self, path: &[PathSeg<'_>], message: String) {
+        self.errors
+            .push(json!({"message": message, "path": path_json(path)}));
     }
 
-    fn collect(&self, type_name: &str, set: &'a SelectionSet, fields: &mut Grouped<'a>) {
+    fn collect(
+        &self,
+        type_name: &str,
+        set: &'a SelectionSet,
+        fields: &mut Vec<(&'a str, Vec<&'a Field>)>,
+    ) {
         for sel in &set.selections {
             if !self.included(sel.directives()) {
                 continue;
@@ -333,6 +430,18 @@ impl<'a> Projection<'a, '_> {
         }
         true
     }
+}
+
+/// The walk's state: where it is, and what it has worked out already.
+struct Walk<'a, 'v> {
+    path: Vec<PathSeg<'a>>,
+    cache: GroupCache<'a>,
+    verbatim: &'v [(String, Vec<u8>)],
+}
+
+/// Identifies the root selection set in the grouping cache.
+fn set_id(set: &SelectionSet) -> usize {
+    set as *const SelectionSet as usize
 }
 
 /// Writes a JSON string.
