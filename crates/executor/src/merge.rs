@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 /// One step of a concrete path into the response data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
-    /// An object key.
-    Key(String),
+    /// An object key (a `Name`: cloning it does not allocate).
+    Key(apollo_compiler::Name),
     /// A list index.
     Index(usize),
 }
@@ -18,7 +18,7 @@ impl Seg {
     /// As a GraphQL error path element.
     pub fn to_json(&self) -> Value {
         match self {
-            Seg::Key(k) => Value::String(k.clone()),
+            Seg::Key(k) => Value::String(k.to_string()),
             Seg::Index(i) => Value::from(*i),
         }
     }
@@ -45,7 +45,7 @@ pub fn visit_objects<'a>(
         }
         (Some(PathElement::Key(k)), Value::Object(o)) => {
             if let Some(child) = o.get(k.as_str()) {
-                concrete.push(Seg::Key(k.to_string()));
+                concrete.push(Seg::Key(k.clone()));
                 visit_objects(child, &path[1..], concrete, f);
                 concrete.pop();
             }
