@@ -6,7 +6,9 @@
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${GOLIATH_BIN:-$here/../target/debug/goliath}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/goliath-compose-$1.XXXXXX")
+dir="${TMPDIR:-/tmp}/goliath-audit-compose-$1"
+rm -rf "$dir"
+mkdir -p "$dir"
 curl -fsS "$AUDIT_URL/$1/subgraphs" -o "$dir/subgraphs.json"
 python3 - "$dir" <<'PY'
 import json, os, sys
