@@ -166,7 +166,12 @@ impl Store {
                  COMMIT;",
             )
             .await
-            .map_err(|e| connect_error(format!("cannot create the entities table: {}", pg_message(&e))))?;
+            .map_err(|e| {
+                connect_error(format!(
+                    "cannot create the entities table: {}",
+                    pg_message(&e)
+                ))
+            })?;
         let prepare = |sql: &'static str| {
             let client = &client;
             async move { client.prepare(sql).await }
@@ -355,10 +360,7 @@ impl Store {
                     let txn = db.begin_read().map_err(|e| e.to_string())?;
                     let table = txn.open_table(ENTITIES).map_err(|e| e.to_string())?;
                     let mut out = Vec::new();
-                    for entry in table
-                        .range((k.as_str(), "")..)
-                        .map_err(|e| e.to_string())?
-                    {
+                    for entry in table.range((k.as_str(), "")..).map_err(|e| e.to_string())? {
                         let (key, value) = entry.map_err(|e| e.to_string())?;
                         let (entry_kind, entry_key) = key.value();
                         if entry_kind != k {
@@ -412,14 +414,16 @@ impl Store {
             .await?
             .into_iter()
             .map(|(key, value)| {
-                serde_json::from_value(value).map_err(|e| self.decode_error(kind, &key, e.to_string()))
+                serde_json::from_value(value)
+                    .map_err(|e| self.decode_error(kind, &key, e.to_string()))
             })
             .collect()
     }
 
     /// [`Store::put`] of a serializable value.
     pub async fn put_as<T: Serialize>(&self, kind: &str, key: &str, value: &T) -> Result<()> {
-        let value = serde_json::to_value(value).map_err(|e| self.decode_error(kind, key, e.to_string()))?;
+        let value =
+            serde_json::to_value(value).map_err(|e| self.decode_error(kind, key, e.to_string()))?;
         self.put(kind, key, &value).await
     }
 
@@ -523,7 +527,8 @@ mod indexmap_lite {
             match self.index.get(&(kind.clone(), key.clone())) {
                 Some(&i) => self.rows[i].2 = value,
                 None => {
-                    self.index.insert((kind.clone(), key.clone()), self.rows.len());
+                    self.index
+                        .insert((kind.clone(), key.clone()), self.rows.len());
                     self.rows.push((kind, key, value));
                 }
             }

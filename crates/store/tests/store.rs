@@ -49,11 +49,23 @@ async fn check_basics(store: &Store, kind: &str) {
     assert_eq!(store.get(kind, "a").await.unwrap(), None);
     assert!(store.list(kind).await.unwrap().is_empty());
 
-    store.put(kind, "b", &json!({"name": "Bea", "n": 2})).await.unwrap();
-    store.put(kind, "a", &json!({"name": "Ada", "n": 1})).await.unwrap();
-    store.put(kind, "c", &json!([1, "two", null])).await.unwrap();
+    store
+        .put(kind, "b", &json!({"name": "Bea", "n": 2}))
+        .await
+        .unwrap();
+    store
+        .put(kind, "a", &json!({"name": "Ada", "n": 1}))
+        .await
+        .unwrap();
+    store
+        .put(kind, "c", &json!([1, "two", null]))
+        .await
+        .unwrap();
     // An upsert replaces.
-    store.put(kind, "b", &json!({"name": "Bea", "n": 22})).await.unwrap();
+    store
+        .put(kind, "b", &json!({"name": "Bea", "n": 22}))
+        .await
+        .unwrap();
     // Another kind with the same keys stays apart.
     let other = format!("{kind}-other");
     store.put(&other, "a", &json!("elsewhere")).await.unwrap();
@@ -66,7 +78,10 @@ async fn check_basics(store: &Store, kind: &str) {
     let keys: Vec<&str> = listed.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(keys, ["a", "b", "c"], "ordered by key");
     assert_eq!(listed[2].1, json!([1, "two", null]));
-    assert_eq!(store.list(&other).await.unwrap(), vec![("a".to_owned(), json!("elsewhere"))]);
+    assert_eq!(
+        store.list(&other).await.unwrap(),
+        vec![("a".to_owned(), json!("elsewhere"))]
+    );
 
     assert!(store.delete(kind, "a").await.unwrap());
     assert!(!store.delete(kind, "a").await.unwrap());
@@ -76,7 +91,13 @@ async fn check_basics(store: &Store, kind: &str) {
     for key in ["Z", "a10", "a2", "é", "_"] {
         store.put(kind, key, &json!(key)).await.unwrap();
     }
-    let keys: Vec<String> = store.list(kind).await.unwrap().into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<String> = store
+        .list(kind)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(keys, ["Z", "_", "a10", "a2", "b", "c", "é"]);
 
     // put_many: all at once, last value wins for a repeated key.
@@ -97,10 +118,23 @@ async fn check_basics(store: &Store, kind: &str) {
         name: String,
         n: u32,
     }
-    store.put_as(kind, "p", &Person { name: "Pat".into(), n: 7 }).await.unwrap();
+    store
+        .put_as(
+            kind,
+            "p",
+            &Person {
+                name: "Pat".into(),
+                n: 7,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.get_as::<Person>(kind, "p").await.unwrap(),
-        Some(Person { name: "Pat".into(), n: 7 })
+        Some(Person {
+            name: "Pat".into(),
+            n: 7
+        })
     );
     let err = store.get_as::<Person>(kind, "c").await.unwrap_err();
     assert!(matches!(err, StoreError::Decode { .. }), "{err}");
@@ -120,11 +154,19 @@ async fn check_concurrent_writers(stores: Vec<Store>, kind: &str) {
         handles.push(tokio::spawn(async move {
             for i in 0..WRITES {
                 store
-                    .put(&kind, &format!("t{task:02}-k{i:02}"), &json!({"task": task, "i": i}))
+                    .put(
+                        &kind,
+                        &format!("t{task:02}-k{i:02}"),
+                        &json!({"task": task, "i": i}),
+                    )
                     .await
                     .unwrap();
                 store
-                    .put(&kind, &format!("t{task:02}-last"), &json!({"task": task, "i": i}))
+                    .put(
+                        &kind,
+                        &format!("t{task:02}-last"),
+                        &json!({"task": task, "i": i}),
+                    )
                     .await
                     .unwrap();
                 store
@@ -143,7 +185,10 @@ async fn check_concurrent_writers(stores: Vec<Store>, kind: &str) {
     for task in 0..TASKS {
         for i in 0..WRITES {
             assert_eq!(
-                store.get(kind, &format!("t{task:02}-k{i:02}")).await.unwrap(),
+                store
+                    .get(kind, &format!("t{task:02}-k{i:02}"))
+                    .await
+                    .unwrap(),
                 Some(json!({"task": task, "i": i}))
             );
         }
@@ -156,7 +201,11 @@ async fn check_concurrent_writers(stores: Vec<Store>, kind: &str) {
     let shared = store.get(kind, "shared").await.unwrap().unwrap();
     let task = shared["task"].as_u64().unwrap() as usize;
     assert!(task < TASKS);
-    assert_eq!(shared["i"], json!(WRITES - 1), "the last write of some task: {shared}");
+    assert_eq!(
+        shared["i"],
+        json!(WRITES - 1),
+        "the last write of some task: {shared}"
+    );
 }
 
 // ---------------------------------------------------------------- redb
@@ -174,8 +223,14 @@ async fn redb_writes_survive_a_reopen() {
     let path = dir.join("s.redb");
     {
         let store = Store::open_redb(&path).await.unwrap();
-        store.put("User", "u1", &json!({"name": "Ada"})).await.unwrap();
-        store.put("User", "u2", &json!({"name": "Grace"})).await.unwrap();
+        store
+            .put("User", "u1", &json!({"name": "Ada"}))
+            .await
+            .unwrap();
+        store
+            .put("User", "u2", &json!({"name": "Grace"}))
+            .await
+            .unwrap();
         store.delete("User", "u2").await.unwrap();
     }
     let store = Store::open_redb(&path).await.unwrap();
@@ -195,7 +250,10 @@ fn redb_writes_survive_a_killed_process() {
         rt.block_on(async {
             let store = Store::open_redb(&path).await.unwrap();
             for i in 0..20 {
-                store.put("Event", &format!("e{i:02}"), &json!(i)).await.unwrap();
+                store
+                    .put("Event", &format!("e{i:02}"), &json!(i))
+                    .await
+                    .unwrap();
             }
             println!("WRITTEN");
             use std::io::Write;
@@ -207,7 +265,12 @@ fn redb_writes_survive_a_killed_process() {
     let dir = temp_dir("killed");
     let path = dir.join("s.redb");
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "redb_writes_survive_a_killed_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "redb_writes_survive_a_killed_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("GOLIATH_STORE_TEST_WRITER", &path)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -262,10 +325,15 @@ async fn redb_corrupt_file_is_a_clear_error() {
     std::fs::write(&path, "this is a text file, not a database\n".repeat(200)).unwrap();
     let err = Store::open_redb(&path).await.unwrap_err();
     let text = err.to_string();
-    assert!(text.starts_with(&format!("cannot open store at {}", path.display())), "{text}");
+    assert!(
+        text.starts_with(&format!("cannot open store at {}", path.display())),
+        "{text}"
+    );
     assert!(text.contains("corrupt"), "{text}");
     // The file is left as it was.
-    assert!(std::fs::read_to_string(&path).unwrap().starts_with("this is a text file"));
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .starts_with("this is a text file"));
 
     // A real store whose pages were overwritten: opening or reading fails
     // with an error, never a panic.
@@ -273,7 +341,14 @@ async fn redb_corrupt_file_is_a_clear_error() {
     {
         let store = Store::open_redb(&path).await.unwrap();
         for i in 0..200 {
-            store.put("K", &format!("k{i}"), &json!({"i": i, "pad": "x".repeat(100)})).await.unwrap();
+            store
+                .put(
+                    "K",
+                    &format!("k{i}"),
+                    &json!({"i": i, "pad": "x".repeat(100)}),
+                )
+                .await
+                .unwrap();
         }
     }
     let mut bytes = std::fs::read(&path).unwrap();
@@ -311,19 +386,29 @@ async fn redb_second_opener_gets_a_clear_error_or_shares() {
 
 #[tokio::test]
 async fn postgres_basics() {
-    let Some(url) = postgres_url("postgres_basics") else { return };
+    let Some(url) = postgres_url("postgres_basics") else {
+        return;
+    };
     let store = Store::connect_postgres(&url).await.unwrap();
     check_basics(&store, &unique_kind("Thing")).await;
 }
 
 #[tokio::test]
 async fn postgres_writes_survive_a_new_connection() {
-    let Some(url) = postgres_url("postgres_writes_survive_a_new_connection") else { return };
+    let Some(url) = postgres_url("postgres_writes_survive_a_new_connection") else {
+        return;
+    };
     let kind = unique_kind("User");
     {
         let store = Store::connect_postgres(&url).await.unwrap();
-        store.put(&kind, "u1", &json!({"name": "Ada"})).await.unwrap();
-        store.put(&kind, "u2", &json!({"name": "Grace"})).await.unwrap();
+        store
+            .put(&kind, "u1", &json!({"name": "Ada"}))
+            .await
+            .unwrap();
+        store
+            .put(&kind, "u2", &json!({"name": "Grace"}))
+            .await
+            .unwrap();
         store.delete(&kind, "u2").await.unwrap();
     }
     let store = Store::connect_postgres(&url).await.unwrap();
@@ -335,13 +420,17 @@ async fn postgres_writes_survive_a_new_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_concurrent_writers() {
-    let Some(url) = postgres_url("postgres_concurrent_writers") else { return };
+    let Some(url) = postgres_url("postgres_concurrent_writers") else {
+        return;
+    };
     // Four connections, as four instances of a service sharing the database,
     // opened at once (the table creation must not collide).
     let mut opening = Vec::new();
     for _ in 0..4 {
         let url = url.clone();
-        opening.push(tokio::spawn(async move { Store::connect_postgres(&url).await.unwrap() }));
+        opening.push(tokio::spawn(async move {
+            Store::connect_postgres(&url).await.unwrap()
+        }));
     }
     let mut stores = Vec::new();
     for o in opening {
@@ -361,7 +450,9 @@ async fn postgres_unreachable_is_a_clear_error() {
         .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.starts_with(&format!("cannot connect to the store at postgres://me:***@127.0.0.1:{port}/db")),
+        text.starts_with(&format!(
+            "cannot connect to the store at postgres://me:***@127.0.0.1:{port}/db"
+        )),
         "{text}"
     );
     assert!(!text.contains("secret"), "{text}");
@@ -374,7 +465,8 @@ async fn json_values_round_trip_alike_on_both_backends() {
     let redb = Store::open_redb(dir.join("s.redb")).await.unwrap();
     redb.put("V", "v", &value).await.unwrap();
     assert_eq!(redb.get("V", "v").await.unwrap(), Some(value.clone()));
-    if let Some(url) = postgres_url("json_values_round_trip_alike_on_both_backends (postgres half)") {
+    if let Some(url) = postgres_url("json_values_round_trip_alike_on_both_backends (postgres half)")
+    {
         let pg = Store::connect_postgres(&url).await.unwrap();
         let kind = unique_kind("V");
         pg.put(&kind, "v", &value).await.unwrap();

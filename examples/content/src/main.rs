@@ -1,0 +1,155 @@
+//! The content service: courses, units and exercises, taken over from the
+//! monolith. Every field it serves carries `@override(from: "monolith")`,
+//! so the router sends those fields here and no longer to the monolith —
+//! except `Course.description`, which is not moved yet: the router still
+//! asks the monolith for it (by the `Course` key).
+
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, ID};
+use learning::model::*;
+use learning::serve::{run, Service};
+use learning::Store;
+
+fn store<'a>(ctx: &Context<'a>) -> &'a Store {
+    ctx.data_unchecked::<Store>()
+}
+
+struct Query;
+
+#[Object]
+impl Query {
+    /// A course by id.
+    #[graphql(override_from = "monolith")]
+    async fn course(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Course>> {
+        Ok(get(store(ctx), COURSE, &id).await?.map(Course))
+    }
+
+    /// Every course.
+    #[graphql(override_from = "monolith")]
+    async fn courses(&self, ctx: &Context<'_>) -> Result<Vec<Course>> {
+        Ok(all(store(ctx), COURSE)
+            .await?
+            .into_iter()
+            .map(Course)
+            .collect())
+    }
+
+    /// An exercise by id.
+    #[graphql(override_from = "monolith")]
+    async fn exercise(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Exercise>> {
+        Ok(get(store(ctx), EXERCISE, &id).await?.map(Exercise))
+    }
+
+    #[graphql(entity)]
+    async fn find_course_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Course>> {
+        Ok(get(store(ctx), COURSE, &id).await?.map(Course))
+    }
+
+    #[graphql(entity)]
+    async fn find_unit_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Unit>> {
+        Ok(get(store(ctx), UNIT, &id).await?.map(Unit))
+    }
+
+    #[graphql(entity)]
+    async fn find_exercise_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Exercise>> {
+        Ok(get(store(ctx), EXERCISE, &id).await?.map(Exercise))
+    }
+}
+
+struct Course(CourseRecord);
+
+#[Object]
+impl Course {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn units(&self, ctx: &Context<'_>) -> Result<Vec<Unit>> {
+        Ok(units_of(store(ctx), &self.0.id)
+            .await?
+            .into_iter()
+            .map(Unit)
+            .collect())
+    }
+}
+
+struct Unit(UnitRecord);
+
+#[Object]
+impl Unit {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn course(&self, ctx: &Context<'_>) -> Result<Course> {
+        get(store(ctx), COURSE, &self.0.course_id)
+            .await?
+            .map(Course)
+            .ok_or_else(|| format!("no course {}", self.0.course_id).into())
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn exercises(&self, ctx: &Context<'_>) -> Result<Vec<Exercise>> {
+        Ok(exercises_of(store(ctx), &self.0.id)
+            .await?
+            .into_iter()
+            .map(Exercise)
+            .collect())
+    }
+}
+
+struct Exercise(ExerciseRecord);
+
+#[Object]
+impl Exercise {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// 1 (easy) to 5 (hard).
+    #[graphql(override_from = "monolith")]
+    async fn difficulty(&self) -> i32 {
+        self.0.difficulty
+    }
+
+    #[graphql(override_from = "monolith")]
+    async fn unit(&self, ctx: &Context<'_>) -> Result<Unit> {
+        get(store(ctx), UNIT, &self.0.unit_id)
+            .await?
+            .map(Unit)
+            .ok_or_else(|| format!("no unit {}", self.0.unit_id).into())
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    run(
+        Service {
+            name: "content",
+            default_port: 4002,
+            kinds: &[COURSE, UNIT, EXERCISE],
+            labels: &[],
+        },
+        |store| {
+            Schema::build(Query, EmptyMutation, EmptySubscription)
+                .enable_federation()
+                .data(store)
+                .finish()
+        },
+    )
+}
