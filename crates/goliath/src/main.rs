@@ -2,6 +2,8 @@
 //! query plan for an operation, `compose` composes subgraphs into a
 //! supergraph.
 
+mod demo;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,6 +68,9 @@ enum Command {
         #[arg(long)]
         output: Option<PathBuf>,
     },
+    /// Run the demo: a legacy monolith and two new services behind the
+    /// router, on loopback (examples/). Ctrl-C stops it all.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
             labels,
         } => run_plan(supergraph, query, operation_name, labels),
         Command::Compose { config, output } => run_compose(config, output),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,545 @@
+//! `goliath demo`: the demo learning platform (`examples/`) on loopback — a
+//! legacy monolith and two new services taking fields over from it, each a
+//! child process on a free port, composed from the live subgraphs and
+//! served by `goliath router --compose`.
+//!
+//! Every child runs in its own process group (a terminal's Ctrl-C reaches
+//! only the demo, which then stops them all) and gets SIGTERM if the demo
+//! itself dies. A child that exits on its own is reported (which one, its
+//! exit status) and the demo stops the others and exits non-zero.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The demo's example queries: (file name, what it shows, text).
+pub const QUERIES: [(&str, &str, &str); 3] = [
+    (
+        "classroom.graphql",
+        "a classroom: monolith -> content -> progress (mastery @requires difficulty) -> monolith",
+        include_str!("../../../examples/learning/queries/classroom.graphql"),
+    ),
+    (
+        "student-progress.graphql",
+        "a student's progress: User.progress is moving, percent(25) of requests to the progress service",
+        include_str!("../../../examples/learning/queries/student-progress.graphql"),
+    ),
+    (
+        "course-catalog.graphql",
+        "the course catalog: content -> monolith (Course.description, not moved yet) -> progress",
+        include_str!("../../../examples/learning/queries/course-catalog.graphql"),
+    ),
+];
+
+/// The services, in start order: (subgraph and binary name, what it is).
+const SERVICES: [(&str, &str); 3] = [
+    ("monolith", "the legacy service: all of the domain"),
+    (
+        "content",
+        "courses, units, exercises: taken over with @override(from: \"monolith\")",
+    ),
+    (
+        "progress",
+        "User.progress moving at percent(25); Exercise.mastery @requires difficulty",
+    ),
+];
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// The router's address (default 127.0.0.1:4000, or a free port if that
+    /// one is taken).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Where the services keep their redb files (and the demo its
+    /// supergraph); kept after the demo. Default: a temporary folder,
+    /// removed at the end.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Keep the services' data in this PostgreSQL database instead of redb
+    /// files (`postgres://user@host:port/db`; the three services share it).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Do not run `cargo build` for the services when started by cargo.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+/// Set by SIGINT or SIGTERM.
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    STOP_SIGNAL.store(signal, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() {
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores into an atomic.
+        unsafe {
+            libc::signal(signal, on_signal as *const () as libc::sighandler_t);
+        }
+    }
+}
+
+fn stop_requested() -> bool {
+    STOP_SIGNAL.load(Ordering::SeqCst) != 0
+}
+
+/// A child process of the demo.
+struct Running {
+    name: String,
+    child: Child,
+}
+
+/// The demo's children; stopped when dropped, whatever happened.
+#[derive(Default)]
+struct Children(Vec<Running>);
+
+impl Children {
+    /// The first child that exited, with its status.
+    fn exited(&mut self) -> Option<(String, u32, ExitStatus)> {
+        for r in &mut self.0 {
+            if let Ok(Some(status)) = r.child.try_wait() {
+                return Some((r.name.clone(), r.child.id(), status));
+            }
+        }
+        None
+    }
+
+    /// SIGTERM to each child's process group, newest first; SIGKILL to those
+    /// still there after five seconds. Every child is waited for.
+    fn stop(&mut self) {
+        for r in self.0.iter_mut().rev() {
+            if let Ok(None) = r.child.try_wait() {
+                // SAFETY: signals our own child's process group.
+                unsafe {
+                    libc::kill(-(r.child.id() as libc::pid_t), libc::SIGTERM);
+                }
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for r in self.0.iter_mut().rev() {
+            loop {
+                match r.child.try_wait() {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(20))
+                    }
+                    Ok(None) => {
+                        // SAFETY: as above.
+                        unsafe {
+                            libc::kill(-(r.child.id() as libc::pid_t), libc::SIGKILL);
+                        }
+                        let _ = r.child.kill();
+                        let _ = r.child.wait();
+                        break;
+                    }
+                }
+            }
+        }
+        self.0.clear();
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Runs the demo until Ctrl-C (or SIGTERM), or until a child dies.
+pub fn run(args: DemoArgs) -> Result<(), String> {
+    install_signal_handlers();
+    let bin_dir = std::env::current_exe()
+        .map_err(|e| format!("cannot find the goliath executable: {e}"))?
+        .parent()
+        .ok_or("the goliath executable has no folder")?
+        .to_path_buf();
+    if !args.no_build {
+        build_services(&bin_dir)?;
+    }
+    let binaries = find_services(&bin_dir)?;
+
+    let (data_dir, temporary) = match &args.data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            (dir.clone(), false)
+        }
+        None => {
+            let dir = std::env::temp_dir().join(format!("goliath-demo-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            (dir, true)
+        }
+    };
+    let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
+    let result = run_in(&args, &binaries, &data_dir);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
+    result
+}
+
+fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), String> {
+    let mut children = Children::default();
+
+    // The services, each on a port of its own choosing.
+    let mut urls = Vec::new();
+    for ((name, _), binary) in SERVICES.iter().zip(binaries) {
+        let mut command = Command::new(binary);
+        command
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir);
+        if let Some(url) = &args.database_url {
+            command.args(["--database-url", url]);
+        }
+        let (child, listening) = spawn(name, command)?;
+        let pid = child.id();
+        children.0.push(Running {
+            name: name.to_string(),
+            child,
+        });
+        let url = wait_for(&mut children, name, Duration::from_secs(60), || {
+            listening.try_recv().ok()
+        })?;
+        urls.push((name.to_string(), url, pid));
+    }
+    for (name, url, _) in &urls {
+        wait_for(&mut children, name, Duration::from_secs(30), || {
+            goliath_compose::fetch_sdl(url).ok()
+        })?;
+    }
+
+    // Compose once here (clear errors, and a supergraph file for
+    // `goliath plan`); the router composes again and keeps polling.
+    let config = data_dir.join("supergraph.yaml");
+    let mut yaml = String::from(
+        "# Written by `goliath demo`: the demo's subgraphs, as they run.\nsubgraphs:\n",
+    );
+    for (name, url, _) in &urls {
+        yaml.push_str(&format!(
+            "  {name}:\n    routing_url: {url}\n    schema:\n      subgraph_url: {url}\n"
+        ));
+    }
+    std::fs::write(&config, yaml).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let supergraph = data_dir.join("supergraph.graphql");
+    let sdl = goliath_compose::SupergraphConfig::load(&config)
+        .and_then(|c| c.resolve())
+        .map_err(|e| e.to_string())
+        .and_then(|subgraphs| {
+            goliath_compose::compose(&subgraphs)
+                .map_err(|errors| goliath_compose::ComposeError::Composition(errors).to_string())
+        })
+        .map_err(|e| format!("the demo's subgraphs do not compose: {e}"))?;
+    std::fs::write(&supergraph, sdl)
+        .map_err(|e| format!("cannot write {}: {e}", supergraph.display()))?;
+    let queries = data_dir.join("queries");
+    std::fs::create_dir_all(&queries)
+        .map_err(|e| format!("cannot create {}: {e}", queries.display()))?;
+    for (file, _, text) in QUERIES {
+        std::fs::write(queries.join(file), text)
+            .map_err(|e| format!("cannot write {}: {e}", queries.join(file).display()))?;
+    }
+
+    // The router.
+    let listen = match &args.listen {
+        Some(listen) => listen.clone(),
+        None => default_listen(),
+    };
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("invalid --listen address {listen:?}: {e}"))?;
+    let goliath = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(goliath);
+    command.args(["router", "--compose"]).arg(&config).args([
+        "--poll-interval",
+        "3",
+        "--listen",
+        &listen,
+    ]);
+    let (router, _) = spawn("router", command)?;
+    let router_pid = router.id();
+    children.0.push(Running {
+        name: "router".into(),
+        child: router,
+    });
+    wait_for(&mut children, "router", Duration::from_secs(30), || {
+        health(addr).then_some(())
+    })?;
+
+    print_banner(
+        addr,
+        &urls,
+        router_pid,
+        data_dir,
+        &config,
+        &supergraph,
+        &queries,
+        args,
+    );
+
+    // Until Ctrl-C, or a child dies.
+    loop {
+        if let Some((name, pid, status)) = children.exited() {
+            children.stop();
+            return Err(format!(
+                "{name} (pid {pid}) exited unexpectedly ({status}); stopped the others"
+            ));
+        }
+        if stop_requested() {
+            eprintln!("\ngoliath demo: stopping the router and the services");
+            children.stop();
+            println!("goliath demo: stopped");
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `ready` gives a value, while checking that no child died and
+/// that no stop was asked for.
+fn wait_for<T>(
+    children: &mut Children,
+    what: &str,
+    timeout: Duration,
+    mut ready: impl FnMut() -> Option<T>,
+) -> Result<T, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = ready() {
+            return Ok(value);
+        }
+        if let Some((name, pid, status)) = children.exited() {
+            children.stop();
+            return Err(format!(
+                "{name} (pid {pid}) exited while the demo was starting ({status}); its output is above"
+            ));
+        }
+        if stop_requested() {
+            children.stop();
+            return Err("stopped while starting".into());
+        }
+        if Instant::now() > deadline {
+            children.stop();
+            return Err(format!("{what} was not ready after {}s", timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `command` as child `name`: in its own process group, sent SIGTERM
+/// if the demo dies, its standard error shown with a `[name]` prefix. The
+/// receiver gets the URL of its `listening on URL` line, if it prints one.
+fn spawn(name: &str, mut command: Command) -> Result<(Child, mpsc::Receiver<String>), String> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe; it only sets the death signal.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {name} ({:?}): {e}", command.get_program()))?;
+    let (tx, rx) = mpsc::channel();
+    if let Some(out) = child.stdout.take() {
+        let name = name.to_owned();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line
+                    .split_once("listening on ")
+                    .and_then(|(_, rest)| rest.split_whitespace().next())
+                {
+                    let _ = tx.send(url.to_owned());
+                } else {
+                    eprintln!("[{name}] {line}");
+                }
+            }
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        let name = name.to_owned();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[{name}] {line}");
+            }
+        });
+    }
+    Ok((child, rx))
+}
+
+/// 127.0.0.1:4000 when it is free, else any free port.
+fn default_listen() -> String {
+    if TcpListener::bind("127.0.0.1:4000").is_ok() {
+        return "127.0.0.1:4000".into();
+    }
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| "127.0.0.1:4000".into())
+}
+
+/// Whether `GET /health` answers 200.
+fn health(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// When cargo runs goliath (`cargo run -p goliath -- demo`), builds the
+/// services with the same profile, so that one command does it all.
+fn build_services(bin_dir: &Path) -> Result<(), String> {
+    let Ok(cargo) = std::env::var("CARGO") else {
+        return Ok(());
+    };
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+    let Some(profile) = bin_dir.file_name().and_then(|p| p.to_str()) else {
+        return Ok(());
+    };
+    let Some(target_dir) = bin_dir.parent() else {
+        return Ok(());
+    };
+    if !manifest.is_file() {
+        return Ok(());
+    }
+    let mut command = Command::new(cargo);
+    command
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    match profile {
+        "debug" => {}
+        "release" => {
+            command.arg("--release");
+        }
+        other => {
+            command.args(["--profile", other]);
+        }
+    }
+    for (name, _) in SERVICES {
+        command.args(["-p", name]);
+    }
+    eprintln!(
+        "goliath demo: building the services ({})",
+        describe(&command)
+    );
+    let status = command
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building the demo services failed ({status})"));
+    }
+    Ok(())
+}
+
+fn describe(command: &Command) -> String {
+    let mut text = "cargo".to_string();
+    for arg in command.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// The services' binaries, next to goliath's.
+fn find_services(bin_dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let profile = match bin_dir.file_name().and_then(|p| p.to_str()) {
+        Some("release") => " --release",
+        _ => "",
+    };
+    let mut out = Vec::new();
+    for (name, _) in SERVICES {
+        let path = bin_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        if !path.is_file() {
+            return Err(format!(
+                "cannot find the demo service `{name}` at {}: build the services with \
+                 `cargo build{profile} -p monolith -p content -p progress` (or `cargo build{profile} --workspace`)",
+                path.display()
+            ));
+        }
+        out.push(path);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_banner(
+    addr: SocketAddr,
+    urls: &[(String, String, u32)],
+    router_pid: u32,
+    data_dir: &Path,
+    config: &Path,
+    supergraph: &Path,
+    queries: &Path,
+    args: &DemoArgs,
+) {
+    let router = format!("http://{addr}/graphql");
+    let mut out = String::new();
+    out.push_str("\ngoliath demo: a legacy monolith and two new services, behind one router\n\n");
+    for ((name, url, pid), (_, what)) in urls.iter().zip(SERVICES) {
+        out.push_str(&format!("  {name:<9} {url:<34} pid {pid:<7} {what}\n"));
+    }
+    out.push_str(&format!(
+        "  {:<9} {router:<34} pid {router_pid:<7} goliath router --compose {}\n\n",
+        "router",
+        config.display()
+    ));
+    match &args.database_url {
+        Some(_) => out.push_str("Data: in the PostgreSQL database given by --database-url\n"),
+        None => out.push_str(&format!(
+            "Data: {} (one redb file per service, seeded on first start{})\n",
+            data_dir.display(),
+            if args.data_dir.is_some() {
+                ""
+            } else {
+                "; removed when the demo stops"
+            }
+        )),
+    }
+    out.push_str(&format!("Supergraph: {}\n\n", supergraph.display()));
+    out.push_str("Try these queries; each crosses services:\n");
+    for (i, (file, what, text)) in QUERIES.iter().enumerate() {
+        out.push_str(&format!("\n{}. {what}\n\n", i + 1));
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            out.push_str(&format!("    {line}\n"));
+        }
+        out.push_str(&format!(
+            "\n    curl -sG {router} --data-urlencode query@{}\n",
+            queries.join(file).display()
+        ));
+    }
+    out.push_str(&format!(
+        "\nSee how the router plans one (with and without the percent(25) label):\n\n    \
+         goliath plan --supergraph {} --query {} --label 'percent(25)'\n\n",
+        supergraph.display(),
+        queries.join(QUERIES[1].0).display()
+    ));
+    out.push_str(&format!(
+        "goliath demo: ready on {router}; Ctrl-C stops everything\n"
+    ));
+    print!("{out}");
+    let _ = std::io::stdout().flush();
+}
