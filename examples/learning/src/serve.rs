@@ -148,6 +148,13 @@ where
     }
 }
 
+/// `LEARNING_LOG_REQUESTS=1`: log each request's query to standard error
+/// (the demo's end-to-end test counts who served what).
+fn log_requests() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("LEARNING_LOG_REQUESTS").is_ok_and(|v| v == "1"))
+}
+
 fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> http::Response<Full<Bytes>> {
     http::Response::builder()
         .status(status)
@@ -186,6 +193,14 @@ where
         Ok(r) => r,
         Err(e) => return respond(400, "text/plain", format!("not a GraphQL request: {e}\n")),
     };
+    if log_requests() {
+        let query: String = request
+            .query
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        eprintln!("request: {}", query.chars().take(300).collect::<String>());
+    }
     let asks_sdl = request.query.contains("_service");
     let response = schema.execute(request).await;
     if !asks_sdl || labels.is_empty() {
