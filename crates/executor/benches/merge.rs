@@ -1,0 +1,509 @@
+//! The executor's hot data paths on the gateway benchmark's workload
+//! (`bench/query.json` over `bench/supergraph.graphql`), without HTTP.
+//!
+//! Setup plans the workload query, then plays the plan against an in-memory
+//! model of the benchmark's subgraphs (same records, same text lengths): each
+//! fetch's subgraph operation is answered as the subgraph would answer it,
+//! serialised to JSON bytes, and merged with the executor's public functions,
+//! as `fetch.rs` does. The largest answer is the `_entities` response of the
+//! fetch at `users.@` (reviews); the benches time, for that fetch:
+//!
+//! - `parse`: its JSON bytes into a `serde_json::Value` (what the subgraph
+//!   client does with every answer);
+//! - `representations`: collecting the deduplicated representations at the
+//!   fetch's path (`visit_objects` + `representation`);
+//! - `merge`: merging its `_entities` into the response tree (`value_at_mut` +
+//!   `deep_merge`), on a clone of the tree as it was before the fetch;
+//!
+//! and for the whole response:
+//!
+//! - `all_fetches`: parsing and merging every fetch's answer in plan order;
+//! - `project`: the client's `data` (~87 KB of JSON) written out of the
+//!   merged tree (`project::Projection::write_root`, as the router does).
+//!
+//! Run: `cargo bench -p goliath-executor --bench merge` (add `-- --quick` for
+//! a short run).
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use apollo_compiler::ast::{self, Definition, Document};
+use apollo_compiler::ExecutableDocument;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use goliath_executor::merge::{
+    deep_merge, representation, unalias, value_at_mut, visit_objects, Seg,
+};
+use goliath_executor::project::Projection;
+use goliath_planner::{FetchNode, PathElement, PlanNode};
+use goliath_supergraph::Supergraph;
+use serde_json::{json, Map, Value};
+
+const SUPERGRAPH: &str = include_str!("../../../bench/supergraph.graphql");
+const QUERY_JSON: &str = include_str!("../../../bench/query.json");
+
+// ------------------------------------------------------------------ the data
+
+/// (id, name, username)
+const USERS: [(&str, &str, &str); 6] = [
+    ("1", "Uri Goldshtein", "urigo"),
+    ("2", "Dotan Simha", "dotansimha"),
+    ("3", "Kamil Kisiela", "kamilkisiela"),
+    ("4", "Arda Tanrikulu", "ardatan"),
+    ("5", "Gil Gardosh", "gilgardosh"),
+    ("6", "Laurin Quast", "laurin"),
+];
+const BIRTHDAY: i64 = 1_234_567_890;
+
+/// (upc, name, price, weight, inStock)
+const PRODUCTS: [(&str, &str, i64, i64, bool); 9] = [
+    ("1", "Table", 899, 100, true),
+    ("2", "Couch", 1299, 1000, false),
+    ("3", "Glass", 15, 20, false),
+    ("4", "Chair", 499, 100, false),
+    ("5", "TV", 1299, 1000, true),
+    ("6", "Lamp", 6999, 300, true),
+    ("7", "Grill", 3999, 2000, true),
+    ("8", "Fridge", 100_000, 6000, false),
+    ("9", "Sofa", 9999, 800, true),
+];
+
+/// (id, length of the body text, upc of the product)
+const REVIEWS: [(&str, usize, &str); 11] = [
+    ("1", 445, "1"),
+    ("2", 289, "1"),
+    ("3", 275, "1"),
+    ("4", 143, "1"),
+    ("5", 445, "2"),
+    ("6", 289, "2"),
+    ("7", 275, "2"),
+    ("8", 143, "2"),
+    ("9", 143, "3"),
+    ("10", 143, "4"),
+    ("11", 844, "4"),
+];
+
+/// Lorem-ipsum-like text of `len` bytes.
+fn body(len: usize) -> String {
+    const WORDS: &str = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua ";
+    WORDS.chars().cycle().take(len).collect()
+}
+
+/// An object of the workload's graph.
+#[derive(Clone, Copy)]
+enum Obj {
+    Query,
+    User(usize),
+    Product(usize),
+    Review(usize),
+}
+
+enum Out {
+    Leaf(Value),
+    One(Obj),
+    Many(Vec<Obj>),
+}
+
+impl Obj {
+    fn typename(self) -> &'static str {
+        match self {
+            Obj::Query => "Query",
+            Obj::User(_) => "User",
+            Obj::Product(_) => "Product",
+            Obj::Review(_) => "Review",
+        }
+    }
+
+    /// The object a representation stands for.
+    fn from_representation(rep: &Value) -> Obj {
+        let key = |k: &str| rep[k].as_str().unwrap_or_default().to_owned();
+        match rep["__typename"].as_str() {
+            Some("User") => Obj::User(USERS.iter().position(|u| u.0 == key("id")).expect("a user")),
+            Some("Product") => Obj::Product(
+                PRODUCTS
+                    .iter()
+                    .position(|p| p.0 == key("upc"))
+                    .expect("a product"),
+            ),
+            Some("Review") => Obj::Review(
+                REVIEWS
+                    .iter()
+                    .position(|r| r.0 == key("id"))
+                    .expect("a review"),
+            ),
+            other => panic!("unexpected representation type {other:?}"),
+        }
+    }
+
+    /// Resolves `field` as the benchmark's subgraphs do.
+    fn field(self, field: &str) -> Out {
+        let leaf = |v: Value| Out::Leaf(v);
+        match (self, field) {
+            (_, "__typename") => leaf(json!(self.typename())),
+            (Obj::Query, "users") => Out::Many((0..USERS.len()).map(Obj::User).collect()),
+            (Obj::Query, "topProducts") => Out::Many((0..5).map(Obj::Product).collect()),
+            (Obj::Query, "me") => Out::One(Obj::User(0)),
+            (Obj::User(i), "id") => leaf(json!(USERS[i].0)),
+            (Obj::User(i), "name") => leaf(json!(USERS[i].1)),
+            (Obj::User(i), "username") => leaf(json!(USERS[i].2)),
+            (Obj::User(_), "birthday") => leaf(json!(BIRTHDAY)),
+            // Every user has written the first two reviews.
+            (Obj::User(_), "reviews") => Out::Many(vec![Obj::Review(0), Obj::Review(1)]),
+            (Obj::Product(i), "upc") => leaf(json!(PRODUCTS[i].0)),
+            (Obj::Product(i), "name") => leaf(json!(PRODUCTS[i].1)),
+            (Obj::Product(i), "price") => leaf(json!(PRODUCTS[i].2)),
+            (Obj::Product(i), "weight") => leaf(json!(PRODUCTS[i].3)),
+            (Obj::Product(i), "inStock") => leaf(json!(PRODUCTS[i].4)),
+            // The workload's inventory subgraph answers null here.
+            (Obj::Product(_), "shippingEstimate") => leaf(Value::Null),
+            (Obj::Product(i), "reviews") => Out::Many(
+                (0..REVIEWS.len())
+                    .filter(|&r| REVIEWS[r].2 == PRODUCTS[i].0)
+                    .map(Obj::Review)
+                    .collect(),
+            ),
+            (Obj::Review(i), "id") => leaf(json!(REVIEWS[i].0)),
+            (Obj::Review(i), "body") => leaf(json!(body(REVIEWS[i].1))),
+            (Obj::Review(i), "product") => Out::One(Obj::Product(
+                PRODUCTS
+                    .iter()
+                    .position(|p| p.0 == REVIEWS[i].2)
+                    .expect("a product"),
+            )),
+            // The workload's author is always user 1.
+            (Obj::Review(_), "author") => Out::One(Obj::User(0)),
+            (o, f) => panic!("no field {}.{f} in the model", o.typename()),
+        }
+    }
+}
+
+/// Executes `selections` (an AST selection set; fragments from `fragments`)
+/// on `obj`, into `out`.
+fn resolve(
+    obj: Obj,
+    selections: &[ast::Selection],
+    fragments: &HashMap<String, Vec<ast::Selection>>,
+    out: &mut Map<String, Value>,
+) {
+    for sel in selections {
+        match sel {
+            ast::Selection::Field(f) => {
+                let key = f.alias.as_ref().unwrap_or(&f.name).to_string();
+                let value = match obj.field(&f.name) {
+                    Out::Leaf(v) => v,
+                    Out::One(o) => object(o, &f.selection_set, fragments),
+                    Out::Many(os) => Value::Array(
+                        os.into_iter()
+                            .map(|o| object(o, &f.selection_set, fragments))
+                            .collect(),
+                    ),
+                };
+                match out.get_mut(&key) {
+                    Some(existing) => deep_merge(existing, value),
+                    None => {
+                        out.insert(key, value);
+                    }
+                }
+            }
+            ast::Selection::InlineFragment(fr) => {
+                let applies = fr
+                    .type_condition
+                    .as_ref()
+                    .is_none_or(|t| t.as_str() == obj.typename());
+                if applies {
+                    resolve(obj, &fr.selection_set, fragments, out);
+                }
+            }
+            ast::Selection::FragmentSpread(sp) => {
+                let set = &fragments[sp.fragment_name.as_str()];
+                resolve(obj, set, fragments, out);
+            }
+        }
+    }
+}
+
+fn object(
+    obj: Obj,
+    selections: &[ast::Selection],
+    fragments: &HashMap<String, Vec<ast::Selection>>,
+) -> Value {
+    let mut out = Map::new();
+    resolve(obj, selections, fragments, &mut out);
+    Value::Object(out)
+}
+
+/// The root selection set and fragment definitions of a GraphQL document.
+fn operation_of(text: &str) -> (Vec<ast::Selection>, HashMap<String, Vec<ast::Selection>>) {
+    let doc = Document::parse(text, "op.graphql").expect("a fetch operation parses");
+    let mut root = None;
+    let mut fragments = HashMap::new();
+    for def in &doc.definitions {
+        match def {
+            Definition::OperationDefinition(op) => root = Some(op.selection_set.clone()),
+            Definition::FragmentDefinition(fr) => {
+                fragments.insert(fr.name.to_string(), fr.selection_set.clone());
+            }
+            _ => {}
+        }
+    }
+    (root.expect("an operation"), fragments)
+}
+
+// ------------------------------------------------------------------ playing the plan
+
+/// One fetch of the plan, answered.
+struct Answered {
+    fetch: FetchNode,
+    path: Vec<PathElement>,
+    /// The subgraph's answer as JSON bytes.
+    response: Vec<u8>,
+    /// The response tree as it was before this fetch merged.
+    before: Value,
+}
+
+fn fetches_in_order(
+    node: &PlanNode,
+    path: &[PathElement],
+    out: &mut Vec<(FetchNode, Vec<PathElement>)>,
+) {
+    match node {
+        PlanNode::Sequence(children) | PlanNode::Parallel(children) => {
+            for c in children {
+                fetches_in_order(c, path, out);
+            }
+        }
+        PlanNode::Fetch(f) => out.push(((**f).clone(), path.to_vec())),
+        PlanNode::Flatten(fl) => fetches_in_order(&fl.node, &fl.path, out),
+        PlanNode::Condition(c) => fetches_in_order(&c.node, path, out),
+    }
+}
+
+fn no_subtypes(_: &str, _: &str) -> bool {
+    false
+}
+
+/// The distinct representations at the fetch's path, and for each object
+/// found there the index of its representation (as `fetch.rs` builds them).
+fn representations(
+    data: &Value,
+    fetch: &FetchNode,
+    path: &[PathElement],
+) -> (Vec<Value>, Vec<(usize, Vec<Seg>)>) {
+    let mut reps: Vec<Value> = vec![];
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut targets = vec![];
+    let mut concrete = vec![];
+    visit_objects(data, path, &mut concrete, &mut |obj, at| {
+        let Some(rep) =
+            representation(obj, &fetch.requires, &fetch.typename_rewrites, &no_subtypes)
+        else {
+            return;
+        };
+        let i = *index.entry(rep.to_string()).or_insert_with(|| {
+            reps.push(rep);
+            reps.len() - 1
+        });
+        targets.push((i, at.to_vec()));
+    });
+    (reps, targets)
+}
+
+/// Merges a parsed subgraph answer into `data`, as `fetch.rs` does.
+fn apply(data: &mut Value, fetch: &FetchNode, path: &[PathElement], response: Value) {
+    let Value::Object(mut response) = response else {
+        panic!("an answer is an object")
+    };
+    let mut answer = response.remove("data").expect("an answer has data");
+    if fetch.has_aliases {
+        unalias(&mut answer);
+    }
+    if !fetch.is_entity_fetch() {
+        deep_merge(data, answer);
+        return;
+    }
+    let (_, targets) = representations(data, fetch, path);
+    let Some(Value::Array(entities)) = answer.as_object_mut().and_then(|o| o.remove("_entities"))
+    else {
+        panic!("an entity answer has _entities")
+    };
+    merge_entities(data, &targets, entities);
+}
+
+fn merge_entities(data: &mut Value, targets: &[(usize, Vec<Seg>)], entities: Vec<Value>) {
+    let mut entities: Vec<Option<Value>> = entities.into_iter().map(Some).collect();
+    let mut last_use = vec![usize::MAX; entities.len()];
+    for (t, (i, _)) in targets.iter().enumerate() {
+        last_use[*i] = t;
+    }
+    for (t, (i, at)) in targets.iter().enumerate() {
+        let entity = if last_use[*i] == t {
+            entities[*i].take()
+        } else {
+            entities[*i].clone()
+        };
+        if let (Some(entity), Some(target)) = (entity, value_at_mut(data, at)) {
+            deep_merge(target, entity);
+        }
+    }
+}
+
+/// Plays every fetch of the plan against the model; returns the answers and
+/// the merged tree.
+fn play(fetches: &[(FetchNode, Vec<PathElement>)]) -> (Vec<Answered>, Value) {
+    let mut data = Value::Object(Map::new());
+    let mut answered = vec![];
+    for (fetch, path) in fetches {
+        let (root, fragments) = operation_of(&fetch.operation);
+        let response = if fetch.is_entity_fetch() {
+            let (reps, _) = representations(&data, fetch, path);
+            let entities_field = root
+                .iter()
+                .find_map(|s| match s {
+                    ast::Selection::Field(f) if f.name == "_entities" => {
+                        Some(f.selection_set.clone())
+                    }
+                    _ => None,
+                })
+                .expect("an entity fetch selects _entities");
+            let entities: Vec<Value> = reps
+                .iter()
+                .map(|rep| object(Obj::from_representation(rep), &entities_field, &fragments))
+                .collect();
+            json!({"data": {"_entities": entities}})
+        } else {
+            json!({"data": object(Obj::Query, &root, &fragments)})
+        };
+        let bytes = serde_json::to_vec(&response).expect("serialises");
+        let before = data.clone();
+        apply(
+            &mut data,
+            fetch,
+            path,
+            serde_json::from_slice(&bytes).expect("parses"),
+        );
+        answered.push(Answered {
+            fetch: fetch.clone(),
+            path: path.clone(),
+            response: bytes,
+            before,
+        });
+    }
+    (answered, data)
+}
+
+fn path_text(path: &[PathElement]) -> String {
+    path.iter()
+        .map(|p| match p {
+            PathElement::Key(k) => k.as_str(),
+            PathElement::List => "@",
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+// ------------------------------------------------------------------ benches
+
+fn benches(c: &mut Criterion) {
+    let supergraph = Supergraph::parse(SUPERGRAPH).expect("the bench supergraph loads");
+    let body: Value = serde_json::from_str(QUERY_JSON).expect("bench/query.json is JSON");
+    let query = body["query"].as_str().expect("a query string");
+    let doc =
+        ExecutableDocument::parse_and_validate(&supergraph.api_schema, query, "query.graphql")
+            .expect("the workload query validates");
+    let operation = doc.operations.get(None).expect("one operation");
+    let plan = goliath_planner::plan(&supergraph, &doc, operation, &Default::default())
+        .expect("the workload query plans");
+    let mut fetches = vec![];
+    if let Some(root) = &plan.root {
+        fetches_in_order(root, &[], &mut fetches);
+    }
+    let (answered, merged) = play(&fetches);
+    for a in &answered {
+        eprintln!(
+            "fetch {:<9} at {:<42} answer {:>6} bytes",
+            a.fetch.service,
+            if a.path.is_empty() {
+                "(root)".to_owned()
+            } else {
+                path_text(&a.path)
+            },
+            a.response.len()
+        );
+    }
+
+    let project = |data: &Value| {
+        let mut errors = vec![];
+        let variables = Map::new();
+        let mut projection = Projection {
+            schema: &supergraph.api_schema,
+            doc: &doc,
+            variables: &variables,
+            errors: &mut errors,
+        };
+        let out = projection.write_root("Query", &operation.selection_set, data, &[]);
+        assert!(errors.is_empty(), "projection errors: {errors:?}");
+        out
+    };
+    let data_bytes = project(&merged);
+    let response: Value = serde_json::from_slice(&data_bytes).expect("projection writes JSON");
+    assert!(response.is_object(), "the workload's data is not null");
+    eprintln!("client response data {} bytes", data_bytes.len());
+
+    // The fetch the benches focus on: the largest _entities answer.
+    let big = answered
+        .iter()
+        .filter(|a| a.fetch.is_entity_fetch())
+        .max_by_key(|a| a.response.len())
+        .expect("the plan has entity fetches");
+    let big_parsed: Value = serde_json::from_slice(&big.response).expect("parses");
+    let (_, big_targets) = representations(&big.before, &big.fetch, &big.path);
+    let big_entities = big_parsed["data"]["_entities"]
+        .as_array()
+        .expect("_entities")
+        .clone();
+    eprintln!(
+        "largest _entities answer: {} at {}, {} bytes, {} entities, {} objects",
+        big.fetch.service,
+        path_text(&big.path),
+        big.response.len(),
+        big_entities.len(),
+        big_targets.len()
+    );
+
+    let mut g = c.benchmark_group("entities");
+    g.throughput(Throughput::Bytes(big.response.len() as u64));
+    g.bench_function("parse", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&big.response)).expect("parses"))
+    });
+    g.bench_function("representations", |b| {
+        b.iter(|| representations(black_box(&big.before), &big.fetch, &big.path))
+    });
+    g.bench_function("merge", |b| {
+        b.iter_batched(
+            || (big.before.clone(), big_entities.clone()),
+            |(mut data, entities)| {
+                merge_entities(&mut data, &big_targets, entities);
+                data
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("response");
+    g.throughput(Throughput::Bytes(data_bytes.len() as u64));
+    g.bench_function("all_fetches", |b| {
+        b.iter(|| {
+            let mut data = Value::Object(Map::new());
+            for a in &answered {
+                let parsed: Value = serde_json::from_slice(&a.response).expect("parses");
+                apply(&mut data, &a.fetch, &a.path, parsed);
+            }
+            data
+        })
+    });
+    g.bench_function("project", |b| b.iter(|| project(black_box(&merged))));
+    g.finish();
+}
+
+criterion_group!(merge, benches);
+criterion_main!(merge);
