@@ -119,8 +119,21 @@ fn method_not_allowed(allow: &'static str) -> Reply {
     res
 }
 
+const USAGE: &str = "usage: bench-subgraphs (no arguments)
+Serves the gateway benchmark's subgraphs: POST /accounts, /inventory, /products,
+/reviews (GraphQL over HTTP) and GET /health.
+env: HOST (default 127.0.0.1), PORT (default 4200), SUBGRAPH_DELAY_MS (optional)";
+
 #[tokio::main]
 async fn main() {
+    if let Some(arg) = std::env::args().nth(1) {
+        if arg == "-h" || arg == "--help" {
+            println!("{USAGE}");
+            return;
+        }
+        eprintln!("bench-subgraphs: unexpected argument {arg}\n{USAGE}");
+        std::process::exit(2);
+    }
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let port = std::env::var("PORT").unwrap_or_else(|_| "4200".into());
     let addr: SocketAddr = match format!("{host}:{port}").parse() {
