@@ -179,11 +179,18 @@ pub fn run(args: DemoArgs) -> Result<(), String> {
         }
     };
     let data_dir = data_dir.canonicalize().unwrap_or(data_dir);
-    let result = run_in(&args, &binaries, &data_dir);
-    if temporary {
-        let _ = std::fs::remove_dir_all(&data_dir);
+    let _cleanup = temporary.then(|| RemoveOnDrop(data_dir.clone()));
+    run_in(&args, &binaries, &data_dir)
+}
+
+/// Removes the demo's temporary folder, however the demo ends (after the
+/// children, which are stopped before it).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
-    result
 }
 
 fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), String> {
@@ -293,9 +300,13 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
             ));
         }
         if stop_requested() {
-            eprintln!("\ngoliath demo: stopping the router and the services");
+            // Output may be gone (a closed pipe): never panic over it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\ngoliath demo: stopping the router and the services"
+            );
             children.stop();
-            println!("goliath demo: stopped");
+            let _ = writeln!(std::io::stdout(), "goliath demo: stopped");
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -364,7 +375,7 @@ fn spawn(name: &str, mut command: Command) -> Result<(Child, mpsc::Receiver<Stri
                 {
                     let _ = tx.send(url.to_owned());
                 } else {
-                    eprintln!("[{name}] {line}");
+                    let _ = writeln!(std::io::stderr(), "[{name}] {line}");
                 }
             }
         });
@@ -374,7 +385,7 @@ fn spawn(name: &str, mut command: Command) -> Result<(Child, mpsc::Receiver<Stri
         std::thread::spawn(move || {
             for line in BufReader::new(err).lines() {
                 let Ok(line) = line else { break };
-                eprintln!("[{name}] {line}");
+                let _ = writeln!(std::io::stderr(), "[{name}] {line}");
             }
         });
     }
@@ -540,6 +551,7 @@ fn print_banner(
     out.push_str(&format!(
         "goliath demo: ready on {router}; Ctrl-C stops everything\n"
     ));
-    print!("{out}");
-    let _ = std::io::stdout().flush();
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }

@@ -246,10 +246,7 @@ fn lines(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
-    loop {
-        let Some((size, rest)) = body.split_once("\r\n") else {
-            break;
-        };
+    while let Some((size, rest)) = body.split_once("\r\n") {
         let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if size == 0 {
             break;
