@@ -24,10 +24,13 @@ fn postgres_url(test: &str) -> Option<String> {
     match std::env::var("GOLIATH_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            eprintln!(
+            // Straight to standard error: the test harness captures only
+            // print!/eprintln!, and a skip must be seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: GOLIATH_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL and sets it)"
             );
-            println!("SKIPPED {test}: GOLIATH_TEST_POSTGRES_URL is not set");
             None
         }
     }
