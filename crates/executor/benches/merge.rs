@@ -253,7 +253,8 @@ fn operation_of(text: &str) -> (Vec<ast::Selection>, HashMap<String, Vec<ast::Se
 /// One fetch of the plan, answered.
 struct Answered {
     fetch: FetchNode,
-    path: Vec<PathElement>,
+    /// The paths the fetch serves (one, or several for a merged fetch).
+    path: Vec<Vec<PathElement>>,
     /// The subgraph's answer as JSON bytes.
     response: Vec<u8>,
     /// The response tree as it was before this fetch merged.
@@ -262,8 +263,8 @@ struct Answered {
 
 fn fetches_in_order(
     node: &PlanNode,
-    path: &[PathElement],
-    out: &mut Vec<(FetchNode, Vec<PathElement>)>,
+    path: &[Vec<PathElement>],
+    out: &mut Vec<(FetchNode, Vec<Vec<PathElement>>)>,
 ) {
     match node {
         PlanNode::Sequence(children) | PlanNode::Parallel(children) => {
@@ -272,7 +273,11 @@ fn fetches_in_order(
             }
         }
         PlanNode::Fetch(f) => out.push(((**f).clone(), path.to_vec())),
-        PlanNode::Flatten(fl) => fetches_in_order(&fl.node, &fl.path, out),
+        PlanNode::Flatten(fl) => {
+            let mut paths = vec![fl.path.clone()];
+            paths.extend(fl.also.iter().cloned());
+            fetches_in_order(&fl.node, &paths, out)
+        }
         PlanNode::Condition(c) => fetches_in_order(&c.node, path, out),
     }
 }
@@ -286,29 +291,31 @@ fn no_subtypes(_: &str, _: &str) -> bool {
 fn representations(
     data: &Value,
     fetch: &FetchNode,
-    path: &[PathElement],
+    paths: &[Vec<PathElement>],
 ) -> (Vec<Value>, Vec<(usize, Vec<Seg>)>) {
     let mut reps: Vec<Value> = vec![];
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut targets = vec![];
     let mut concrete = vec![];
-    visit_objects(data, path, &mut concrete, &mut |obj, at| {
-        let Some(rep) =
-            representation(obj, &fetch.requires, &fetch.typename_rewrites, &no_subtypes)
-        else {
-            return;
-        };
-        let i = *index.entry(rep.to_string()).or_insert_with(|| {
-            reps.push(rep);
-            reps.len() - 1
+    for path in paths {
+        visit_objects(data, path, &mut concrete, &mut |obj, at| {
+            let Some(rep) =
+                representation(obj, &fetch.requires, &fetch.typename_rewrites, &no_subtypes)
+            else {
+                return;
+            };
+            let i = *index.entry(rep.to_string()).or_insert_with(|| {
+                reps.push(rep);
+                reps.len() - 1
+            });
+            targets.push((i, at.to_vec()));
         });
-        targets.push((i, at.to_vec()));
-    });
+    }
     (reps, targets)
 }
 
 /// Merges a parsed subgraph answer into `data`, as `fetch.rs` does.
-fn apply(data: &mut Value, fetch: &FetchNode, path: &[PathElement], response: Value) {
+fn apply(data: &mut Value, fetch: &FetchNode, path: &[Vec<PathElement>], response: Value) {
     let Value::Object(mut response) = response else {
         panic!("an answer is an object")
     };
@@ -348,7 +355,7 @@ fn merge_entities(data: &mut Value, targets: &[(usize, Vec<Seg>)], entities: Vec
 
 /// Plays every fetch of the plan against the model; returns the answers and
 /// the merged tree.
-fn play(fetches: &[(FetchNode, Vec<PathElement>)]) -> (Vec<Answered>, Value) {
+fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> (Vec<Answered>, Value) {
     let mut data = Value::Object(Map::new());
     let mut answered = vec![];
     for (fetch, path) in fetches {
@@ -390,7 +397,15 @@ fn play(fetches: &[(FetchNode, Vec<PathElement>)]) -> (Vec<Answered>, Value) {
     (answered, data)
 }
 
-fn path_text(path: &[PathElement]) -> String {
+fn path_text(paths: &[Vec<PathElement>]) -> String {
+    paths
+        .iter()
+        .map(|p| one_path_text(p))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn one_path_text(path: &[PathElement]) -> String {
     path.iter()
         .map(|p| match p {
             PathElement::Key(k) => k.as_str(),
@@ -414,14 +429,14 @@ fn benches(c: &mut Criterion) {
         .expect("the workload query plans");
     let mut fetches = vec![];
     if let Some(root) = &plan.root {
-        fetches_in_order(root, &[], &mut fetches);
+        fetches_in_order(root, &[vec![]], &mut fetches);
     }
     let (answered, merged) = play(&fetches);
     for a in &answered {
         eprintln!(
             "fetch {:<9} at {:<42} answer {:>6} bytes",
             a.fetch.service,
-            if a.path.is_empty() {
+            if a.path.iter().all(Vec::is_empty) {
                 "(root)".to_owned()
             } else {
                 path_text(&a.path)

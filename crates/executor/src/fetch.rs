@@ -43,7 +43,7 @@ impl Executor {
     pub(crate) async fn fetch(
         &self,
         node: &FetchNode,
-        path: &[PathElement],
+        paths: &[&[PathElement]],
         variables: &Map<String, Value>,
         is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
         state: &Mutex<State>,
@@ -60,7 +60,7 @@ impl Executor {
         };
         if node.is_entity_fetch() {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
-            let reps = collect_representations(&st.data, node, path, is_subtype, &mut targets);
+            let reps = collect_representations(&st.data, node, paths, is_subtype, &mut targets);
             drop(st);
             if reps.is_empty() {
                 return;
@@ -101,30 +101,34 @@ impl Executor {
     }
 }
 
-/// The distinct representations of the objects at `path` that the fetch
+/// The distinct representations of the objects at `paths` that the fetch
 /// applies to, recording in `targets` which object sent which.
 fn collect_representations(
     data: &Value,
     node: &FetchNode,
-    path: &[PathElement],
+    paths: &[&[PathElement]],
     is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
     targets: &mut Targets,
 ) -> Vec<Value> {
     let mut reps: Vec<Value> = vec![];
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut concrete = vec![];
-    visit_objects(data, path, &mut concrete, &mut |obj, at| {
-        let Some(rep) = representation(obj, &node.requires, &node.typename_rewrites, &|a, b| {
-            is_subtype(a, b)
-        }) else {
-            return;
-        };
-        let i = *index.entry(rep.to_string()).or_insert_with(|| {
-            reps.push(rep);
-            reps.len() - 1
+    for path in paths {
+        visit_objects(data, path, &mut concrete, &mut |obj, at| {
+            let Some(rep) =
+                representation(obj, &node.requires, &node.typename_rewrites, &|a, b| {
+                    is_subtype(a, b)
+                })
+            else {
+                return;
+            };
+            let i = *index.entry(rep.to_string()).or_insert_with(|| {
+                reps.push(rep);
+                reps.len() - 1
+            });
+            targets.objects.push((i, at.to_vec()));
         });
-        targets.objects.push((i, at.to_vec()));
-    });
+    }
     reps
 }
 

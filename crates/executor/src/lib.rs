@@ -108,12 +108,21 @@ impl Executor {
                         self.run(&c.node, path, variables, is_subtype, state).await;
                     }
                 }
-                PlanNode::Flatten(fl) => {
-                    self.run(&fl.node, &fl.path, variables, is_subtype, state)
-                        .await;
-                }
+                PlanNode::Flatten(fl) => match &*fl.node {
+                    PlanNode::Fetch(fetch) => {
+                        let mut paths = vec![fl.path.as_slice()];
+                        paths.extend(fl.also.iter().map(Vec::as_slice));
+                        self.fetch(fetch, &paths, variables, is_subtype, state)
+                            .await;
+                    }
+                    other => {
+                        self.run(other, &fl.path, variables, is_subtype, state)
+                            .await
+                    }
+                },
                 PlanNode::Fetch(fetch) => {
-                    self.fetch(fetch, path, variables, is_subtype, state).await;
+                    self.fetch(fetch, &[path], variables, is_subtype, state)
+                        .await;
                 }
             }
         })

@@ -46,6 +46,9 @@ pub struct ConditionNode {
 pub struct FlattenNode {
     /// Where the entities are in the response.
     pub path: Vec<PathElement>,
+    /// Further paths served by the same fetch (its representations are
+    /// collected from every path, and each entity sent once).
+    pub also: Vec<Vec<PathElement>>,
     /// The fetch (always a [`PlanNode::Fetch`]).
     pub node: Box<PlanNode>,
 }
@@ -137,7 +140,11 @@ impl PlanNode {
             }
             PlanNode::Flatten(fl) => {
                 indent(f, depth)?;
-                writeln!(f, "Flatten(path: \"{}\") {{", path_string(&fl.path))?;
+                write!(f, "Flatten(path: \"{}\"", path_string(&fl.path))?;
+                for p in &fl.also {
+                    write!(f, ", \"{}\"", path_string(p))?;
+                }
+                writeln!(f, ") {{")?;
                 fl.node.write(f, depth + 1)?;
                 indent(f, depth)?;
                 writeln!(f, "}}")

@@ -6,11 +6,12 @@ use super::*;
 
 impl<'a> Builder<'a> {
     pub(super) fn into_plan(
-        self,
+        mut self,
         operation: &Operation,
         kind: OperationType,
         roots: usize,
     ) -> Option<PlanNode> {
+        self.merge_siblings();
         let nodes: Vec<PlanNode> = (0..self.groups.len())
             .map(|g| self.fetch_node(g, operation))
             .collect();
@@ -19,7 +20,7 @@ impl<'a> Builder<'a> {
             let mut seq = vec![];
             for r in 0..roots {
                 let members: Vec<usize> = (0..self.groups.len())
-                    .filter(|&g| self.groups[g].root_index == r)
+                    .filter(|&g| self.groups[g].root_index == r && !self.groups[g].merged)
                     .collect();
                 seq.extend(stage_plan(members));
             }
@@ -29,7 +30,75 @@ impl<'a> Builder<'a> {
                 _ => Some(PlanNode::Sequence(seq)),
             }
         } else {
-            stage_plan((0..self.groups.len()).collect())
+            stage_plan(
+                (0..self.groups.len())
+                    .filter(|&g| !self.groups[g].merged)
+                    .collect(),
+            )
+        }
+    }
+
+    /// Merges entity groups of the same subgraph that run at the same
+    /// depth of the plan (so neither waits for the other) and ask the same of
+    /// their representations: one `_entities` request then serves every
+    /// path, and an entity reached by several paths is sent once.
+    fn merge_siblings(&mut self) {
+        let n = self.groups.len();
+        let mut level = vec![0usize; n];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for g in 0..n {
+                let l = self.groups[g]
+                    .deps
+                    .iter()
+                    .filter(|&&d| d != g)
+                    .map(|&d| level[d] + 1)
+                    .max()
+                    .unwrap_or(0);
+                if l != level[g] && l <= n {
+                    level[g] = l;
+                    changed = true;
+                }
+            }
+        }
+        for a in 0..n {
+            for b in a + 1..n {
+                let (ga, gb) = (&self.groups[a], &self.groups[b]);
+                let mergeable = !ga.merged
+                    && !gb.merged
+                    && ga.root_kind.is_none()
+                    && gb.root_kind.is_none()
+                    && ga.graph == gb.graph
+                    && ga.root_index == gb.root_index
+                    && level[a] == level[b]
+                    && ga.requires == gb.requires
+                    && ga.rewrites == gb.rewrites
+                    && ga.guards == gb.guards
+                    && compatible(&ga.selections, &gb.selections);
+                if !mergeable {
+                    continue;
+                }
+                let taken = std::mem::take(&mut self.groups[b].selections);
+                let deps = std::mem::take(&mut self.groups[b].deps);
+                let mut paths = vec![self.groups[b].merge_path.clone()];
+                paths.extend(std::mem::take(&mut self.groups[b].also));
+                self.groups[b].merged = true;
+                let ga = &mut self.groups[a];
+                merge_into(&mut ga.selections, &taken);
+                ga.deps.extend(deps);
+                ga.deps.remove(&a);
+                for p in paths {
+                    if p != ga.merge_path && !ga.also.contains(&p) {
+                        ga.also.push(p);
+                    }
+                }
+                for g in &mut self.groups {
+                    if g.deps.remove(&b) {
+                        g.deps.insert(a);
+                    }
+                }
+            }
         }
     }
 
@@ -233,6 +302,7 @@ impl<'a> Builder<'a> {
         let node = if entity {
             PlanNode::Flatten(FlattenNode {
                 path: group.merge_path.clone(),
+                also: group.also.clone(),
                 node: Box::new(fetch),
             })
         } else {
@@ -291,4 +361,24 @@ pub(super) fn normalize(node: PlanNode) -> PlanNode {
         }
         other => other,
     }
+}
+
+/// Can two groups' selections share one operation? Fields under the same
+/// response key must be the same field (arguments, directives included).
+fn compatible(a: &[Selection], b: &[Selection]) -> bool {
+    a.iter().all(|sa| {
+        b.iter().all(|sb| match (sa, sb) {
+            (Selection::Field(fa), Selection::Field(fb))
+                if fa.response_key() == fb.response_key() =>
+            {
+                fa.same_head(fb) && compatible(&fa.selections, &fb.selections)
+            }
+            (Selection::Fragment(x), Selection::Fragment(y))
+                if x.type_condition == y.type_condition =>
+            {
+                compatible(&x.selections, &y.selections)
+            }
+            _ => true,
+        })
+    })
 }

@@ -45,6 +45,11 @@ struct Group {
     root_kind: Option<OperationType>,
     /// Response path of the entities this group fetches (entity groups).
     merge_path: Vec<PathElement>,
+    /// More paths whose entities this group also fetches (sibling groups
+    /// merged into it, so one request serves them all).
+    also: Vec<Vec<PathElement>>,
+    /// Merged into another group: not a fetch of its own.
+    merged: bool,
     /// The selections: root fields, or `... on T` fragments for entities.
     selections: Vec<Selection>,
     /// Representation shape for entity groups.
@@ -213,6 +218,8 @@ impl<'a> Builder<'a> {
             graph,
             root_kind,
             merge_path,
+            also: vec![],
+            merged: false,
             selections: vec![],
             requires: vec![],
             deps: BTreeSet::new(),

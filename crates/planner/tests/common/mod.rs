@@ -289,7 +289,11 @@ fn shape_node(lines: &[&str], i: &mut usize) -> String {
         "Sequence" => format!("Seq[{children}]"),
         "Parallel" => format!("Par[{children}]"),
         _ => match head.strip_prefix("Flatten(path: \"") {
-            Some(path) => format!("Flatten({}, {children})", path.trim_end_matches("\")")),
+            // Several paths (one fetch serving them all) read `a.@|b.@`.
+            Some(path) => format!(
+                "Flatten({}, {children})",
+                path.trim_end_matches("\")").replace("\", \"", "|")
+            ),
             None => format!("{head}[{children}]"),
         },
     }
