@@ -8,7 +8,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use goliath_store::{Store, StoreError};
 use serde_json::{json, Value};
 
-fn temp_dir(name: &str) -> PathBuf {
+/// A fresh folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str) -> TempDir {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "goliath-store-{name}-{}-{}",
@@ -17,7 +33,7 @@ fn temp_dir(name: &str) -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 fn postgres_url(test: &str) -> Option<String> {
@@ -368,7 +384,7 @@ async fn redb_corrupt_file_is_a_clear_error() {
     }
 
     // A folder where the file should be.
-    let err = Store::open_redb(&dir).await.unwrap_err();
+    let err = Store::open_redb(&*dir).await.unwrap_err();
     assert!(err.to_string().contains("folder"), "{err}");
 }
 
