@@ -353,7 +353,9 @@ fn spawn(name: &str, mut command: Command) -> Result<(Child, mpsc::Receiver<Stri
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // Linux: the child gets SIGTERM if the demo dies without stopping it.
     // SAFETY: prctl is async-signal-safe; it only sets the death signal.
+    #[cfg(target_os = "linux")]
     unsafe {
         command.pre_exec(|| {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
