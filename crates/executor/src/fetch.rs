@@ -9,7 +9,10 @@ use serde_json::{json, Map, Value};
 
 use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
-use crate::merge::{deep_merge, representation, unalias, value_at_mut, visit_objects, Seg};
+use crate::merge::{
+    deep_merge, merge_object, representation, unalias, value_at_mut, visit_objects,
+    visit_objects_mut, Seg,
+};
 use crate::{Executor, State, SubgraphEndpoint};
 
 /// The objects an entity fetch was sent for: for each object found at the
@@ -17,6 +20,11 @@ use crate::{Executor, State, SubgraphEndpoint};
 pub(crate) struct Targets {
     /// `(representation index, path of the object)`.
     pub(crate) objects: Vec<(usize, Vec<Seg>)>,
+    /// For every object visited at the fetch's paths, in visiting order,
+    /// the index in `objects` of its target (`None`: it sent nothing).
+    pub(crate) order: Vec<Option<usize>>,
+    /// The paths visited.
+    pub(crate) paths: Vec<Vec<PathElement>>,
     /// How many distinct representations were sent.
     pub(crate) sent: usize,
 }
@@ -56,6 +64,8 @@ impl Executor {
         }
         let mut targets = Targets {
             objects: vec![],
+            order: vec![],
+            paths: paths.iter().map(|p| p.to_vec()).collect(),
             sent: 0,
         };
         if node.is_entity_fetch() {
@@ -120,8 +130,10 @@ fn collect_representations(
                     is_subtype(a, b)
                 })
             else {
+                targets.order.push(None);
                 return;
             };
+            targets.order.push(Some(targets.objects.len()));
             let i = *index.entry(rep.to_string()).or_insert_with(|| {
                 reps.push(rep);
                 reps.len() - 1
@@ -234,6 +246,8 @@ fn merge_entities(
     for (t, (i, _)) in targets.objects.iter().enumerate() {
         last_use[*i] = t;
     }
+    // What each target gets, in target order.
+    let mut prepared: Vec<Option<Map<String, Value>>> = Vec::with_capacity(targets.objects.len());
     for (t, (i, at)) in targets.objects.iter().enumerate() {
         let entity = if last_use[*i] == t {
             entities[*i].take()
@@ -242,11 +256,15 @@ fn merge_entities(
         };
         let mut entity = match entity {
             Some(Value::Object(e)) => e,
-            Some(Value::Null) | None => continue,
+            Some(Value::Null) | None => {
+                prepared.push(None);
+                continue;
+            }
             Some(_) => {
                 let p: Vec<Value> = at.iter().map(Seg::to_json).collect();
                 st.errors
                     .push(malformed(endpoint, "an entity is not an object", &p));
+                prepared.push(None);
                 continue;
             }
         };
@@ -259,8 +277,33 @@ fn merge_entities(
         if rewritten {
             entity.remove("__typename");
         }
-        if let Some(target) = value_at_mut(&mut st.data, at) {
-            deep_merge(target, Value::Object(entity));
+        prepared.push(Some(entity));
+    }
+    // One walk over the paths, in the order the representations were
+    // collected; if the objects there changed meanwhile, by path instead.
+    let mut seen = 0usize;
+    for path in &targets.paths {
+        visit_objects(&st.data, path, &mut Vec::new(), &mut |_, _| seen += 1);
+    }
+    if seen == targets.order.len() {
+        let mut k = 0usize;
+        for path in &targets.paths {
+            visit_objects_mut(&mut st.data, path, &mut |obj| {
+                if let Some(Some(t)) = targets.order.get(k) {
+                    if let Some(entity) = prepared[*t].take() {
+                        merge_object(obj, entity);
+                    }
+                }
+                k += 1;
+            });
+        }
+    } else {
+        for (t, (_, at)) in targets.objects.iter().enumerate() {
+            if let (Some(entity), Some(target)) =
+                (prepared[t].take(), value_at_mut(&mut st.data, at))
+            {
+                deep_merge(target, Value::Object(entity));
+            }
         }
     }
 }

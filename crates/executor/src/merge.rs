@@ -68,6 +68,39 @@ pub fn visit_objects<'a>(
     }
 }
 
+/// Calls `f` with every object at `path`, for writing, in the order
+/// [`visit_objects`] visits them.
+pub fn visit_objects_mut(
+    value: &mut Value,
+    path: &[PathElement],
+    f: &mut impl FnMut(&mut Map<String, Value>),
+) {
+    match (path.first(), value) {
+        (None, Value::Object(o)) => f(o),
+        (None, Value::Array(items)) => {
+            for item in items {
+                visit_objects_mut(item, path, f);
+            }
+        }
+        (Some(PathElement::Key(k)), Value::Object(o)) => {
+            if let Some(child) = o.get_mut(k.as_str()) {
+                visit_objects_mut(child, &path[1..], f);
+            }
+        }
+        (Some(PathElement::List), Value::Array(items)) => {
+            for item in items {
+                visit_objects_mut(item, &path[1..], f);
+            }
+        }
+        (Some(PathElement::Key(_)), Value::Array(items)) => {
+            for item in items {
+                visit_objects_mut(item, path, f);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The value at a concrete path, for writing.
 pub fn value_at_mut<'a>(mut value: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
     for seg in path {
@@ -171,6 +204,18 @@ fn select_value(
             Some(Value::Object(out))
         }
         other => Some(other.clone()),
+    }
+}
+
+/// Deep-merges the fields of `src` into the object `target`.
+pub fn merge_object(target: &mut Map<String, Value>, src: Map<String, Value>) {
+    for (k, v) in src {
+        match target.get_mut(&k) {
+            Some(existing) => deep_merge(existing, v),
+            None => {
+                target.insert(k, v);
+            }
+        }
     }
 }
 

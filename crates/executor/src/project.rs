@@ -170,8 +170,7 @@ impl<'a> Projection<'a, '_> {
             if i > 0 {
                 out.push(b',');
             }
-            write_str(out, slot.key);
-            out.push(b':');
+            write_key(out, slot.key);
             let field = slot.fields[0];
             if field.name == "__typename" {
                 write_str(out, type_name);
@@ -442,6 +441,14 @@ struct Walk<'a, 'v> {
 /// Identifies the root selection set in the grouping cache.
 fn set_id(set: &SelectionSet) -> usize {
     set as *const SelectionSet as usize
+}
+
+/// Writes `"key":`. Response keys are GraphQL names (letters, digits,
+/// `_`), which never need escaping.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
 }
 
 /// Writes a JSON string.
