@@ -31,20 +31,36 @@ impl<'a> Builder<'a> {
                 };
             }
         };
+        self.jump_to(ctx, parent, field, target, &key, entered_as, touched)
+    }
+
+    /// Fetches `field` of the `parent` objects at `ctx` from `target`,
+    /// entered by `key` (as the `@interfaceObject` `entered_as`, if set).
+    #[allow(clippy::too_many_arguments)]
+    fn jump_to(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        field: &Field,
+        target: GraphId,
+        key: &Key,
+        entered_as: Option<Name>,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
         let as_type = entered_as.clone().unwrap_or_else(|| parent.clone());
-        let target_fig = self.field_in_graph(&as_type, &field.name, target);
-        let requires = target_fig.as_ref().and_then(|f| f.requires.clone());
+        let fig = self.field_in_graph(&as_type, &field.name, target);
+        let requires = fig.as_ref().and_then(|f| f.requires.clone());
         let inner = self.enter_entity(
             ctx,
             parent,
             target,
-            &key,
+            key,
             entered_as,
             requires.as_deref(),
             touched,
         )?;
         self.note_entry(inner.group, &inner, field);
-        self.add_local_field(&inner, &as_type, field, target_fig.as_ref(), touched)
+        self.add_local_field(&inner, &as_type, field, fig.as_ref(), touched)
     }
 
     /// Plans `field` (on `ty`, at `ctx`) by selecting the parent field again
@@ -133,18 +149,7 @@ impl<'a> Builder<'a> {
                 let entered_as = self
                     .is_interface_object(parent, target)
                     .then(|| parent.clone());
-                let requires = fig.as_ref().and_then(|f| f.requires.clone());
-                let inner = self.enter_entity(
-                    ctx,
-                    parent,
-                    target,
-                    &key,
-                    entered_as,
-                    requires.as_deref(),
-                    touched,
-                )?;
-                self.note_entry(inner.group, &inner, field);
-                self.add_local_field(&inner, parent, field, fig.as_ref(), touched)
+                self.jump_to(ctx, parent, field, target, &key, entered_as, touched)
             }
             None => match self.plan_via_parent(ctx, parent, field, touched)? {
                 true => Ok(()),

@@ -47,6 +47,17 @@ impl<'a> Builder<'a> {
             }
             return self.plan_abstract(ctx, parent, sels, touched);
         }
+        self.plan_object_fields(ctx, parent, sels, touched)
+    }
+
+    /// Plans `sels` field by field on objects of type `parent`.
+    fn plan_object_fields(
+        &mut self,
+        ctx: &Ctx,
+        parent: &Name,
+        sels: &[Selection],
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<(), PlanError> {
         let fields = self.collect_for_type(parent, sels, &[]);
         let mut base = ctx.clone();
         if !ctx.internal {
@@ -228,11 +239,7 @@ impl<'a> Builder<'a> {
                 .collect();
             return self.plan_abstract(ctx, parent, &rest, touched);
         }
-        for (field, conditions) in self.collect_for_type(parent, sels, &[]) {
-            let c = ctx.under(conditions);
-            self.plan_field(&c, parent, &field, touched)?;
-        }
-        Ok(())
+        self.plan_object_fields(ctx, parent, sels, touched)
     }
 
     /// Plans an abstract position that the current subgraph knows as an
