@@ -53,16 +53,9 @@ impl FieldEntry {
     }
 }
 
-/// An argument, or an input object field.
-#[derive(Debug, Clone)]
-pub(crate) struct MInput {
-    pub name: String,
-    pub description: Option<String>,
-    pub ty: TypeRef,
-    pub default: Option<String>,
-    pub inaccessible: bool,
-    pub directives: Vec<String>,
-}
+/// An argument, or an input object field, once merged: the same shape as
+/// in one subgraph.
+pub(crate) type MInput = crate::subgraph::InputValue;
 
 /// A field of an object or interface type.
 #[derive(Debug, Clone)]
