@@ -341,3 +341,41 @@ fn the_operation_to_plan_is_the_one_given() {
         &[("reviews", "query B__reviews__0 {topReviews {body}}")],
     );
 }
+
+#[test]
+fn entity_fetches_for_different_types_to_one_subgraph_share_a_request() {
+    let sg = supergraph(
+        &["accounts", "products", "reviews"],
+        r#"
+type Query @join__type(graph: ACCOUNTS) @join__type(graph: PRODUCTS) @join__type(graph: REVIEWS) {
+  users: [User] @join__field(graph: ACCOUNTS)
+  products: [Product] @join__field(graph: PRODUCTS)
+}
+type User @join__type(graph: ACCOUNTS, key: "id") @join__type(graph: REVIEWS, key: "id") {
+  id: ID!
+  reviews: [String] @join__field(graph: REVIEWS)
+}
+type Product @join__type(graph: PRODUCTS, key: "upc") @join__type(graph: REVIEWS, key: "upc") {
+  upc: String!
+  reviews: [String] @join__field(graph: REVIEWS)
+}
+"#,
+    );
+    let plan = plan(&sg, "{ users { reviews } products { reviews } }");
+    // Users' and products' reviews come from one reviews request at both paths.
+    assert_eq!(fetches(&plan).len(), 3, "{plan}");
+    let reviews = only_fetch_to(&plan, "reviews");
+    assert!(
+        reviews.operation.contains("... on User {reviews}")
+            && reviews.operation.contains("... on Product {reviews}"),
+        "{plan}"
+    );
+    assert!(
+        plan.to_string()
+            .contains("Flatten(path: \"users.@\", \"products.@\")")
+            || plan
+                .to_string()
+                .contains("Flatten(path: \"products.@\", \"users.@\")"),
+        "{plan}"
+    );
+}

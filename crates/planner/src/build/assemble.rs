@@ -72,7 +72,10 @@ impl<'a> Builder<'a> {
                     && ga.graph == gb.graph
                     && ga.root_index == gb.root_index
                     && level[a] == level[b]
-                    && ga.requires == gb.requires
+                    && (ga.requires == gb.requires
+                        || (self.on_object_types(&ga.requires)
+                            && self.on_object_types(&gb.requires)
+                            && same_where_shared(&ga.requires, &gb.requires)))
                     && ga.rewrites == gb.rewrites
                     && ga.guards == gb.guards
                     && compatible(&ga.selections, &gb.selections);
@@ -80,12 +83,14 @@ impl<'a> Builder<'a> {
                     continue;
                 }
                 let taken = std::mem::take(&mut self.groups[b].selections);
+                let requires = std::mem::take(&mut self.groups[b].requires);
                 let deps = std::mem::take(&mut self.groups[b].deps);
                 let mut paths = vec![self.groups[b].merge_path.clone()];
                 paths.extend(std::mem::take(&mut self.groups[b].also));
                 self.groups[b].merged = true;
                 let ga = &mut self.groups[a];
                 merge_into(&mut ga.selections, &taken);
+                merge_into(&mut ga.requires, &requires);
                 ga.deps.extend(deps);
                 ga.deps.remove(&a);
                 for p in paths {
@@ -100,6 +105,19 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+
+    /// Is every fragment of a representation shape on an object type? (Then
+    /// an object matches exactly one fragment per type.)
+    fn on_object_types(&self, requires: &[Selection]) -> bool {
+        requires.iter().all(|s| match s {
+            Selection::Fragment(f) => f.type_condition.as_ref().is_some_and(|t| {
+                self.sg
+                    .type_info(t)
+                    .is_some_and(|i| i.kind == TypeKind::Object)
+            }),
+            Selection::Field(_) => false,
+        })
     }
 
     /// Orders `members` by their dependencies. A group that depends on one
@@ -361,6 +379,19 @@ pub(super) fn normalize(node: PlanNode) -> PlanNode {
         }
         other => other,
     }
+}
+
+/// Do two representation shapes agree on every type they both have? (An
+/// object gets the shape of its type; a type whose shapes differ would make
+/// some objects miss fields the merged shape asks for.)
+fn same_where_shared(a: &[Selection], b: &[Selection]) -> bool {
+    a.iter().all(|sa| match sa {
+        Selection::Fragment(x) => b.iter().all(|sb| match sb {
+            Selection::Fragment(y) if y.type_condition == x.type_condition => x == y,
+            _ => true,
+        }),
+        _ => false,
+    }) && b.iter().all(|sb| matches!(sb, Selection::Fragment(_)))
 }
 
 /// Can two groups' selections share one operation? Fields under the same
