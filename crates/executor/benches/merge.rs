@@ -8,16 +8,17 @@
 //! as `fetch.rs` does. The largest answer is the `_entities` response of the
 //! fetch at `users.@` (reviews); the benches time, for that fetch:
 //!
-//! - `parse`: its JSON bytes into a `serde_json::Value` (what the subgraph
-//!   client does with every answer);
-//! - `representations`: collecting the deduplicated representations at the
-//!   fetch's path (`visit_objects` + `representation`);
-//! - `merge`: merging its `_entities` into the response tree (`value_at_mut` +
-//!   `deep_merge`), on a clone of the tree as it was before the fetch;
+//! - `parse`: its JSON bytes into the executor's borrowed tree
+//!   (`value::Val::parse`, what every answer goes through);
+//! - `prepare`: building its request: the deduplicated representations at
+//!   the fetch's paths, written into the body (`fetch::prepare`);
+//! - `apply`: parsing its answer and merging the `_entities` into the
+//!   response tree (`fetch::apply`), on a copy of the tree as it was before;
 //!
 //! and for the whole response:
 //!
-//! - `all_fetches`: parsing and merging every fetch's answer in plan order;
+//! - `all_fetches`: preparing every fetch and applying its answer, in plan
+//!   order;
 //! - `project`: the client's `data` (~87 KB of JSON) written out of the
 //!   merged tree (`project::Projection::write_root`, as the router does).
 //!
@@ -30,10 +31,10 @@ use std::hint::black_box;
 use apollo_compiler::ast::{self, Definition, Document};
 use apollo_compiler::ExecutableDocument;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use goliath_executor::merge::{
-    deep_merge, representation, unalias, value_at_mut, visit_objects, Seg,
-};
+use goliath_executor::fetch::{apply, prepare};
 use goliath_executor::project::Projection;
+use goliath_executor::value::Val;
+use goliath_executor::{State, SubgraphEndpoint};
 use goliath_planner::{FetchNode, PathElement, PlanNode};
 use goliath_supergraph::Supergraph;
 use serde_json::{json, Map, Value};
@@ -198,7 +199,7 @@ fn resolve(
                     ),
                 };
                 match out.get_mut(&key) {
-                    Some(existing) => deep_merge(existing, value),
+                    Some(existing) => json_merge(existing, value),
                     None => {
                         out.insert(key, value);
                     }
@@ -248,6 +249,28 @@ fn operation_of(text: &str) -> (Vec<ast::Selection>, HashMap<String, Vec<ast::Se
     (root.expect("an operation"), fragments)
 }
 
+/// Merges two model answers (the same object selected twice).
+fn json_merge(target: &mut Value, src: Value) {
+    match (target, src) {
+        (Value::Object(t), Value::Object(s)) => {
+            for (k, v) in s {
+                match t.get_mut(&k) {
+                    Some(existing) => json_merge(existing, v),
+                    None => {
+                        t.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(s)) if t.len() == s.len() => {
+            for (a, b) in t.iter_mut().zip(s) {
+                json_merge(a, b);
+            }
+        }
+        (t, s) => *t = s,
+    }
+}
+
 // ------------------------------------------------------------------ playing the plan
 
 /// One fetch of the plan, answered.
@@ -257,8 +280,12 @@ struct Answered {
     path: Vec<Vec<PathElement>>,
     /// The subgraph's answer as JSON bytes.
     response: Vec<u8>,
-    /// The response tree as it was before this fetch merged.
-    before: Value,
+}
+
+impl Answered {
+    fn paths(&self) -> Vec<&[PathElement]> {
+        self.path.iter().map(Vec::as_slice).collect()
+    }
 }
 
 fn fetches_in_order(
@@ -286,115 +313,79 @@ fn no_subtypes(_: &str, _: &str) -> bool {
     false
 }
 
-/// The distinct representations at the fetch's path, and for each object
-/// found there the index of its representation (as `fetch.rs` builds them).
-fn representations(
-    data: &Value,
-    fetch: &FetchNode,
-    paths: &[Vec<PathElement>],
-) -> (Vec<Value>, Vec<(usize, Vec<Seg>)>) {
-    let mut reps: Vec<Value> = vec![];
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut targets = vec![];
-    let mut concrete = vec![];
-    for path in paths {
-        visit_objects(data, path, &mut concrete, &mut |obj, at| {
-            let Some(rep) =
-                representation(obj, &fetch.requires, &fetch.typename_rewrites, &no_subtypes)
-            else {
-                return;
-            };
-            let i = *index.entry(rep.to_string()).or_insert_with(|| {
-                reps.push(rep);
-                reps.len() - 1
-            });
-            targets.push((i, at.to_vec()));
-        });
+fn endpoint() -> SubgraphEndpoint {
+    SubgraphEndpoint {
+        name: "bench".into(),
+        url: String::new(),
+        timeout: std::time::Duration::from_secs(1),
+        include_errors: true,
     }
-    (reps, targets)
 }
 
-/// Merges a parsed subgraph answer into `data`, as `fetch.rs` does.
-fn apply(data: &mut Value, fetch: &FetchNode, path: &[Vec<PathElement>], response: Value) {
-    let Value::Object(mut response) = response else {
-        panic!("an answer is an object")
-    };
-    let mut answer = response.remove("data").expect("an answer has data");
-    if fetch.has_aliases {
-        unalias(&mut answer);
-    }
-    if !fetch.is_entity_fetch() {
-        deep_merge(data, answer);
-        return;
-    }
-    let (_, targets) = representations(data, fetch, path);
-    let Some(Value::Array(entities)) = answer.as_object_mut().and_then(|o| o.remove("_entities"))
-    else {
-        panic!("an entity answer has _entities")
-    };
-    merge_entities(data, &targets, entities);
-}
-
-fn merge_entities(data: &mut Value, targets: &[(usize, Vec<Seg>)], entities: Vec<Value>) {
-    let mut entities: Vec<Option<Value>> = entities.into_iter().map(Some).collect();
-    let mut last_use = vec![usize::MAX; entities.len()];
-    for (t, (i, _)) in targets.iter().enumerate() {
-        last_use[*i] = t;
-    }
-    for (t, (i, at)) in targets.iter().enumerate() {
-        let entity = if last_use[*i] == t {
-            entities[*i].take()
-        } else {
-            entities[*i].clone()
-        };
-        if let (Some(entity), Some(target)) = (entity, value_at_mut(data, at)) {
-            deep_merge(target, entity);
+/// Prepares and applies `answered`, in order, onto `st`, as the executor
+/// does with each fetch.
+fn replay<'a>(st: &mut State<'a>, answered: &'a [Answered]) {
+    let variables = Map::new();
+    let endpoint = endpoint();
+    for a in answered {
+        let paths = a.paths();
+        if let Some(request) = prepare(&st.data, &a.fetch, &paths, &variables, &no_subtypes) {
+            apply(st, &endpoint, &a.fetch, &request.targets, &a.response);
         }
     }
+    assert!(st.errors.is_empty(), "errors: {:?}", st.errors);
 }
 
-/// Plays every fetch of the plan against the model; returns the answers and
-/// the merged tree.
-fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> (Vec<Answered>, Value) {
-    let mut data = Value::Object(Map::new());
-    let mut answered = vec![];
+fn empty_state<'a>() -> State<'a> {
+    State {
+        data: Val::Obj(Default::default()),
+        errors: vec![],
+    }
+}
+
+/// Plays every fetch of the plan against the model; returns the answers.
+fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> Vec<Answered> {
+    let mut answered: Vec<Answered> = vec![];
+    let variables = Map::new();
     for (fetch, path) in fetches {
         let (root, fragments) = operation_of(&fetch.operation);
-        let response = if fetch.is_entity_fetch() {
-            let (reps, _) = representations(&data, fetch, path);
-            let entities_field = root
-                .iter()
-                .find_map(|s| match s {
-                    ast::Selection::Field(f) if f.name == "_entities" => {
-                        Some(f.selection_set.clone())
-                    }
-                    _ => None,
-                })
-                .expect("an entity fetch selects _entities");
-            let entities: Vec<Value> = reps
-                .iter()
-                .map(|rep| object(Obj::from_representation(rep), &entities_field, &fragments))
-                .collect();
-            json!({"data": {"_entities": entities}})
-        } else {
-            json!({"data": object(Obj::Query, &root, &fragments)})
+        let response = {
+            let mut st = empty_state();
+            replay(&mut st, &answered);
+            let paths: Vec<&[PathElement]> = path.iter().map(Vec::as_slice).collect();
+            let request = prepare(&st.data, fetch, &paths, &variables, &no_subtypes)
+                .expect("every fetch of the workload sends something");
+            let body: Value = serde_json::from_slice(&request.body).expect("the body is JSON");
+            if fetch.is_entity_fetch() {
+                let entities_field = root
+                    .iter()
+                    .find_map(|s| match s {
+                        ast::Selection::Field(f) if f.name == "_entities" => {
+                            Some(f.selection_set.clone())
+                        }
+                        _ => None,
+                    })
+                    .expect("an entity fetch selects _entities");
+                let reps = body["variables"]["representations"]
+                    .as_array()
+                    .expect("representations")
+                    .clone();
+                let entities: Vec<Value> = reps
+                    .iter()
+                    .map(|rep| object(Obj::from_representation(rep), &entities_field, &fragments))
+                    .collect();
+                json!({"data": {"_entities": entities}})
+            } else {
+                json!({"data": object(Obj::Query, &root, &fragments)})
+            }
         };
-        let bytes = serde_json::to_vec(&response).expect("serialises");
-        let before = data.clone();
-        apply(
-            &mut data,
-            fetch,
-            path,
-            serde_json::from_slice(&bytes).expect("parses"),
-        );
         answered.push(Answered {
             fetch: fetch.clone(),
             path: path.clone(),
-            response: bytes,
-            before,
+            response: serde_json::to_vec(&response).expect("serialises"),
         });
     }
-    (answered, data)
+    answered
 }
 
 fn path_text(paths: &[Vec<PathElement>]) -> String {
@@ -431,7 +422,7 @@ fn benches(c: &mut Criterion) {
     if let Some(root) = &plan.root {
         fetches_in_order(root, &[vec![]], &mut fetches);
     }
-    let (answered, merged) = play(&fetches);
+    let answered = play(&fetches);
     for a in &answered {
         eprintln!(
             "fetch {:<9} at {:<42} answer {:>6} bytes",
@@ -444,8 +435,10 @@ fn benches(c: &mut Criterion) {
             a.response.len()
         );
     }
+    let mut merged = empty_state();
+    replay(&mut merged, &answered);
 
-    let project = |data: &Value| {
+    let project = |data: &Val<'_>| {
         let mut errors = vec![];
         let variables = Map::new();
         let mut projection = Projection {
@@ -458,46 +451,69 @@ fn benches(c: &mut Criterion) {
         assert!(errors.is_empty(), "projection errors: {errors:?}");
         out
     };
-    let data_bytes = project(&merged);
+    let data_bytes = project(&merged.data);
     let response: Value = serde_json::from_slice(&data_bytes).expect("projection writes JSON");
     assert!(response.is_object(), "the workload's data is not null");
     eprintln!("client response data {} bytes", data_bytes.len());
 
     // The fetch the benches focus on: the largest _entities answer.
-    let big = answered
-        .iter()
-        .filter(|a| a.fetch.is_entity_fetch())
-        .max_by_key(|a| a.response.len())
+    let big_at = (0..answered.len())
+        .filter(|&i| answered[i].fetch.is_entity_fetch())
+        .max_by_key(|&i| answered[i].response.len())
         .expect("the plan has entity fetches");
-    let big_parsed: Value = serde_json::from_slice(&big.response).expect("parses");
-    let (_, big_targets) = representations(&big.before, &big.fetch, &big.path);
-    let big_entities = big_parsed["data"]["_entities"]
-        .as_array()
-        .expect("_entities")
-        .clone();
+    let big = &answered[big_at];
+    let mut before = empty_state();
+    replay(&mut before, &answered[..big_at]);
+    let big_paths = big.paths();
+    let variables = Map::new();
+    let endpoint = endpoint();
+    let request = prepare(
+        &before.data,
+        &big.fetch,
+        &big_paths,
+        &variables,
+        &no_subtypes,
+    )
+    .expect("the fetch sends representations");
     eprintln!(
-        "largest _entities answer: {} at {}, {} bytes, {} entities, {} objects",
+        "largest _entities answer: {} at {}, {} bytes, request {} bytes",
         big.fetch.service,
         path_text(&big.path),
         big.response.len(),
-        big_entities.len(),
-        big_targets.len()
+        request.body.len(),
     );
 
     let mut g = c.benchmark_group("entities");
     g.throughput(Throughput::Bytes(big.response.len() as u64));
     g.bench_function("parse", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&big.response)).expect("parses"))
+        b.iter(|| Val::parse(black_box(&big.response)).expect("parses"))
     });
-    g.bench_function("representations", |b| {
-        b.iter(|| representations(black_box(&big.before), &big.fetch, &big.path))
+    g.bench_function("prepare", |b| {
+        b.iter(|| {
+            prepare(
+                black_box(&before.data),
+                &big.fetch,
+                &big_paths,
+                &variables,
+                &no_subtypes,
+            )
+        })
     });
-    g.bench_function("merge", |b| {
+    g.bench_function("apply", |b| {
         b.iter_batched(
-            || (big.before.clone(), big_entities.clone()),
-            |(mut data, entities)| {
-                merge_entities(&mut data, &big_targets, entities);
-                data
+            || State {
+                data: before.data.clone(),
+                errors: vec![],
+            },
+            |mut st| {
+                apply(
+                    &mut st,
+                    &endpoint,
+                    &big.fetch,
+                    &request.targets,
+                    &big.response,
+                );
+                st
             },
             BatchSize::SmallInput,
         )
@@ -508,15 +524,12 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(data_bytes.len() as u64));
     g.bench_function("all_fetches", |b| {
         b.iter(|| {
-            let mut data = Value::Object(Map::new());
-            for a in &answered {
-                let parsed: Value = serde_json::from_slice(&a.response).expect("parses");
-                apply(&mut data, &a.fetch, &a.path, parsed);
-            }
-            data
+            let mut st = empty_state();
+            replay(&mut st, &answered);
+            st
         })
     });
-    g.bench_function("project", |b| b.iter(|| project(black_box(&merged))));
+    g.bench_function("project", |b| b.iter(|| project(black_box(&merged.data))));
     g.finish();
 }
 

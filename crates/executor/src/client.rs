@@ -1,5 +1,6 @@
 //! The subgraph HTTP client: pooled keep-alive connections, one JSON POST
-//! per fetch, a timeout per subgraph.
+//! per fetch, a timeout per subgraph. Parsing the answer is the caller's
+//! job (see [`crate::value`]), so the parsed tree can borrow from its bytes.
 
 use std::time::Duration;
 
@@ -60,13 +61,14 @@ impl SubgraphClient {
         SubgraphClient { client }
     }
 
-    /// POSTs `body` (a JSON GraphQL request) to `url` and parses the answer.
+    /// POSTs `body` (a JSON GraphQL request) to `url` and returns the
+    /// answer's bytes (a 2xx status); the caller parses them.
     pub async fn post(
         &self,
         url: &str,
         body: Vec<u8>,
         timeout: Duration,
-    ) -> Result<Value, FetchError> {
+    ) -> Result<Bytes, FetchError> {
         let uri: http::Uri = url
             .parse()
             .map_err(|_| FetchError::BadUrl(url.to_owned()))?;
@@ -90,8 +92,8 @@ impl SubgraphClient {
                 .await
                 .map_err(|e| FetchError::Transport(e.to_string()))?
                 .to_bytes();
-            let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
             if !status.is_success() {
+                let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
                 return Err(FetchError::Status {
                     status: format!(
                         "{}: {}",
@@ -101,11 +103,7 @@ impl SubgraphClient {
                     body: parsed.ok().filter(Value::is_object),
                 });
             }
-            match parsed {
-                Ok(v @ Value::Object(_)) => Ok(v),
-                Ok(_) => Err(FetchError::BadJson("not an object".into())),
-                Err(e) => Err(FetchError::BadJson(e.to_string())),
-            }
+            Ok(bytes)
         };
         match tokio::time::timeout(timeout, work).await {
             Ok(r) => r,

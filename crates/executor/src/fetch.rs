@@ -1,129 +1,172 @@
 //! One fetch: build its request (variables, deduplicated representations),
 //! send it, and apply the answer to the response being built.
+//!
+//! [`prepare`] and [`apply`] are the two halves around the HTTP call; they
+//! are public so benchmarks can time them without a network.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use goliath_planner::{FetchNode, PathElement};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
-    deep_merge, merge_object, representation, unalias, value_at_mut, visit_objects,
+    count_objects, deep_merge, merge_object, representation, unalias, value_at_mut, visit_objects,
     visit_objects_mut, Seg,
 };
+use crate::value::{write_str, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
 
 /// The objects an entity fetch was sent for: for each object found at the
-/// fetch's path, its concrete path and the index of its representation.
-pub(crate) struct Targets {
-    /// `(representation index, path of the object)`.
-    pub(crate) objects: Vec<(usize, Vec<Seg>)>,
+/// fetch's paths, its concrete path and the index of its representation.
+pub struct Targets<'p> {
+    /// `(representation index, start, end)`: the object's path is
+    /// `segs[start..end]`.
+    objects: Vec<(usize, usize, usize)>,
+    /// The concrete paths of all objects, one after the other.
+    segs: Vec<Seg<'p>>,
     /// For every object visited at the fetch's paths, in visiting order,
     /// the index in `objects` of its target (`None`: it sent nothing).
-    pub(crate) order: Vec<Option<usize>>,
+    order: Vec<Option<usize>>,
     /// The paths visited.
-    pub(crate) paths: Vec<Vec<PathElement>>,
+    paths: Vec<&'p [PathElement]>,
     /// How many distinct representations were sent.
-    pub(crate) sent: usize,
+    sent: usize,
 }
 
-impl Targets {
+impl<'p> Targets<'p> {
+    fn new(paths: &[&'p [PathElement]]) -> Self {
+        Targets {
+            objects: vec![],
+            segs: vec![],
+            order: vec![],
+            paths: paths.to_vec(),
+            sent: 0,
+        }
+    }
+
+    /// The concrete path of target `t`.
+    fn path_of(&self, t: usize) -> &[Seg<'p>] {
+        let (_, start, end) = self.objects[t];
+        &self.segs[start..end]
+    }
+
     /// The paths of the objects that sent representation `i`.
-    pub(crate) fn paths_of(&self, i: usize) -> impl Iterator<Item = &[Seg]> {
+    pub(crate) fn paths_of(&self, i: usize) -> impl Iterator<Item = &[Seg<'p>]> {
         self.objects
             .iter()
-            .filter(move |(r, _)| *r == i)
-            .map(|(_, p)| p.as_slice())
+            .enumerate()
+            .filter(move |(_, (r, _, _))| *r == i)
+            .map(|(t, _)| self.path_of(t))
     }
 
     /// The path where a whole-fetch error is reported: the first object's.
     fn first_path(&self) -> Vec<Value> {
-        self.objects
-            .first()
-            .map(|(_, p)| p.iter().map(Seg::to_json).collect())
-            .unwrap_or_default()
+        if self.objects.is_empty() {
+            return vec![];
+        }
+        self.path_of(0).iter().map(Seg::to_json).collect()
     }
 }
 
+/// A fetch's request, ready to send.
+pub struct Request<'p> {
+    /// The JSON body: `{"query": ..., "variables": {...}}`.
+    pub body: Vec<u8>,
+    /// Which objects the answer's entities go to.
+    pub targets: Targets<'p>,
+}
+
 impl Executor {
-    pub(crate) async fn fetch(
-        &self,
-        node: &FetchNode,
-        paths: &[&[PathElement]],
-        variables: &Map<String, Value>,
-        is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
-        state: &Mutex<State>,
+    /// Runs one fetch: prepare, send, apply.
+    pub(crate) async fn fetch<'s, 'a: 's>(
+        &'s self,
+        node: &'s FetchNode,
+        paths: &[&'s [PathElement]],
+        variables: &'s Map<String, Value>,
+        is_subtype: &'s (dyn Fn(&str, &str) -> bool + Sync),
+        buffers: &'a Buffers,
+        state: &'s Mutex<State<'a>>,
     ) {
-        let mut vars = Map::new();
-        for v in &node.variable_usages {
-            if let Some(value) = variables.get(v.as_str()) {
-                vars.insert(v.to_string(), value.clone());
-            }
-        }
-        let mut targets = Targets {
-            objects: vec![],
-            order: vec![],
-            paths: paths.iter().map(|p| p.to_vec()).collect(),
-            sent: 0,
-        };
-        if node.is_entity_fetch() {
+        let request = {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
-            let reps = collect_representations(&st.data, node, paths, is_subtype, &mut targets);
-            drop(st);
-            if reps.is_empty() {
-                return;
-            }
-            targets.sent = reps.len();
-            vars.insert("representations".into(), Value::Array(reps));
-        }
+            prepare(&st.data, node, paths, variables, is_subtype)
+        };
+        let Some(Request { body, targets }) = request else {
+            return;
+        };
         let endpoint = &self.endpoints[node.graph];
-        let body = json!({"query": node.operation, "variables": vars});
-        let body = serde_json::to_vec(&body).unwrap_or_default();
         let result = self
             .client
             .post(&endpoint.url, body, endpoint.timeout)
             .await;
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok(response) => apply_response(&mut st, endpoint, node, &targets, response),
-            Err(e) => {
-                let path = targets.first_path();
-                st.errors.push(http_error(endpoint, &e, &path));
-                if let FetchError::Status {
-                    body: Some(body), ..
-                } = e
-                {
-                    if let Some(Value::Array(errs)) = body.get("errors") {
-                        for err in errs {
-                            st.errors.extend(subgraph_errors(
-                                endpoint,
-                                err.clone(),
-                                node,
-                                &targets,
-                            ));
-                        }
-                    }
-                }
-            }
+            Ok(bytes) => apply(&mut st, endpoint, node, &targets, buffers.keep(bytes)),
+            Err(e) => failed(&mut st, endpoint, node, &targets, e),
         }
     }
 }
 
-/// The distinct representations of the objects at `paths` that the fetch
-/// applies to, recording in `targets` which object sent which.
-fn collect_representations(
-    data: &Value,
+/// Builds the request for `node` at `paths` over the response so far.
+/// `None`: an entity fetch found no object to send, so nothing is sent.
+pub fn prepare<'p>(
+    data: &Val<'_>,
     node: &FetchNode,
-    paths: &[&[PathElement]],
+    paths: &[&'p [PathElement]],
+    variables: &Map<String, Value>,
     is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
-    targets: &mut Targets,
-) -> Vec<Value> {
-    let mut reps: Vec<Value> = vec![];
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut concrete = vec![];
-    for path in paths {
+) -> Option<Request<'p>> {
+    let mut targets = Targets::new(paths);
+    let mut body = Vec::with_capacity(node.operation.len() + 256);
+    body.extend_from_slice(b"{\"query\":");
+    write_str(&mut body, &node.operation);
+    body.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    for v in &node.variable_usages {
+        if let Some(value) = variables.get(v.as_str()) {
+            if !first {
+                body.push(b',');
+            }
+            first = false;
+            write_str(&mut body, v);
+            body.push(b':');
+            // Writing to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut body, value);
+        }
+    }
+    if node.is_entity_fetch() {
+        if !first {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"representations\":[");
+        targets.sent = write_representations(data, node, is_subtype, &mut targets, &mut body);
+        if targets.sent == 0 {
+            return None;
+        }
+        body.push(b']');
+    }
+    body.extend_from_slice(b"}}");
+    Some(Request { body, targets })
+}
+
+/// Writes the distinct representations of the objects at the targets'
+/// paths that the fetch applies to, comma-separated, recording in
+/// `targets` which object sent which. Returns how many were written.
+fn write_representations(
+    data: &Val<'_>,
+    node: &FetchNode,
+    is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+    targets: &mut Targets<'_>,
+    out: &mut Vec<u8>,
+) -> usize {
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut scratch = Vec::with_capacity(64);
+    let paths = std::mem::take(&mut targets.paths);
+    let mut concrete = Vec::with_capacity(8);
+    for path in paths.iter().copied() {
         visit_objects(data, path, &mut concrete, &mut |obj, at| {
             let Some(rep) =
                 representation(obj, &node.requires, &node.typename_rewrites, &|a, b| {
@@ -133,40 +176,82 @@ fn collect_representations(
                 targets.order.push(None);
                 return;
             };
+            scratch.clear();
+            rep.write(&mut scratch);
+            let next = index.len();
+            let i = match index.get(scratch.as_slice()) {
+                Some(i) => *i,
+                None => {
+                    if next > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(&scratch);
+                    index.insert(scratch.clone(), next);
+                    next
+                }
+            };
             targets.order.push(Some(targets.objects.len()));
-            let i = *index.entry(rep.to_string()).or_insert_with(|| {
-                reps.push(rep);
-                reps.len() - 1
-            });
-            targets.objects.push((i, at.to_vec()));
+            let start = targets.segs.len();
+            targets.segs.extend_from_slice(at);
+            targets.objects.push((i, start, targets.segs.len()));
         });
     }
-    reps
+    targets.paths = paths;
+    index.len()
 }
 
-/// Checks a subgraph's GraphQL response and merges it into the response
-/// being built. Anything malformed becomes an error, never a crash, and
-/// never overwrites what other subgraphs returned.
-fn apply_response(
-    st: &mut State,
+/// Records a fetch that brought no GraphQL answer.
+fn failed(
+    st: &mut State<'_>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
-    targets: &Targets,
-    response: Value,
+    targets: &Targets<'_>,
+    e: FetchError,
 ) {
     let path = targets.first_path();
-    let Value::Object(mut response) = response else {
-        st.errors
-            .push(malformed(endpoint, "the response is not an object", &path));
-        return;
+    st.errors.push(http_error(endpoint, &e, &path));
+    if let FetchError::Status {
+        body: Some(body), ..
+    } = e
+    {
+        if let Some(Value::Array(errs)) = body.get("errors") {
+            for err in errs {
+                st.errors
+                    .extend(subgraph_errors(endpoint, err.clone(), node, targets));
+            }
+        }
+    }
+}
+
+/// Parses a subgraph's answer (the body of a 2xx response), checks it and
+/// merges it into the response being built. Anything malformed becomes an
+/// error, never a crash, and never overwrites what other subgraphs returned.
+pub fn apply<'a>(
+    st: &mut State<'a>,
+    endpoint: &SubgraphEndpoint,
+    node: &FetchNode,
+    targets: &Targets<'_>,
+    bytes: &'a [u8],
+) {
+    let mut response = match Val::parse(bytes) {
+        Ok(Val::Obj(o)) => o,
+        Ok(_) => {
+            let e = FetchError::BadJson("not an object".into());
+            return failed(st, endpoint, node, targets, e);
+        }
+        Err(e) => {
+            let e = FetchError::BadJson(e.to_string());
+            return failed(st, endpoint, node, targets, e);
+        }
     };
+    let path = targets.first_path();
     let had_errors = match response.remove("errors") {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(errs)) => {
+        None | Some(Val::Null) => false,
+        Some(Val::List(errs)) => {
             let any = !errs.is_empty();
             for err in errs {
                 st.errors
-                    .extend(subgraph_errors(endpoint, err, node, targets));
+                    .extend(subgraph_errors(endpoint, err.to_json(), node, targets));
             }
             any
         }
@@ -177,14 +262,14 @@ fn apply_response(
         }
     };
     let mut data = match response.remove("data") {
-        Some(Value::Null) | None if had_errors => return,
-        Some(d @ Value::Object(_)) => d,
+        Some(Val::Null) | None if had_errors => return,
+        Some(d @ Val::Obj(_)) => d,
         None => {
             st.errors
                 .push(malformed(endpoint, "the response has no `data`", &path));
             return;
         }
-        Some(Value::Null) => {
+        Some(Val::Null) => {
             st.errors.push(malformed(
                 endpoint,
                 "`data` is null and there are no errors",
@@ -205,12 +290,12 @@ fn apply_response(
         deep_merge(&mut st.data, data);
         return;
     }
-    let Value::Object(mut data) = data else {
+    let Val::Obj(mut data) = data else {
         return;
     };
     let entities = match data.remove("_entities") {
-        Some(Value::Array(e)) if e.len() == targets.sent => e,
-        Some(Value::Array(e)) => {
+        Some(Val::List(e)) if e.len() == targets.sent => e,
+        Some(Val::List(e)) => {
             let why = format!(
                 "`_entities` has {} items for {} representations",
                 e.len(),
@@ -219,7 +304,7 @@ fn apply_response(
             st.errors.push(malformed(endpoint, &why, &path));
             return;
         }
-        Some(Value::Null) | None if had_errors => return,
+        Some(Val::Null) | None if had_errors => return,
         _ => {
             st.errors.push(malformed(
                 endpoint,
@@ -233,35 +318,35 @@ fn apply_response(
 }
 
 /// Merges each entity into every object that sent its representation.
-fn merge_entities(
-    st: &mut State,
+fn merge_entities<'a>(
+    st: &mut State<'a>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
-    targets: &Targets,
-    entities: Vec<Value>,
+    targets: &Targets<'_>,
+    entities: Vec<Val<'a>>,
 ) {
-    let mut entities: Vec<Option<Value>> = entities.into_iter().map(Some).collect();
+    let mut entities: Vec<Option<Val<'a>>> = entities.into_iter().map(Some).collect();
     // The last object that uses an entity takes it without a copy.
     let mut last_use = vec![usize::MAX; entities.len()];
-    for (t, (i, _)) in targets.objects.iter().enumerate() {
+    for (t, (i, _, _)) in targets.objects.iter().enumerate() {
         last_use[*i] = t;
     }
     // What each target gets, in target order.
-    let mut prepared: Vec<Option<Map<String, Value>>> = Vec::with_capacity(targets.objects.len());
-    for (t, (i, at)) in targets.objects.iter().enumerate() {
+    let mut prepared: Vec<Option<Obj<'a>>> = Vec::with_capacity(targets.objects.len());
+    for (t, (i, _, _)) in targets.objects.iter().enumerate() {
         let entity = if last_use[*i] == t {
             entities[*i].take()
         } else {
             entities[*i].clone()
         };
         let mut entity = match entity {
-            Some(Value::Object(e)) => e,
-            Some(Value::Null) | None => {
+            Some(Val::Obj(e)) => e,
+            Some(Val::Null) | None => {
                 prepared.push(None);
                 continue;
             }
             Some(_) => {
-                let p: Vec<Value> = at.iter().map(Seg::to_json).collect();
+                let p: Vec<Value> = targets.path_of(t).iter().map(Seg::to_json).collect();
                 st.errors
                     .push(malformed(endpoint, "an entity is not an object", &p));
                 prepared.push(None);
@@ -272,7 +357,7 @@ fn merge_entities(
         // keeps the runtime type it has.
         let rewritten = entity
             .get("__typename")
-            .and_then(Value::as_str)
+            .and_then(Val::as_str)
             .is_some_and(|t| node.typename_rewrites.iter().any(|(_, to)| to == t));
         if rewritten {
             entity.remove("__typename");
@@ -281,10 +366,11 @@ fn merge_entities(
     }
     // One walk over the paths, in the order the representations were
     // collected; if the objects there changed meanwhile, by path instead.
-    let mut seen = 0usize;
-    for path in &targets.paths {
-        visit_objects(&st.data, path, &mut Vec::new(), &mut |_, _| seen += 1);
-    }
+    let seen: usize = targets
+        .paths
+        .iter()
+        .map(|p| count_objects(&st.data, p))
+        .sum();
     if seen == targets.order.len() {
         let mut k = 0usize;
         for path in &targets.paths {
@@ -298,11 +384,11 @@ fn merge_entities(
             });
         }
     } else {
-        for (t, (_, at)) in targets.objects.iter().enumerate() {
+        for (t, entity) in prepared.into_iter().enumerate() {
             if let (Some(entity), Some(target)) =
-                (prepared[t].take(), value_at_mut(&mut st.data, at))
+                (entity, value_at_mut(&mut st.data, targets.path_of(t)))
             {
-                deep_merge(target, Value::Object(entity));
+                deep_merge(target, Val::Obj(entity));
             }
         }
     }

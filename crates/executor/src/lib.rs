@@ -4,9 +4,10 @@
 
 pub mod client;
 mod errors;
-mod fetch;
+pub mod fetch;
 pub mod merge;
 pub mod project;
+pub mod value;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use goliath_planner::{PathElement, PlanNode, QueryPlan};
 use serde_json::{Map, Value};
 
 use crate::client::SubgraphClient;
+use crate::value::{Buffers, Obj, Val};
 
 /// Where and how to reach one subgraph.
 #[derive(Debug, Clone)]
@@ -36,20 +38,19 @@ pub struct Executor {
     endpoints: Vec<SubgraphEndpoint>,
 }
 
-/// What running a plan produced: the merged data and the errors.
+/// The response being built while a plan runs, and what running it
+/// produced: the merged data (borrowing from the subgraphs' answers, kept
+/// in a [`Buffers`]) and the errors.
 #[derive(Debug, Default)]
-pub struct Execution {
+pub struct State<'a> {
     /// Everything the subgraphs returned, merged.
-    pub data: Value,
+    pub data: Val<'a>,
     /// Errors, with paths in client terms.
     pub errors: Vec<Value>,
 }
 
-/// The response being built while a plan runs.
-pub(crate) struct State {
-    pub(crate) data: Value,
-    pub(crate) errors: Vec<Value>,
-}
+/// What running a plan produced.
+pub type Execution<'a> = State<'a>;
 
 impl Executor {
     /// An executor for these subgraphs (indexed as the supergraph's graphs).
@@ -58,70 +59,73 @@ impl Executor {
     }
 
     /// Runs `plan` with these (coerced) variables. `is_subtype(abstract,
-    /// object)` answers type questions for representations.
-    pub async fn execute(
+    /// object)` answers type questions for representations. The subgraphs'
+    /// answers are kept in `buffers`, which the result borrows from.
+    pub async fn execute<'a>(
         &self,
+        buffers: &'a Buffers,
         plan: &QueryPlan,
         variables: &Map<String, Value>,
         is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
-    ) -> Execution {
+    ) -> Execution<'a> {
         let state = Mutex::new(State {
-            data: Value::Object(Map::new()),
+            data: Val::Obj(Obj::new()),
             errors: vec![],
         });
         if let Some(root) = &plan.root {
-            self.run(root, &[], variables, is_subtype, &state).await;
+            self.run(root, &[], variables, is_subtype, buffers, &state)
+                .await;
         }
-        let state = state.into_inner().unwrap_or_else(|e| e.into_inner());
-        Execution {
-            data: state.data,
-            errors: state.errors,
-        }
+        state.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn run<'a>(
-        &'a self,
-        node: &'a PlanNode,
-        path: &'a [PathElement],
-        variables: &'a Map<String, Value>,
-        is_subtype: &'a (dyn Fn(&str, &str) -> bool + Sync),
-        state: &'a Mutex<State>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    #[allow(clippy::too_many_arguments)]
+    fn run<'s, 'a: 's>(
+        &'s self,
+        node: &'s PlanNode,
+        path: &'s [PathElement],
+        variables: &'s Map<String, Value>,
+        is_subtype: &'s (dyn Fn(&str, &str) -> bool + Sync),
+        buffers: &'a Buffers,
+        state: &'s Mutex<State<'a>>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 's>> {
         Box::pin(async move {
             match node {
                 PlanNode::Sequence(children) => {
                     for c in children {
-                        self.run(c, path, variables, is_subtype, state).await;
+                        self.run(c, path, variables, is_subtype, buffers, state)
+                            .await;
                     }
                 }
                 PlanNode::Parallel(children) => {
                     join_all(
                         children
                             .iter()
-                            .map(|c| self.run(c, path, variables, is_subtype, state)),
+                            .map(|c| self.run(c, path, variables, is_subtype, buffers, state)),
                     )
                     .await;
                 }
                 PlanNode::Condition(c) => {
                     let value = variables.get(c.variable.as_str()).and_then(Value::as_bool);
                     if value == Some(c.expected) {
-                        self.run(&c.node, path, variables, is_subtype, state).await;
+                        self.run(&c.node, path, variables, is_subtype, buffers, state)
+                            .await;
                     }
                 }
                 PlanNode::Flatten(fl) => match &*fl.node {
                     PlanNode::Fetch(fetch) => {
                         let mut paths = vec![fl.path.as_slice()];
                         paths.extend(fl.also.iter().map(Vec::as_slice));
-                        self.fetch(fetch, &paths, variables, is_subtype, state)
+                        self.fetch(fetch, &paths, variables, is_subtype, buffers, state)
                             .await;
                     }
                     other => {
-                        self.run(other, &fl.path, variables, is_subtype, state)
+                        self.run(other, &fl.path, variables, is_subtype, buffers, state)
                             .await
                     }
                 },
                 PlanNode::Fetch(fetch) => {
-                    self.fetch(fetch, &[path], variables, is_subtype, state)
+                    self.fetch(fetch, &[path], variables, is_subtype, buffers, state)
                         .await;
                 }
             }

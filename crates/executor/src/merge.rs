@@ -1,24 +1,29 @@
 //! Reading entity representations out of the response being built, and
 //! merging subgraph data back into it.
 
+use std::borrow::Cow;
+
 use goliath_planner::selection::Selection;
 use goliath_planner::PathElement;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// One step of a concrete path into the response data.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    /// An object key (a `Name`: cloning it does not allocate).
-    Key(apollo_compiler::Name),
+use crate::value::{Obj, Val};
+
+/// One step of a concrete path into the response data. Keys borrow from
+/// the plan's paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg<'p> {
+    /// An object key.
+    Key(&'p str),
     /// A list index.
     Index(usize),
 }
 
-impl Seg {
+impl Seg<'_> {
     /// As a GraphQL error path element.
     pub fn to_json(&self) -> Value {
         match self {
-            Seg::Key(k) => Value::String(k.to_string()),
+            Seg::Key(k) => Value::String((*k).to_owned()),
             Seg::Index(i) => Value::from(*i),
         }
     }
@@ -26,15 +31,15 @@ impl Seg {
 
 /// Calls `f` with every object found at `path` (with `@` expanding lists),
 /// and the concrete path to it.
-pub fn visit_objects<'a>(
-    value: &'a Value,
-    path: &[PathElement],
-    concrete: &mut Vec<Seg>,
-    f: &mut impl FnMut(&'a Map<String, Value>, &[Seg]),
+pub fn visit_objects<'v, 'a, 'p>(
+    value: &'v Val<'a>,
+    path: &'p [PathElement],
+    concrete: &mut Vec<Seg<'p>>,
+    f: &mut impl FnMut(&'v Obj<'a>, &[Seg<'p>]),
 ) {
     match (path.first(), value) {
-        (None, Value::Object(o)) => f(o, concrete),
-        (None, Value::Array(items)) => {
+        (None, Val::Obj(o)) => f(o, concrete),
+        (None, Val::List(items)) => {
             // A list where an object was expected (e.g. a list field whose
             // path ended early): visit its objects.
             for (i, item) in items.iter().enumerate() {
@@ -43,21 +48,21 @@ pub fn visit_objects<'a>(
                 concrete.pop();
             }
         }
-        (Some(PathElement::Key(k)), Value::Object(o)) => {
+        (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get(k.as_str()) {
-                concrete.push(Seg::Key(k.clone()));
+                concrete.push(Seg::Key(k.as_str()));
                 visit_objects(child, &path[1..], concrete, f);
                 concrete.pop();
             }
         }
-        (Some(PathElement::List), Value::Array(items)) => {
+        (Some(PathElement::List), Val::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 concrete.push(Seg::Index(i));
                 visit_objects(item, &path[1..], concrete, f);
                 concrete.pop();
             }
         }
-        (Some(PathElement::Key(_)), Value::Array(items)) => {
+        (Some(PathElement::Key(_)), Val::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 concrete.push(Seg::Index(i));
                 visit_objects(item, path, concrete, f);
@@ -68,31 +73,49 @@ pub fn visit_objects<'a>(
     }
 }
 
+/// How many objects [`visit_objects`] would visit at `path`.
+pub fn count_objects(value: &Val<'_>, path: &[PathElement]) -> usize {
+    match (path.first(), value) {
+        (None, Val::Obj(_)) => 1,
+        (None, Val::List(items)) | (Some(PathElement::Key(_)), Val::List(items)) => {
+            items.iter().map(|i| count_objects(i, path)).sum()
+        }
+        (Some(PathElement::Key(k)), Val::Obj(o)) => match o.get(k.as_str()) {
+            Some(child) => count_objects(child, &path[1..]),
+            None => 0,
+        },
+        (Some(PathElement::List), Val::List(items)) => {
+            items.iter().map(|i| count_objects(i, &path[1..])).sum()
+        }
+        _ => 0,
+    }
+}
+
 /// Calls `f` with every object at `path`, for writing, in the order
 /// [`visit_objects`] visits them.
-pub fn visit_objects_mut(
-    value: &mut Value,
+pub fn visit_objects_mut<'a>(
+    value: &mut Val<'a>,
     path: &[PathElement],
-    f: &mut impl FnMut(&mut Map<String, Value>),
+    f: &mut impl FnMut(&mut Obj<'a>),
 ) {
     match (path.first(), value) {
-        (None, Value::Object(o)) => f(o),
-        (None, Value::Array(items)) => {
+        (None, Val::Obj(o)) => f(o),
+        (None, Val::List(items)) => {
             for item in items {
                 visit_objects_mut(item, path, f);
             }
         }
-        (Some(PathElement::Key(k)), Value::Object(o)) => {
+        (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get_mut(k.as_str()) {
                 visit_objects_mut(child, &path[1..], f);
             }
         }
-        (Some(PathElement::List), Value::Array(items)) => {
+        (Some(PathElement::List), Val::List(items)) => {
             for item in items {
                 visit_objects_mut(item, &path[1..], f);
             }
         }
-        (Some(PathElement::Key(_)), Value::Array(items)) => {
+        (Some(PathElement::Key(_)), Val::List(items)) => {
             for item in items {
                 visit_objects_mut(item, path, f);
             }
@@ -102,11 +125,14 @@ pub fn visit_objects_mut(
 }
 
 /// The value at a concrete path, for writing.
-pub fn value_at_mut<'a>(mut value: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
+pub fn value_at_mut<'v, 'a>(
+    mut value: &'v mut Val<'a>,
+    path: &[Seg<'_>],
+) -> Option<&'v mut Val<'a>> {
     for seg in path {
         value = match (seg, value) {
-            (Seg::Key(k), Value::Object(o)) => o.get_mut(k.as_str())?,
-            (Seg::Index(i), Value::Array(a)) => a.get_mut(*i)?,
+            (Seg::Key(k), Val::Obj(o)) => o.get_mut(k)?,
+            (Seg::Index(i), Val::List(a)) => a.get_mut(*i)?,
             _ => return None,
         };
     }
@@ -116,14 +142,14 @@ pub fn value_at_mut<'a>(mut value: &'a mut Value, path: &[Seg]) -> Option<&'a mu
 /// Builds the representation of `object` for an entity fetch whose
 /// representation shape is `requires` (`... on T { ... }` fragments).
 /// `None` when the object's type is not fetched or a key field is missing.
-pub fn representation(
-    object: &Map<String, Value>,
-    requires: &[Selection],
-    rewrites: &[(apollo_compiler::Name, apollo_compiler::Name)],
+pub fn representation<'r>(
+    object: &'r Obj<'_>,
+    requires: &'r [Selection],
+    rewrites: &'r [(apollo_compiler::Name, apollo_compiler::Name)],
     is_subtype: &impl Fn(&str, &str) -> bool,
-) -> Option<Value> {
+) -> Option<Obj<'r>> {
     let typename = object.get("__typename")?.as_str()?;
-    let mut out = Map::new();
+    let mut out = Obj::with_capacity(4);
     let mut matched = false;
     for sel in requires {
         if let Selection::Fragment(fr) = sel {
@@ -144,15 +170,18 @@ pub fn representation(
         .iter()
         .find(|(from, _)| from == typename || is_subtype(from, typename))
     {
-        out.insert("__typename".into(), Value::String(to.to_string()));
+        out.insert(
+            Cow::Borrowed("__typename"),
+            Val::Str(Cow::Borrowed(to.as_str())),
+        );
     }
-    Some(Value::Object(out))
+    Some(out)
 }
 
-fn select_into(
-    object: &Map<String, Value>,
-    set: &[Selection],
-    out: &mut Map<String, Value>,
+fn select_into<'r>(
+    object: &'r Obj<'_>,
+    set: &'r [Selection],
+    out: &mut Obj<'r>,
     is_subtype: &impl Fn(&str, &str) -> bool,
 ) -> Option<()> {
     for sel in set {
@@ -166,12 +195,12 @@ fn select_into(
                 } else {
                     select_value(v, &f.selections, is_subtype)?
                 };
-                out.insert(f.name.to_string(), selected);
+                out.insert(Cow::Borrowed(f.name.as_str()), selected);
             }
             Selection::Fragment(fr) => {
                 let applies = match (
                     &fr.type_condition,
-                    object.get("__typename").and_then(Value::as_str),
+                    object.get("__typename").and_then(Val::as_str),
                 ) {
                     (None, _) => true,
                     (Some(t), Some(actual)) => t == actual || is_subtype(t, actual),
@@ -186,89 +215,90 @@ fn select_into(
     Some(())
 }
 
-fn select_value(
-    v: &Value,
-    set: &[Selection],
+fn select_value<'r>(
+    v: &'r Val<'_>,
+    set: &'r [Selection],
     is_subtype: &impl Fn(&str, &str) -> bool,
-) -> Option<Value> {
+) -> Option<Val<'r>> {
     match v {
-        Value::Null => Some(Value::Null),
-        Value::Array(items) => items
+        Val::Null => Some(Val::Null),
+        Val::List(items) => items
             .iter()
             .map(|i| select_value(i, set, is_subtype))
             .collect::<Option<Vec<_>>>()
-            .map(Value::Array),
-        Value::Object(o) => {
-            let mut out = Map::new();
+            .map(Val::List),
+        Val::Obj(o) => {
+            let mut out = Obj::new();
             select_into(o, set, &mut out, is_subtype)?;
-            Some(Value::Object(out))
+            Some(Val::Obj(out))
         }
         other => Some(other.clone()),
     }
 }
 
 /// Deep-merges the fields of `src` into the object `target`.
-pub fn merge_object(target: &mut Map<String, Value>, src: Map<String, Value>) {
+pub fn merge_object<'a>(target: &mut Obj<'a>, src: Obj<'a>) {
     for (k, v) in src {
         match target.get_mut(&k) {
             Some(existing) => deep_merge(existing, v),
-            None => {
-                target.insert(k, v);
-            }
+            None => target.push(k, v),
         }
     }
 }
 
 /// Deep-merges `src` into `target`. Objects merge key by key, lists
 /// element by element; a `null` never replaces a value.
-pub fn deep_merge(target: &mut Value, src: Value) {
+pub fn deep_merge<'a>(target: &mut Val<'a>, src: Val<'a>) {
     match (target, src) {
-        (Value::Object(t), Value::Object(s)) => {
-            for (k, v) in s {
-                match t.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        t.insert(k, v);
-                    }
-                }
-            }
-        }
-        (Value::Array(t), Value::Array(s)) if t.len() == s.len() => {
+        (Val::Obj(t), Val::Obj(s)) => merge_object(t, s),
+        (Val::List(t), Val::List(s)) if t.len() == s.len() => {
             for (a, b) in t.iter_mut().zip(s) {
                 deep_merge(a, b);
             }
         }
-        (_, Value::Null) => {}
+        (_, Val::Null) => {}
         (t, s) => *t = s,
     }
 }
 
 /// Restores response keys the planner aliased (`_goliath_alias_N_key` → `key`).
-pub fn unalias(value: &mut Value) {
+pub fn unalias(value: &mut Val<'_>) {
+    use goliath_planner::build::ALIAS_PREFIX;
     match value {
-        Value::Object(map) => {
-            let aliased: Vec<String> = map
-                .keys()
-                .filter(|k| k.starts_with(goliath_planner::build::ALIAS_PREFIX))
-                .cloned()
-                .collect();
-            for k in aliased {
-                if let Some(v) = map.remove(&k) {
-                    let rest = &k[goliath_planner::build::ALIAS_PREFIX.len()..];
-                    let original = rest.split_once('_').map(|(_, key)| key).unwrap_or(rest);
-                    match map.get_mut(original) {
+        Val::Obj(obj) => {
+            if obj.iter().any(|(k, _)| k.starts_with(ALIAS_PREFIX)) {
+                let fields = obj.take_fields();
+                let (aliased, plain): (Vec<_>, Vec<_>) = fields
+                    .into_iter()
+                    .partition(|(k, _)| k.starts_with(ALIAS_PREFIX));
+                for (k, v) in plain {
+                    obj.push(k, v);
+                }
+                for (k, v) in aliased {
+                    let original = original_key(k);
+                    match obj.get_mut(&original) {
                         Some(existing) => deep_merge(existing, v),
-                        None => {
-                            map.insert(original.to_owned(), v);
-                        }
+                        None => obj.push(original, v),
                     }
                 }
             }
-            for v in map.values_mut() {
+            for v in obj.values_mut() {
                 unalias(v);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(unalias),
+        Val::List(items) => items.iter_mut().for_each(unalias),
         _ => {}
+    }
+}
+
+/// `_goliath_alias_N_key` → `key`, borrowing when the alias did.
+fn original_key(aliased: Cow<'_, str>) -> Cow<'_, str> {
+    fn cut(k: &str) -> &str {
+        let rest = &k[goliath_planner::build::ALIAS_PREFIX.len()..];
+        rest.split_once('_').map(|(_, key)| key).unwrap_or(rest)
+    }
+    match aliased {
+        Cow::Borrowed(k) => Cow::Borrowed(cut(k)),
+        Cow::Owned(k) => Cow::Owned(cut(&k).to_owned()),
     }
 }

@@ -19,6 +19,8 @@ use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
+use crate::value::{write_str, Obj, Val, NULL};
+
 /// The inputs a projection needs.
 pub struct Projection<'a, 'e> {
     /// The API schema.
@@ -76,11 +78,11 @@ impl<'a> Projection<'a, '_> {
         &mut self,
         root_type: &str,
         selection_set: &'a SelectionSet,
-        data: &Value,
+        data: &Val<'_>,
         verbatim: &[(String, Vec<u8>)],
     ) -> Vec<u8> {
-        let empty = Map::new();
-        let obj = data.as_object().unwrap_or(&empty);
+        let empty = Obj::new();
+        let obj = data.as_obj().unwrap_or(&empty);
         let mut out = Vec::with_capacity(4096);
         let mut w = Walk {
             path: Vec::with_capacity(16),
@@ -114,7 +116,7 @@ impl<'a> Projection<'a, '_> {
         &mut self,
         root_type: &str,
         selection_set: &'a SelectionSet,
-        data: &Value,
+        data: &Val<'_>,
     ) -> Value {
         let bytes = self.write_root(root_type, selection_set, data, &[]);
         serde_json::from_slice(&bytes).unwrap_or(Value::Null)
@@ -159,7 +161,7 @@ impl<'a> Projection<'a, '_> {
         type_name: &'a str,
         sets: &[&'a SelectionSet],
         id: usize,
-        obj: &Map<String, Value>,
+        obj: &Obj<'_>,
         w: &mut Walk<'a, '_>,
         root: bool,
         out: &mut Vec<u8>,
@@ -182,7 +184,7 @@ impl<'a> Projection<'a, '_> {
                     continue;
                 }
             }
-            let value = obj.get(slot.key).unwrap_or(&Value::Null);
+            let value = obj.get(slot.key).unwrap_or(&NULL);
             w.path.push(PathSeg::Key(slot.key));
             let mark = out.len();
             let id = slot as *const Slot as usize;
@@ -219,7 +221,7 @@ impl<'a> Projection<'a, '_> {
     fn complete(
         &mut self,
         ty: &'a Type,
-        value: &Value,
+        value: &Val<'_>,
         sets: &[&'a SelectionSet],
         id: usize,
         w: &mut Walk<'a, '_>,
@@ -236,7 +238,7 @@ impl<'a> Projection<'a, '_> {
             return Ok(());
         }
         if ty.is_list() {
-            let Value::Array(items) = value else {
+            let Val::List(items) = value else {
                 self.add_error(
                     &w.path,
                     format!("Invalid value for {parent}.{field}: expected a list"),
@@ -269,7 +271,7 @@ impl<'a> Projection<'a, '_> {
         let named = ty.inner_named_type();
         match self.schema.types.get(named) {
             Some(ExtendedType::Object(_)) => {
-                let Value::Object(obj) = value else {
+                let Val::Obj(obj) = value else {
                     self.add_error(
                         &w.path,
                         format!("Invalid value for {parent}.{field}: expected an object"),
@@ -286,14 +288,14 @@ impl<'a> Projection<'a, '_> {
                 }
             }
             Some(ExtendedType::Interface(_) | ExtendedType::Union(_)) => {
-                let Value::Object(obj) = value else {
+                let Val::Obj(obj) = value else {
                     self.add_error(
                         &w.path,
                         format!("Invalid value for {parent}.{field}: expected an object"),
                     );
                     return self.null_for(ty, out);
                 };
-                let runtime: &'a str = match obj.get("__typename").and_then(Value::as_str) {
+                let runtime: &'a str = match obj.get("__typename").and_then(Val::as_str) {
                     Some(t) => match self.schema.types.get_key_value(t) {
                         Some((name, ExtendedType::Object(_))) => name.as_str(),
                         // An @interfaceObject answered and no subgraph told
@@ -324,7 +326,7 @@ impl<'a> Projection<'a, '_> {
                 }
             },
             _ => {
-                write_value(out, value);
+                value.write(out);
                 Ok(())
             }
         }
@@ -449,15 +451,4 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
     out.push(b'"');
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\":");
-}
-
-/// Writes a JSON string.
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-/// Writes any JSON value (leaf values: scalars, custom-scalar JSON).
-fn write_value(out: &mut Vec<u8>, v: &Value) {
-    let _ = serde_json::to_writer(&mut *out, v);
 }

@@ -435,7 +435,12 @@ impl Pipeline {
         };
         let is_subtype =
             |abstract_ty: &str, object: &str| self.supergraph.is_possible_type(abstract_ty, object);
-        let execution = self.executor.execute(&plan, &variables, &is_subtype).await;
+        // The subgraphs' answers, which the merged data borrows from.
+        let buffers = goliath_executor::value::Buffers::new();
+        let execution = self
+            .executor
+            .execute(&buffers, &plan, &variables, &is_subtype)
+            .await;
         errors.extend(execution.errors);
         let mut projection = Projection {
             schema,

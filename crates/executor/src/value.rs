@@ -1,0 +1,411 @@
+//! The response tree while a plan runs.
+//!
+//! Subgraph answers are parsed into [`Val`]s that borrow their strings
+//! (object keys and string values) from the answer's bytes instead of
+//! copying each into its own allocation. The bytes are kept alive by
+//! [`Buffers`], which lives as long as the request: the merged tree, built
+//! from several answers, borrows from all of them. Objects are small
+//! vectors of `(key, value)` pairs, looked up by a linear scan, which for
+//! the handful of fields a GraphQL object has is faster than a tree or a
+//! hash map and keeps the keys in the order the subgraph sent them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Number;
+
+/// Holds the subgraph answers a response tree borrows from.
+#[derive(Default)]
+pub struct Buffers {
+    kept: Mutex<Vec<Bytes>>,
+}
+
+impl Buffers {
+    /// An empty set of buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps `bytes` for as long as `self` lives and lends them out.
+    pub fn keep(&self, bytes: Bytes) -> &[u8] {
+        let (ptr, len) = (bytes.as_ptr(), bytes.len());
+        self.kept
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(bytes);
+        // SAFETY: the memory a `Bytes` handle points to does not move or
+        // change while any handle to it lives (moving the handle into the
+        // vector moves only the handle). The handle stays in `kept`, which
+        // only grows, until `self` is dropped, and the returned slice cannot
+        // outlive `&self`.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// A JSON value whose strings may borrow from the bytes it was parsed from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Val<'a> {
+    /// `null`.
+    #[default]
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Num(Number),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// A list.
+    List(Vec<Val<'a>>),
+    /// An object.
+    Obj(Obj<'a>),
+}
+
+/// A JSON object: its fields in the order they were added. When a key
+/// appears twice, the last one counts, as with `serde_json`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Obj<'a> {
+    fields: Vec<(Cow<'a, str>, Val<'a>)>,
+}
+
+/// The `null` that missing fields read as.
+pub static NULL: Val<'static> = Val::Null;
+
+impl<'a> Val<'a> {
+    /// Whether this is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null)
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The object, if this is one.
+    pub fn as_obj(&self) -> Option<&Obj<'a>> {
+        match self {
+            Val::Obj(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Parses JSON text, borrowing strings from it where they have no escapes.
+    pub fn parse(text: &'a [u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(text)
+    }
+
+    /// Appends this value as JSON text.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Val::Null => out.extend_from_slice(b"null"),
+            Val::Bool(true) => out.extend_from_slice(b"true"),
+            Val::Bool(false) => out.extend_from_slice(b"false"),
+            Val::Num(n) => {
+                // Writing to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, n);
+            }
+            Val::Str(s) => write_str(out, s),
+            Val::List(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    item.write(out);
+                }
+                out.push(b']');
+            }
+            Val::Obj(o) => o.write(out),
+        }
+    }
+
+    /// The same value as a `serde_json::Value` (for errors and tests).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) => Value::Number(n.clone()),
+            Val::Str(s) => Value::String(s.to_string()),
+            Val::List(items) => Value::Array(items.iter().map(Val::to_json).collect()),
+            Val::Obj(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.to_owned(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
+impl<'a> Obj<'a> {
+    /// An empty object.
+    pub fn new() -> Self {
+        Obj { fields: Vec::new() }
+    }
+
+    /// An empty object with room for `n` fields.
+    pub fn with_capacity(n: usize) -> Self {
+        Obj {
+            fields: Vec::with_capacity(n),
+        }
+    }
+
+    /// How many fields it has.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Whether it has no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.fields.iter().rposition(|(k, _)| k == key)
+    }
+
+    /// The value under `key`.
+    pub fn get(&self, key: &str) -> Option<&Val<'a>> {
+        self.position(key).map(|i| &self.fields[i].1)
+    }
+
+    /// The value under `key`, for writing.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Val<'a>> {
+        self.position(key).map(move |i| &mut self.fields[i].1)
+    }
+
+    /// Sets `key` to `value`, replacing what was there.
+    pub fn insert(&mut self, key: Cow<'a, str>, value: Val<'a>) {
+        match self.position(&key) {
+            Some(i) => self.fields[i].1 = value,
+            None => self.fields.push((key, value)),
+        }
+    }
+
+    /// Adds a field without looking for an existing one with its key.
+    pub fn push(&mut self, key: Cow<'a, str>, value: Val<'a>) {
+        self.fields.push((key, value));
+    }
+
+    /// Removes `key` (every occurrence) and returns its last value.
+    pub fn remove(&mut self, key: &str) -> Option<Val<'a>> {
+        let mut found = None;
+        while let Some(i) = self.position(key) {
+            let (_, v) = self.fields.remove(i);
+            found.get_or_insert(v);
+        }
+        found
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Val<'a>)> {
+        self.fields.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// The values, for writing.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Val<'a>> {
+        self.fields.iter_mut().map(|(_, v)| v)
+    }
+
+    /// Takes the fields out, leaving the object empty.
+    pub fn take_fields(&mut self) -> Vec<(Cow<'a, str>, Val<'a>)> {
+        std::mem::take(&mut self.fields)
+    }
+
+    /// Appends this object as JSON text.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, k);
+            out.push(b':');
+            v.write(out);
+        }
+        out.push(b'}');
+    }
+}
+
+impl<'a> IntoIterator for Obj<'a> {
+    type Item = (Cow<'a, str>, Val<'a>);
+    type IntoIter = std::vec::IntoIter<(Cow<'a, str>, Val<'a>)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.fields.into_iter()
+    }
+}
+
+/// Appends `s` as a JSON string. Most strings need no escaping: they are
+/// checked in one pass and copied as they are.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    let clean = s
+        .bytes()
+        .fold(true, |ok, b| ok & (b >= 0x20 && b != b'"' && b != b'\\'));
+    if clean {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+impl<'de> Deserialize<'de> for Val<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValVisitor)
+    }
+}
+
+struct ValVisitor;
+
+impl<'de> Visitor<'de> for ValVisitor {
+    type Value = Val<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Val<'de>, E> {
+        Ok(Val::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Val<'de>, E> {
+        Ok(Val::Num(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Val<'de>, E> {
+        Ok(Val::Num(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Val<'de>, E> {
+        Ok(Number::from_f64(v).map_or(Val::Null, Val::Num))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Owned(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<Val<'de>, E> {
+        Ok(Val::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Val<'de>, E> {
+        Ok(Val::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
+        Val::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Val::List(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
+        let mut obj = Obj::with_capacity(map.size_hint().unwrap_or(4).min(64));
+        while let Some(Key(k)) = map.next_key()? {
+            let v = map.next_value()?;
+            obj.push(k, v);
+        }
+        Ok(Val::Obj(obj))
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+        Ok(Key(Cow::Owned(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_borrowing_and_writes_back() {
+        let text = br#"{"a":[1,-2,3.5,true,null],"b":"x\"y","c":{"d":"plain"},"a":"last"}"#;
+        let v = Val::parse(text).unwrap();
+        let o = v.as_obj().unwrap();
+        assert_eq!(o.get("a").and_then(Val::as_str), Some("last"));
+        assert!(matches!(
+            o.get("c").and_then(|c| c.as_obj()).and_then(|c| c.get("d")),
+            Some(Val::Str(Cow::Borrowed("plain")))
+        ));
+        assert!(matches!(o.get("b"), Some(Val::Str(Cow::Owned(_)))));
+        let mut out = vec![];
+        v.write(&mut out);
+        let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, v.to_json());
+        assert_eq!(back["b"], "x\"y");
+    }
+
+    #[test]
+    fn escapes_what_json_needs() {
+        let mut out = vec![];
+        write_str(&mut out, "tab\there \u{1} \\ \"q\" é");
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, "tab\there \u{1} \\ \"q\" é");
+    }
+
+    #[test]
+    fn bad_json_is_an_error() {
+        assert!(Val::parse(b"{\"a\":").is_err());
+        assert!(Val::parse(b"nope").is_err());
+        let deep = "[".repeat(10_000);
+        assert!(Val::parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn buffers_keep_bytes_alive() {
+        let buffers = Buffers::new();
+        let a = buffers.keep(Bytes::from(b"{\"k\":\"v\"}".to_vec()));
+        let b = buffers.keep(Bytes::from_static(b"[1]"));
+        let va = Val::parse(a).unwrap();
+        let vb = Val::parse(b).unwrap();
+        assert_eq!(va.to_json(), serde_json::json!({"k": "v"}));
+        assert_eq!(vb.to_json(), serde_json::json!([1]));
+    }
+}
