@@ -447,7 +447,8 @@ fn benches(c: &mut Criterion) {
             variables: &variables,
             errors: &mut errors,
         };
-        let out = projection.write_root("Query", &operation.selection_set, data, &[]);
+        let mut out = Vec::with_capacity(128 * 1024);
+        projection.write_root("Query", &operation.selection_set, data, &[], &mut out);
         assert!(errors.is_empty(), "projection errors: {errors:?}");
         out
     };

@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
-    count_objects, deep_merge, merge_object, representation, unalias, value_at_mut, visit_objects,
-    visit_objects_mut, Seg,
+    deep_merge, merge_object, objects_mut, representation_into, unalias, value_at_mut,
+    visit_objects, Seg,
 };
 use crate::value::{write_str, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
@@ -32,6 +32,8 @@ pub struct Targets<'p> {
     order: Vec<Option<usize>>,
     /// The paths visited.
     paths: Vec<&'p [PathElement]>,
+    /// How many objects were visited at each path.
+    per_path: Vec<usize>,
     /// How many distinct representations were sent.
     sent: usize,
 }
@@ -43,6 +45,7 @@ impl<'p> Targets<'p> {
             segs: vec![],
             order: vec![],
             paths: paths.to_vec(),
+            per_path: Vec::with_capacity(paths.len()),
             sent: 0,
         }
     }
@@ -166,16 +169,21 @@ fn write_representations(
     let mut scratch = Vec::with_capacity(64);
     let paths = std::mem::take(&mut targets.paths);
     let mut concrete = Vec::with_capacity(8);
+    let mut rep = Obj::new();
     for path in paths.iter().copied() {
+        let before = targets.order.len();
         visit_objects(data, path, &mut concrete, &mut |obj, at| {
-            let Some(rep) =
-                representation(obj, &node.requires, &node.typename_rewrites, &|a, b| {
-                    is_subtype(a, b)
-                })
-            else {
+            let found = representation_into(
+                obj,
+                &node.requires,
+                &node.typename_rewrites,
+                &|a, b| is_subtype(a, b),
+                &mut rep,
+            );
+            if !found {
                 targets.order.push(None);
                 return;
-            };
+            }
             scratch.clear();
             rep.write(&mut scratch);
             let next = index.len();
@@ -195,6 +203,7 @@ fn write_representations(
             targets.segs.extend_from_slice(at);
             targets.objects.push((i, start, targets.segs.len()));
         });
+        targets.per_path.push(targets.order.len() - before);
     }
     targets.paths = paths;
     index.len()
@@ -364,30 +373,29 @@ fn merge_entities<'a>(
         }
         prepared.push(Some(entity));
     }
-    // One walk over the paths, in the order the representations were
-    // collected; if the objects there changed meanwhile, by path instead.
-    let seen: usize = targets
-        .paths
-        .iter()
-        .map(|p| count_objects(&st.data, p))
-        .sum();
-    if seen == targets.order.len() {
-        let mut k = 0usize;
-        for path in &targets.paths {
-            visit_objects_mut(&mut st.data, path, &mut |obj| {
-                if let Some(Some(t)) = targets.order.get(k) {
-                    if let Some(entity) = prepared[*t].take() {
-                        merge_object(obj, entity);
-                    }
+    // One walk per path finds its objects, in the order the
+    // representations were collected; if the objects there changed
+    // meanwhile, that path's entities are merged by concrete path instead.
+    let mut from = 0;
+    for (path, &count) in targets.paths.iter().zip(&targets.per_path) {
+        let order = &targets.order[from..from + count];
+        from += count;
+        let mut objects = Vec::with_capacity(count);
+        objects_mut(&mut st.data, path, &mut objects);
+        if objects.len() == order.len() {
+            for (obj, t) in objects.into_iter().zip(order) {
+                if let Some(entity) = t.and_then(|t| prepared[t].take()) {
+                    merge_object(obj, entity);
                 }
-                k += 1;
-            });
+            }
+            continue;
         }
-    } else {
-        for (t, entity) in prepared.into_iter().enumerate() {
-            if let (Some(entity), Some(target)) =
-                (entity, value_at_mut(&mut st.data, targets.path_of(t)))
-            {
+        drop(objects);
+        for t in order.iter().flatten() {
+            if let (Some(entity), Some(target)) = (
+                prepared[*t].take(),
+                value_at_mut(&mut st.data, targets.path_of(*t)),
+            ) {
                 deep_merge(target, Val::Obj(entity));
             }
         }

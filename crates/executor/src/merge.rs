@@ -73,51 +73,28 @@ pub fn visit_objects<'v, 'a, 'p>(
     }
 }
 
-/// How many objects [`visit_objects`] would visit at `path`.
-pub fn count_objects(value: &Val<'_>, path: &[PathElement]) -> usize {
-    match (path.first(), value) {
-        (None, Val::Obj(_)) => 1,
-        (None, Val::List(items)) | (Some(PathElement::Key(_)), Val::List(items)) => {
-            items.iter().map(|i| count_objects(i, path)).sum()
-        }
-        (Some(PathElement::Key(k)), Val::Obj(o)) => match o.get(k.as_str()) {
-            Some(child) => count_objects(child, &path[1..]),
-            None => 0,
-        },
-        (Some(PathElement::List), Val::List(items)) => {
-            items.iter().map(|i| count_objects(i, &path[1..])).sum()
-        }
-        _ => 0,
-    }
-}
-
-/// Calls `f` with every object at `path`, for writing, in the order
-/// [`visit_objects`] visits them.
-pub fn visit_objects_mut<'a>(
-    value: &mut Val<'a>,
+/// Every object at `path`, for writing, in the order [`visit_objects`]
+/// visits them.
+pub fn objects_mut<'v, 'a>(
+    value: &'v mut Val<'a>,
     path: &[PathElement],
-    f: &mut impl FnMut(&mut Obj<'a>),
+    out: &mut Vec<&'v mut Obj<'a>>,
 ) {
     match (path.first(), value) {
-        (None, Val::Obj(o)) => f(o),
-        (None, Val::List(items)) => {
+        (None, Val::Obj(o)) => out.push(o),
+        (None, Val::List(items)) | (Some(PathElement::Key(_)), Val::List(items)) => {
             for item in items {
-                visit_objects_mut(item, path, f);
+                objects_mut(item, path, out);
             }
         }
         (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get_mut(k.as_str()) {
-                visit_objects_mut(child, &path[1..], f);
+                objects_mut(child, &path[1..], out);
             }
         }
         (Some(PathElement::List), Val::List(items)) => {
             for item in items {
-                visit_objects_mut(item, &path[1..], f);
-            }
-        }
-        (Some(PathElement::Key(_)), Val::List(items)) => {
-            for item in items {
-                visit_objects_mut(item, path, f);
+                objects_mut(item, &path[1..], out);
             }
         }
         _ => {}
@@ -139,17 +116,21 @@ pub fn value_at_mut<'v, 'a>(
     Some(value)
 }
 
-/// Builds the representation of `object` for an entity fetch whose
-/// representation shape is `requires` (`... on T { ... }` fragments).
-/// `None` when the object's type is not fetched or a key field is missing.
-pub fn representation<'r>(
+/// Builds into `out` (cleared first, so one object serves many) the
+/// representation of `object` for an entity fetch whose representation
+/// shape is `requires` (`... on T { ... }` fragments). `false` when the
+/// object's type is not fetched or a key field is missing.
+pub fn representation_into<'r>(
     object: &'r Obj<'_>,
     requires: &'r [Selection],
     rewrites: &'r [(apollo_compiler::Name, apollo_compiler::Name)],
     is_subtype: &impl Fn(&str, &str) -> bool,
-) -> Option<Obj<'r>> {
-    let typename = object.get("__typename")?.as_str()?;
-    let mut out = Obj::with_capacity(4);
+    out: &mut Obj<'r>,
+) -> bool {
+    out.clear();
+    let Some(typename) = object.get("__typename").and_then(Val::as_str) else {
+        return false;
+    };
     let mut matched = false;
     for sel in requires {
         if let Selection::Fragment(fr) = sel {
@@ -159,12 +140,14 @@ pub fn representation<'r>(
             };
             if applies {
                 matched = true;
-                select_into(object, &fr.selections, &mut out, is_subtype)?;
+                if select_into(object, &fr.selections, out, is_subtype).is_none() {
+                    return false;
+                }
             }
         }
     }
     if !matched {
-        return None;
+        return false;
     }
     if let Some((_, to)) = rewrites
         .iter()
@@ -175,7 +158,7 @@ pub fn representation<'r>(
             Val::Str(Cow::Borrowed(to.as_str())),
         );
     }
-    Some(out)
+    true
 }
 
 fn select_into<'r>(

@@ -71,27 +71,28 @@ fn path_json(path: &[PathSeg<'_>]) -> Vec<Value> {
 }
 
 impl<'a> Projection<'a, '_> {
-    /// Writes the `data` value for the root selection set of type
-    /// `root_type` over `data`. Root fields in `verbatim` (response key →
-    /// JSON text) are copied as they are: introspection answers.
+    /// Appends to `out` the `data` value for the root selection set of
+    /// type `root_type` over `data`. Root fields in `verbatim` (response key
+    /// → JSON text) are copied as they are: introspection answers.
     pub fn write_root(
         &mut self,
         root_type: &str,
         selection_set: &'a SelectionSet,
         data: &Val<'_>,
         verbatim: &[(String, Vec<u8>)],
-    ) -> Vec<u8> {
+        out: &mut Vec<u8>,
+    ) {
         let empty = Obj::new();
         let obj = data.as_obj().unwrap_or(&empty);
-        let mut out = Vec::with_capacity(4096);
         let mut w = Walk {
             path: Vec::with_capacity(16),
             cache: HashMap::new(),
             verbatim,
         };
+        let start = out.len();
         let root = match self.schema.types.get_key_value(root_type) {
             Some((name, _)) => name.as_str(),
-            None => return b"null".to_vec(),
+            None => return out.extend_from_slice(b"null"),
         };
         if self
             .object(
@@ -101,14 +102,13 @@ impl<'a> Projection<'a, '_> {
                 obj,
                 &mut w,
                 true,
-                &mut out,
+                out,
             )
             .is_err()
         {
-            out.clear();
+            out.truncate(start);
             out.extend_from_slice(b"null");
         }
-        out
     }
 
     /// Projects into a `Value` (tests and callers that want a tree).
@@ -118,7 +118,8 @@ impl<'a> Projection<'a, '_> {
         selection_set: &'a SelectionSet,
         data: &Val<'_>,
     ) -> Value {
-        let bytes = self.write_root(root_type, selection_set, data, &[]);
+        let mut bytes = vec![];
+        self.write_root(root_type, selection_set, data, &[], &mut bytes);
         serde_json::from_slice(&bytes).unwrap_or(Value::Null)
     }
 

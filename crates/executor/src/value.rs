@@ -29,6 +29,12 @@ impl Buffers {
         Self::default()
     }
 
+    /// How many bytes are kept.
+    pub fn total_len(&self) -> usize {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.iter().map(Bytes::len).sum()
+    }
+
     /// Keeps `bytes` for as long as `self` lives and lends them out.
     pub fn keep(&self, bytes: Bytes) -> &[u8] {
         let (ptr, len) = (bytes.as_ptr(), bytes.len());
@@ -165,7 +171,15 @@ impl<'a> Obj<'a> {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.fields.iter().rposition(|(k, _)| k == key)
+        let key = key.as_bytes();
+        self.fields
+            .iter()
+            .rposition(|(k, _)| same_key(k.as_bytes(), key))
+    }
+
+    /// Removes every field.
+    pub fn clear(&mut self) {
+        self.fields.clear();
     }
 
     /// The value under `key`.
@@ -236,6 +250,20 @@ impl<'a> IntoIterator for Obj<'a> {
     type IntoIter = std::vec::IntoIter<(Cow<'a, str>, Val<'a>)>;
     fn into_iter(self) -> Self::IntoIter {
         self.fields.into_iter()
+    }
+}
+
+/// Whether two keys are equal. Keys are short: comparing them inline is
+/// cheaper than a call to `memcmp`, which the lookups spent most time in.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 24 {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    } else {
+        a == b
     }
 }
 

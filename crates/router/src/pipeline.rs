@@ -448,23 +448,27 @@ impl Pipeline {
             variables: &variables,
             errors: &mut errors,
         };
-        let data = projection.write_root(
+        // The answer is about as large as what the subgraphs sent.
+        let mut body = Vec::with_capacity(buffers.total_len() + 256);
+        body.extend_from_slice(b"{\"data\":");
+        projection.write_root(
             operation.object_type(),
             &operation.selection_set,
             &execution.data,
             &verbatim,
+            &mut body,
         );
-        let mut body = Vec::with_capacity(data.len() + 32);
-        body.push(b'{');
-        if !errors.is_empty() {
-            body.extend_from_slice(b"\"errors\":");
-            // Serializing a Value into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut body, &errors);
-            body.push(b',');
-        }
-        body.extend_from_slice(b"\"data\":");
-        body.extend_from_slice(&data);
         body.push(b'}');
+        if !errors.is_empty() {
+            // Errors come first; rare enough to pay for a copy.
+            let mut with_errors = Vec::with_capacity(body.len() + 256);
+            with_errors.extend_from_slice(b"{\"errors\":");
+            // Serializing a Value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut with_errors, &errors);
+            with_errors.push(b',');
+            with_errors.extend_from_slice(&body[1..]);
+            body = with_errors;
+        }
         Response {
             body: Body::Raw(Bytes::from(body)),
             outcome: Outcome::Executed,
