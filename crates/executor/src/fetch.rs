@@ -4,7 +4,7 @@
 //! [`prepare`] and [`apply`] are the two halves around the HTTP call; they
 //! are public so benchmarks can time them without a network.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 
 use goliath_planner::{FetchNode, PathElement};
@@ -165,7 +165,7 @@ fn write_representations(
     targets: &mut Targets<'_>,
     out: &mut Vec<u8>,
 ) -> usize {
-    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut scratch = Vec::with_capacity(64);
     let paths = std::mem::take(&mut targets.paths);
     let mut concrete = Vec::with_capacity(8);

@@ -14,7 +14,7 @@ use apollo_compiler::executable::{ExecutableDocument, Field, Selection, Selectio
 use apollo_compiler::schema::{ExtendedType, Type};
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Schema;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
@@ -36,7 +36,7 @@ pub struct Projection<'a, 'e> {
 /// Field groupings already computed in this projection, by where the
 /// selection sets come from (the address of the parent's [`Slot`], or of the
 /// root selection set; both live as long as the walk) and the runtime type.
-type GroupCache<'a> = HashMap<(usize, &'a str), Grouped<'a>>;
+type GroupCache<'a> = FxHashMap<(usize, &'a str), Grouped<'a>>;
 
 /// Marker: this position became null and its parent must absorb it.
 struct Null;
@@ -86,7 +86,7 @@ impl<'a> Projection<'a, '_> {
         let obj = data.as_obj().unwrap_or(&empty);
         let mut w = Walk {
             path: Vec::with_capacity(16),
-            cache: HashMap::new(),
+            cache: FxHashMap::default(),
             verbatim,
         };
         let start = out.len();

@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
 /// Holds the subgraph answers a response tree borrows from.
@@ -73,7 +73,36 @@ pub enum Val<'a> {
 /// appears twice, the last one counts, as with `serde_json`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Obj<'a> {
-    fields: Vec<(Cow<'a, str>, Val<'a>)>,
+    fields: Vec<Field<'a>>,
+}
+
+/// One field of an object (see [`Obj`]). `tag` holds the key's first 8 bytes, so a
+/// lookup compares most keys without reading them from the (likely cold)
+/// answer bytes they borrow from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field<'a> {
+    tag: u64,
+    key: Cow<'a, str>,
+    val: Val<'a>,
+}
+
+impl<'a> Field<'a> {
+    fn new(key: Cow<'a, str>, val: Val<'a>) -> Self {
+        Field {
+            tag: tag(key.as_bytes()),
+            key,
+            val,
+        }
+    }
+}
+
+/// The first 8 bytes of a key, zero-padded, as one number.
+#[inline]
+fn tag(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_le_bytes(b)
 }
 
 /// The `null` that missing fields read as.
@@ -103,7 +132,12 @@ impl<'a> Val<'a> {
 
     /// Parses JSON text, borrowing strings from it where they have no escapes.
     pub fn parse(text: &'a [u8]) -> Result<Self, serde_json::Error> {
-        serde_json::from_slice(text)
+        let mut de = serde_json::Deserializer::from_slice(text);
+        // `serde_json` stops at 128 levels itself; the visitor's own limit
+        // keeps that true whatever parser feeds it.
+        let value = Val::deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
     }
 
     /// Appends this value as JSON text.
@@ -172,9 +206,12 @@ impl<'a> Obj<'a> {
 
     fn position(&self, key: &str) -> Option<usize> {
         let key = key.as_bytes();
-        self.fields
-            .iter()
-            .rposition(|(k, _)| same_key(k.as_bytes(), key))
+        let t = tag(key);
+        self.fields.iter().rposition(|f| {
+            f.tag == t
+                && f.key.len() == key.len()
+                && (key.len() <= 8 || f.key.as_bytes()[8..] == key[8..])
+        })
     }
 
     /// Removes every field.
@@ -184,56 +221,59 @@ impl<'a> Obj<'a> {
 
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&Val<'a>> {
-        self.position(key).map(|i| &self.fields[i].1)
+        self.position(key).map(|i| &self.fields[i].val)
     }
 
     /// The value under `key`, for writing.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Val<'a>> {
-        self.position(key).map(move |i| &mut self.fields[i].1)
+        self.position(key).map(move |i| &mut self.fields[i].val)
     }
 
     /// Sets `key` to `value`, replacing what was there.
     pub fn insert(&mut self, key: Cow<'a, str>, value: Val<'a>) {
         match self.position(&key) {
-            Some(i) => self.fields[i].1 = value,
-            None => self.fields.push((key, value)),
+            Some(i) => self.fields[i].val = value,
+            None => self.fields.push(Field::new(key, value)),
         }
     }
 
     /// Adds a field without looking for an existing one with its key.
     pub fn push(&mut self, key: Cow<'a, str>, value: Val<'a>) {
-        self.fields.push((key, value));
+        self.fields.push(Field::new(key, value));
     }
 
     /// Removes `key` (every occurrence) and returns its last value.
     pub fn remove(&mut self, key: &str) -> Option<Val<'a>> {
         let mut found = None;
         while let Some(i) = self.position(key) {
-            let (_, v) = self.fields.remove(i);
-            found.get_or_insert(v);
+            let f = self.fields.remove(i);
+            found.get_or_insert(f.val);
         }
         found
     }
 
     /// The fields, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Val<'a>)> {
-        self.fields.iter().map(|(k, v)| (&**k, v))
+        self.fields.iter().map(|f| (&*f.key, &f.val))
     }
 
     /// The values, for writing.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Val<'a>> {
-        self.fields.iter_mut().map(|(_, v)| v)
+        self.fields.iter_mut().map(|f| &mut f.val)
     }
 
     /// Takes the fields out, leaving the object empty.
     pub fn take_fields(&mut self) -> Vec<(Cow<'a, str>, Val<'a>)> {
         std::mem::take(&mut self.fields)
+            .into_iter()
+            .map(|f| (f.key, f.val))
+            .collect()
     }
 
     /// Appends this object as JSON text.
     pub fn write(&self, out: &mut Vec<u8>) {
         out.push(b'{');
-        for (i, (k, v)) in self.fields.iter().enumerate() {
+        for (i, Field { key: k, val: v, .. }) in self.fields.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -247,23 +287,9 @@ impl<'a> Obj<'a> {
 
 impl<'a> IntoIterator for Obj<'a> {
     type Item = (Cow<'a, str>, Val<'a>);
-    type IntoIter = std::vec::IntoIter<(Cow<'a, str>, Val<'a>)>;
+    type IntoIter = std::iter::Map<std::vec::IntoIter<Field<'a>>, fn(Field<'a>) -> Self::Item>;
     fn into_iter(self) -> Self::IntoIter {
-        self.fields.into_iter()
-    }
-}
-
-/// Whether two keys are equal. Keys are short: comparing them inline is
-/// cheaper than a call to `memcmp`, which the lookups spent most time in.
-#[inline]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() <= 24 {
-        a.iter().zip(b).all(|(x, y)| x == y)
-    } else {
-        a == b
+        self.fields.into_iter().map(|f| (f.key, f.val))
     }
 }
 
@@ -284,13 +310,30 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// How deeply lists and objects may nest in a subgraph answer. The parser
+/// recurses once per level; the limit turns a hostile answer into an error
+/// instead of a stack overflow (`serde_json` has the same default).
+const MAX_DEPTH: u32 = 128;
+
 impl<'de> Deserialize<'de> for Val<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValVisitor)
+        d.deserialize_any(ValVisitor(MAX_DEPTH))
     }
 }
 
-struct ValVisitor;
+/// Parses one value with `.0` more levels of nesting allowed.
+struct ValSeed(u32);
+
+impl<'de> DeserializeSeed<'de> for ValSeed {
+    type Value = Val<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
+        d.deserialize_any(ValVisitor(self.0))
+    }
+}
+
+/// Builds a [`Val`]; `.0` is how many more levels may nest.
+struct ValVisitor(u32);
 
 impl<'de> Visitor<'de> for ValVisitor {
     type Value = Val<'de>;
@@ -336,25 +379,31 @@ impl<'de> Visitor<'de> for ValVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
-        Val::deserialize(d)
+        ValSeed(self.0).deserialize(d)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
+        let depth = self.0.checked_sub(1).ok_or_else(too_deep)?;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(ValSeed(depth))? {
             items.push(item);
         }
         Ok(Val::List(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
+        let depth = self.0.checked_sub(1).ok_or_else(too_deep)?;
         let mut obj = Obj::with_capacity(map.size_hint().unwrap_or(4).min(64));
         while let Some(Key(k)) = map.next_key()? {
-            let v = map.next_value()?;
+            let v = map.next_value_seed(ValSeed(depth))?;
             obj.push(k, v);
         }
         Ok(Val::Obj(obj))
     }
+}
+
+fn too_deep<E: de::Error>() -> E {
+    E::custom(format!("JSON nested more than {MAX_DEPTH} levels deep"))
 }
 
 /// An object key, borrowed when it has no escapes.
@@ -411,6 +460,21 @@ mod tests {
     }
 
     #[test]
+    fn keys_sharing_a_prefix_are_told_apart() {
+        let text = br#"{"shippingEstimate":1,"shippingEstimatX":2,"a":3,"a\u0000":4,"ab":5}"#;
+        let v = Val::parse(text).unwrap();
+        let o = v.as_obj().unwrap();
+        let num = |k: &str| o.get(k).map(Val::to_json);
+        assert_eq!(num("shippingEstimate"), Some(1.into()));
+        assert_eq!(num("shippingEstimatX"), Some(2.into()));
+        assert_eq!(num("a"), Some(3.into()));
+        assert_eq!(num("a\0"), Some(4.into()));
+        assert_eq!(num("ab"), Some(5.into()));
+        assert_eq!(num("shipping"), None);
+        assert_eq!(num("b"), None);
+    }
+
+    #[test]
     fn escapes_what_json_needs() {
         let mut out = vec![];
         write_str(&mut out, "tab\there \u{1} \\ \"q\" é");
@@ -423,7 +487,12 @@ mod tests {
         assert!(Val::parse(b"{\"a\":").is_err());
         assert!(Val::parse(b"nope").is_err());
         let deep = "[".repeat(10_000);
+        let err = Val::parse(deep.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("recursion limit"), "{err}");
+        let deep = format!("{}{}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
         assert!(Val::parse(deep.as_bytes()).is_err());
+        let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(Val::parse(fine.as_bytes()).is_ok());
     }
 
     #[test]
