@@ -7,7 +7,7 @@ use goliath_planner::selection::Selection;
 use goliath_planner::PathElement;
 use serde_json::Value;
 
-use crate::value::{Obj, Val};
+use crate::value::{prefetch, Obj, Val};
 
 /// One step of a concrete path into the response data. Keys borrow from
 /// the plan's paths.
@@ -43,6 +43,9 @@ pub fn visit_objects<'v, 'a, 'p>(
             // A list where an object was expected (e.g. a list field whose
             // path ended early): visit its objects.
             for (i, item) in items.iter().enumerate() {
+                if let Some(next) = items.get(i + 1) {
+                    prefetch(next);
+                }
                 concrete.push(Seg::Index(i));
                 visit_objects(item, path, concrete, f);
                 concrete.pop();
@@ -57,6 +60,9 @@ pub fn visit_objects<'v, 'a, 'p>(
         }
         (Some(PathElement::List), Val::List(items)) => {
             for (i, item) in items.iter().enumerate() {
+                if let Some(next) = items.get(i + 1) {
+                    prefetch(next);
+                }
                 concrete.push(Seg::Index(i));
                 visit_objects(item, &path[1..], concrete, f);
                 concrete.pop();
@@ -83,9 +89,7 @@ pub fn objects_mut<'v, 'a>(
     match (path.first(), value) {
         (None, Val::Obj(o)) => out.push(o),
         (None, Val::List(items)) | (Some(PathElement::Key(_)), Val::List(items)) => {
-            for item in items {
-                objects_mut(item, path, out);
-            }
+            for_each_prefetched(items, |item| objects_mut(item, path, out));
         }
         (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get_mut(k.as_str()) {
@@ -93,11 +97,21 @@ pub fn objects_mut<'v, 'a>(
             }
         }
         (Some(PathElement::List), Val::List(items)) => {
-            for item in items {
-                objects_mut(item, &path[1..], out);
-            }
+            for_each_prefetched(items, |item| objects_mut(item, &path[1..], out));
         }
         _ => {}
+    }
+}
+
+/// Calls `f` with each item, prefetching the next one's fields first.
+fn for_each_prefetched<'v, 'a>(items: &'v mut [Val<'a>], mut f: impl FnMut(&'v mut Val<'a>)) {
+    let mut rest = items;
+    while let Some((item, tail)) = rest.split_first_mut() {
+        if let Some(next) = tail.first() {
+            prefetch(next);
+        }
+        f(item);
+        rest = tail;
     }
 }
 

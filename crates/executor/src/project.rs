@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use serde_json::{json, Map, Value};
 
-use crate::value::{write_str, Obj, Val, NULL};
+use crate::value::{prefetch, write_str, Obj, Val, NULL};
 
 /// The inputs a projection needs.
 pub struct Projection<'a, 'e> {
@@ -252,6 +252,9 @@ impl<'a> Projection<'a, '_> {
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
+                }
+                if let Some(next) = items.get(i + 1) {
+                    prefetch(next);
                 }
                 w.path.push(PathSeg::Index(i));
                 let mark = out.len();

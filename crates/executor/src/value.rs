@@ -293,6 +293,23 @@ impl<'a> IntoIterator for Obj<'a> {
     }
 }
 
+/// Asks the CPU to start loading the fields of `v`, if it is an object.
+/// Walks over the response tree go from list item to list item and are
+/// bound by memory latency: fetching the next item's fields while this
+/// one is handled hides much of it.
+#[inline(always)]
+pub fn prefetch(v: &Val<'_>) {
+    #[cfg(target_arch = "x86_64")]
+    if let Val::Obj(o) = v {
+        // SAFETY: a prefetch is only a hint; it never faults or reads
+        // memory into the program, whatever the address.
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(o.fields.as_ptr().cast::<i8>());
+        }
+    }
+}
+
 /// Appends `s` as a JSON string. Most strings need no escaping: they are
 /// checked in one pass and copied as they are.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
