@@ -22,6 +22,10 @@
 //! - `project`: the client's `data` (~87 KB of JSON) written out of the
 //!   merged tree (`project::Projection::write_root`, as the router does).
 //!
+//! and `cold/*`: preparing every fetch, and projecting, over 256 copies of
+//! the merged tree in turn, so each walk starts with cold caches as in a
+//! loaded gateway.
+//!
 //! Run: `cargo bench -p goliath-executor --bench merge` (add `-- --quick` for
 //! a short run).
 
@@ -532,7 +536,45 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("project", |b| b.iter(|| project(black_box(&merged.data))));
     g.finish();
+
+    // The same work over many response trees in turn, as a gateway serving
+    // many requests at once sees it: each tree is cold in the CPU's caches
+    // when it is walked, and the walks are bound by memory latency.
+    let copies: Vec<State<'_>> = (0..COLD_COPIES)
+        .map(|_| {
+            let mut st = empty_state();
+            replay(&mut st, &answered);
+            st
+        })
+        .collect();
+    let mut g = c.benchmark_group("cold");
+    g.throughput(Throughput::Bytes(data_bytes.len() as u64));
+    let mut next = 0usize;
+    g.bench_function("prepare_every_fetch", |b| {
+        b.iter(|| {
+            next = (next + 1) % COLD_COPIES;
+            let data = &copies[next].data;
+            answered
+                .iter()
+                .filter_map(|a| {
+                    let paths = a.paths();
+                    prepare(data, &a.fetch, &paths, &variables, &no_subtypes).map(|r| r.body.len())
+                })
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("project", |b| {
+        b.iter(|| {
+            next = (next + 1) % COLD_COPIES;
+            project(&copies[next].data)
+        })
+    });
+    g.finish();
 }
+
+/// How many response trees the `cold` benches cycle through (about 100 KB
+/// of tree each: together far more than the CPU's caches).
+const COLD_COPIES: usize = 256;
 
 criterion_group!(merge, benches);
 criterion_main!(merge);

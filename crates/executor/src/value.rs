@@ -69,8 +69,9 @@ pub enum Val<'a> {
     Obj(Obj<'a>),
 }
 
-/// A JSON object: its fields in the order they were added. When a key
-/// appears twice, the last one counts, as with `serde_json`.
+/// A JSON object: its fields in the order they were added, each key once
+/// (when parsed JSON repeats a key, the last value counts, as with
+/// `serde_json`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Obj<'a> {
     fields: Vec<Field<'a>>,
@@ -204,14 +205,38 @@ impl<'a> Obj<'a> {
         self.fields.is_empty()
     }
 
+    /// Where `key` is. Scanning from the front finds the fields a subgraph
+    /// sent first (`__typename`, keys, the fields a path goes through)
+    /// before those later fetches merged in.
     fn position(&self, key: &str) -> Option<usize> {
         let key = key.as_bytes();
         let t = tag(key);
-        self.fields.iter().rposition(|f| {
+        self.fields.iter().position(|f| {
             f.tag == t
                 && f.key.len() == key.len()
                 && (key.len() <= 8 || f.key.as_bytes()[8..] == key[8..])
         })
+    }
+
+    /// Keeps each key once, with its last value (in the first one's place).
+    fn dedupe(&mut self) {
+        let n = self.fields.len();
+        let has_duplicates = if n <= 16 {
+            (1..n).any(|j| {
+                let (before, after) = self.fields.split_at(j);
+                let f = &after[0];
+                before.iter().any(|g| g.tag == f.tag && g.key == f.key)
+            })
+        } else {
+            let mut seen = rustc_hash::FxHashSet::default();
+            !self.fields.iter().all(|f| seen.insert(&*f.key))
+        };
+        if has_duplicates {
+            let fields = std::mem::take(&mut self.fields);
+            for f in fields {
+                self.insert(f.key, f.val);
+            }
+        }
     }
 
     /// Removes every field.
@@ -237,19 +262,16 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Adds a field without looking for an existing one with its key.
+    /// Adds a field without looking for an existing one with its key: the
+    /// caller knows there is none.
     pub fn push(&mut self, key: Cow<'a, str>, value: Val<'a>) {
         self.fields.push(Field::new(key, value));
     }
 
-    /// Removes `key` (every occurrence) and returns its last value.
+    /// Removes `key` and returns its value.
     pub fn remove(&mut self, key: &str) -> Option<Val<'a>> {
-        let mut found = None;
-        while let Some(i) = self.position(key) {
-            let f = self.fields.remove(i);
-            found.get_or_insert(f.val);
-        }
-        found
+        let i = self.position(key)?;
+        Some(self.fields.remove(i).val)
     }
 
     /// The fields, in order.
@@ -415,6 +437,7 @@ impl<'de> Visitor<'de> for ValVisitor {
             let v = map.next_value_seed(ValSeed(depth))?;
             obj.push(k, v);
         }
+        obj.dedupe();
         Ok(Val::Obj(obj))
     }
 }
@@ -464,6 +487,7 @@ mod tests {
         let v = Val::parse(text).unwrap();
         let o = v.as_obj().unwrap();
         assert_eq!(o.get("a").and_then(Val::as_str), Some("last"));
+        assert_eq!(o.len(), 3, "a repeated key is kept once");
         assert!(matches!(
             o.get("c").and_then(|c| c.as_obj()).and_then(|c| c.get("d")),
             Some(Val::Str(Cow::Borrowed("plain")))
