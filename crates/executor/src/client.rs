@@ -37,28 +37,37 @@ pub enum FetchError {
 }
 
 /// A pooled HTTP client for subgraph requests.
-#[derive(Clone)]
+///
+/// Each thread has its own connection pool: with one single-threaded
+/// runtime per core (see `goliath router`), a request's subgraph
+/// connections are driven by the thread that serves the request, with no
+/// wake-ups across threads.
+#[derive(Clone, Default)]
 pub struct SubgraphClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    _private: (),
 }
 
-impl Default for SubgraphClient {
-    fn default() -> Self {
-        Self::new()
-    }
+type Pooled = Client<HttpConnector, Full<Bytes>>;
+
+thread_local! {
+    static POOL: Pooled = build_pool();
+}
+
+/// A keep-alive pool of subgraph connections.
+fn build_pool() -> Pooled {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_keepalive(Some(Duration::from_secs(60)));
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .build(connector)
 }
 
 impl SubgraphClient {
     /// A client with keep-alive connection pooling.
     pub fn new() -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(60)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .build(connector);
-        SubgraphClient { client }
+        SubgraphClient { _private: () }
     }
 
     /// POSTs `body` (a JSON GraphQL request) to `url` and returns the
@@ -80,8 +89,8 @@ impl SubgraphClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| FetchError::Transport(e.to_string()))?;
         let work = async {
-            let response = self
-                .client
+            let response = POOL
+                .with(Pooled::clone)
                 .request(request)
                 .await
                 .map_err(|e| FetchError::Transport(error_chain(&e)))?;

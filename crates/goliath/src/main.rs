@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use goliath_router::http::{serve, ServerState};
+use goliath_router::http::ServerState;
+use goliath_router::workers::{self, Workers};
 use goliath_router::{Config, Pipeline};
 
 /// mimalloc: fewer and cheaper allocations per request than the system allocator.
@@ -185,38 +186,31 @@ fn run_router(
     };
     let pipeline =
         Pipeline::new(&sdl, &config).map_err(|e| format!("{}: {e}", supergraph.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        // Parsing, planning and projection recurse with the document's depth.
-        .thread_stack_size(8 * 1024 * 1024)
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let state = Arc::new(ServerState::new(&config));
-        state.set_handler(Some(Arc::new(pipeline)));
-        if let Some(recomposer) = recomposer {
-            let every = std::time::Duration::from_secs(poll_interval.max(1));
-            tokio::spawn(recompose_loop(
-                recomposer,
-                state.clone(),
-                config.clone(),
-                every,
-            ));
+    let workers = Workers::bind(addr, workers::default_count())
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = workers.local_addr();
+    let state = Arc::new(ServerState::new(&config));
+    state.set_handler(Some(Arc::new(pipeline)));
+    let setup = {
+        let state = state.clone();
+        move || {
+            if let Some(recomposer) = recomposer {
+                let every = std::time::Duration::from_secs(poll_interval.max(1));
+                tokio::spawn(recompose_loop(recomposer, state, config.clone(), every));
+            }
+            tracing::info!(
+                "goliath router serving {} on http://{addr}{}",
+                supergraph.display(),
+                config.graphql_path
+            );
         }
-        tracing::info!(
-            "goliath router serving {} on http://{addr}{}",
-            supergraph.display(),
-            config.graphql_path
-        );
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        serve(listener, state, shutdown).await;
-        Ok(())
-    })
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    workers
+        .serve(state, setup, shutdown)
+        .map_err(|e| format!("the server stopped: {e}"))
 }
 
 /// Polls the subgraphs of `--compose` and swaps in a new supergraph when they

@@ -8,3 +8,4 @@ pub mod pipeline;
 
 pub use config::Config;
 pub use pipeline::{Body, Pipeline, Request, Response};
+pub mod workers;
