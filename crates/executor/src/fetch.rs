@@ -14,7 +14,7 @@ use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
     deep_merge, merge_object, objects_mut, representation_into, unalias, value_at_mut,
-    visit_objects, Seg,
+    visit_objects, PathTree, Seg,
 };
 use crate::value::{write_str, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
@@ -22,11 +22,10 @@ use crate::{Executor, State, SubgraphEndpoint};
 /// The objects an entity fetch was sent for: for each object found at the
 /// fetch's paths, its concrete path and the index of its representation.
 pub struct Targets<'p> {
-    /// `(representation index, start, end)`: the object's path is
-    /// `segs[start..end]`.
-    objects: Vec<(usize, usize, usize)>,
-    /// The concrete paths of all objects, one after the other.
-    segs: Vec<Seg<'p>>,
+    /// `(representation index, node of the object's path in `tree`)`.
+    objects: Vec<(usize, u32)>,
+    /// The concrete paths of the objects visited.
+    tree: PathTree<'p>,
     /// For every object visited at the fetch's paths, in visiting order,
     /// the index in `objects` of its target (`None`: it sent nothing).
     order: Vec<Option<usize>>,
@@ -42,7 +41,7 @@ impl<'p> Targets<'p> {
     fn new(paths: &[&'p [PathElement]]) -> Self {
         Targets {
             objects: vec![],
-            segs: vec![],
+            tree: PathTree::default(),
             order: vec![],
             paths: paths.to_vec(),
             per_path: Vec::with_capacity(paths.len()),
@@ -51,18 +50,16 @@ impl<'p> Targets<'p> {
     }
 
     /// The concrete path of target `t`.
-    fn path_of(&self, t: usize) -> &[Seg<'p>] {
-        let (_, start, end) = self.objects[t];
-        &self.segs[start..end]
+    fn path_of(&self, t: usize) -> Vec<Seg<'p>> {
+        self.tree.path(self.objects[t].1)
     }
 
     /// The paths of the objects that sent representation `i`.
-    pub(crate) fn paths_of(&self, i: usize) -> impl Iterator<Item = &[Seg<'p>]> {
+    pub(crate) fn paths_of(&self, i: usize) -> impl Iterator<Item = Vec<Seg<'p>>> + '_ {
         self.objects
             .iter()
-            .enumerate()
-            .filter(move |(_, (r, _, _))| *r == i)
-            .map(|(t, _)| self.path_of(t))
+            .filter(move |(r, _)| *r == i)
+            .map(|(_, node)| self.tree.path(*node))
     }
 
     /// The path where a whole-fetch error is reported: the first object's.
@@ -168,11 +165,11 @@ fn write_representations(
     let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut scratch = Vec::with_capacity(64);
     let paths = std::mem::take(&mut targets.paths);
-    let mut concrete = Vec::with_capacity(8);
+    let mut tree = std::mem::take(&mut targets.tree);
     let mut rep = Obj::new();
     for path in paths.iter().copied() {
         let before = targets.order.len();
-        visit_objects(data, path, &mut concrete, &mut |obj, at| {
+        visit_objects(data, path, &mut tree, &mut |obj, at| {
             let found = representation_into(
                 obj,
                 &node.requires,
@@ -199,13 +196,12 @@ fn write_representations(
                 }
             };
             targets.order.push(Some(targets.objects.len()));
-            let start = targets.segs.len();
-            targets.segs.extend_from_slice(at);
-            targets.objects.push((i, start, targets.segs.len()));
+            targets.objects.push((i, at));
         });
         targets.per_path.push(targets.order.len() - before);
     }
     targets.paths = paths;
+    targets.tree = tree;
     index.len()
 }
 
@@ -337,12 +333,12 @@ fn merge_entities<'a>(
     let mut entities: Vec<Option<Val<'a>>> = entities.into_iter().map(Some).collect();
     // The last object that uses an entity takes it without a copy.
     let mut last_use = vec![usize::MAX; entities.len()];
-    for (t, (i, _, _)) in targets.objects.iter().enumerate() {
+    for (t, (i, _)) in targets.objects.iter().enumerate() {
         last_use[*i] = t;
     }
     // What each target gets, in target order.
     let mut prepared: Vec<Option<Obj<'a>>> = Vec::with_capacity(targets.objects.len());
-    for (t, (i, _, _)) in targets.objects.iter().enumerate() {
+    for (t, (i, _)) in targets.objects.iter().enumerate() {
         let entity = if last_use[*i] == t {
             entities[*i].take()
         } else {
@@ -394,7 +390,7 @@ fn merge_entities<'a>(
         for t in order.iter().flatten() {
             if let (Some(entity), Some(target)) = (
                 prepared[*t].take(),
-                value_at_mut(&mut st.data, targets.path_of(*t)),
+                value_at_mut(&mut st.data, &targets.path_of(*t)),
             ) {
                 deep_merge(target, Val::Obj(entity));
             }

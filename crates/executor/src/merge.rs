@@ -29,50 +29,75 @@ impl Seg<'_> {
     }
 }
 
+/// The concrete paths of the objects a walk visited, kept as a tree: each
+/// step once, with the index of the step before it. Copying each object's
+/// whole path would cost more than the walk.
+#[derive(Debug, Default)]
+pub struct PathTree<'p> {
+    steps: Vec<(u32, Seg<'p>)>,
+}
+
+impl<'p> PathTree<'p> {
+    /// The node of the empty path (the response's root).
+    pub const ROOT: u32 = u32::MAX;
+
+    /// The concrete path that ends at `node`.
+    pub fn path(&self, mut node: u32) -> Vec<Seg<'p>> {
+        let mut out = vec![];
+        while let Some(&(parent, seg)) = self.steps.get(node as usize) {
+            out.push(seg);
+            node = parent;
+        }
+        out.reverse();
+        out
+    }
+
+    fn step(&mut self, parent: u32, seg: Seg<'p>) -> u32 {
+        self.steps.push((parent, seg));
+        (self.steps.len() - 1) as u32
+    }
+}
+
 /// Calls `f` with every object found at `path` (with `@` expanding lists),
-/// and the concrete path to it.
+/// and the node in `tree` of the concrete path to it.
 pub fn visit_objects<'v, 'a, 'p>(
     value: &'v Val<'a>,
     path: &'p [PathElement],
-    concrete: &mut Vec<Seg<'p>>,
-    f: &mut impl FnMut(&'v Obj<'a>, &[Seg<'p>]),
+    tree: &mut PathTree<'p>,
+    f: &mut impl FnMut(&'v Obj<'a>, u32),
+) {
+    visit(value, path, PathTree::ROOT, tree, f);
+}
+
+fn visit<'v, 'a, 'p>(
+    value: &'v Val<'a>,
+    path: &'p [PathElement],
+    at: u32,
+    tree: &mut PathTree<'p>,
+    f: &mut impl FnMut(&'v Obj<'a>, u32),
 ) {
     match (path.first(), value) {
-        (None, Val::Obj(o)) => f(o, concrete),
-        (None, Val::List(items)) => {
-            // A list where an object was expected (e.g. a list field whose
-            // path ended early): visit its objects.
-            for (i, item) in items.iter().enumerate() {
-                if let Some(next) = items.get(i + 1) {
-                    prefetch(next);
-                }
-                concrete.push(Seg::Index(i));
-                visit_objects(item, path, concrete, f);
-                concrete.pop();
-            }
-        }
+        (None, Val::Obj(o)) => f(o, at),
         (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get(k.as_str()) {
-                concrete.push(Seg::Key(k.as_str()));
-                visit_objects(child, &path[1..], concrete, f);
-                concrete.pop();
+                let node = tree.step(at, Seg::Key(k.as_str()));
+                visit(child, &path[1..], node, tree, f);
             }
         }
-        (Some(PathElement::List), Val::List(items)) => {
+        // A list: `@` steps into its items; any other step (a list where
+        // an object was expected, e.g. a list field whose path ended
+        // early) applies to each item.
+        (step, Val::List(items)) => {
+            let rest = match step {
+                Some(PathElement::List) => &path[1..],
+                _ => path,
+            };
             for (i, item) in items.iter().enumerate() {
                 if let Some(next) = items.get(i + 1) {
                     prefetch(next);
                 }
-                concrete.push(Seg::Index(i));
-                visit_objects(item, &path[1..], concrete, f);
-                concrete.pop();
-            }
-        }
-        (Some(PathElement::Key(_)), Val::List(items)) => {
-            for (i, item) in items.iter().enumerate() {
-                concrete.push(Seg::Index(i));
-                visit_objects(item, path, concrete, f);
-                concrete.pop();
+                let node = tree.step(at, Seg::Index(i));
+                visit(item, rest, node, tree, f);
             }
         }
         _ => {}

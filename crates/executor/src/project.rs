@@ -47,6 +47,10 @@ struct Slot<'a> {
     key: &'a str,
     fields: Vec<&'a Field>,
     ty: &'a Type,
+    /// The definition of the field's named type (looked up once).
+    kind: Option<&'a ExtendedType>,
+    /// Whether the field is `__typename`.
+    is_typename: bool,
 }
 
 /// The fields to write for one (selection sets, runtime type) pair; the
@@ -148,7 +152,15 @@ impl<'a> Projection<'a, '_> {
                     Ok(def) => &def.ty,
                     Err(_) => &fields[0].definition.ty,
                 };
-                Slot { key, fields, ty }
+                let kind = self.schema.types.get(ty.inner_named_type());
+                let is_typename = fields[0].name == "__typename";
+                Slot {
+                    key,
+                    fields,
+                    ty,
+                    kind,
+                    is_typename,
+                }
             })
             .collect();
         let g = Rc::new(slots);
@@ -175,7 +187,7 @@ impl<'a> Projection<'a, '_> {
             }
             write_key(out, slot.key);
             let field = slot.fields[0];
-            if field.name == "__typename" {
+            if slot.is_typename {
                 write_str(out, type_name);
                 continue;
             }
@@ -192,6 +204,7 @@ impl<'a> Projection<'a, '_> {
             let completed = if slot.fields.len() == 1 {
                 self.complete(
                     slot.ty,
+                    slot.kind,
                     value,
                     &[&field.selection_set],
                     id,
@@ -203,7 +216,17 @@ impl<'a> Projection<'a, '_> {
             } else {
                 let sub: Vec<&'a SelectionSet> =
                     slot.fields.iter().map(|f| &f.selection_set).collect();
-                self.complete(slot.ty, value, &sub, id, w, type_name, &field.name, out)
+                self.complete(
+                    slot.ty,
+                    slot.kind,
+                    value,
+                    &sub,
+                    id,
+                    w,
+                    type_name,
+                    &field.name,
+                    out,
+                )
             };
             w.path.pop();
             if completed.is_err() {
@@ -222,6 +245,7 @@ impl<'a> Projection<'a, '_> {
     fn complete(
         &mut self,
         ty: &'a Type,
+        kind: Option<&'a ExtendedType>,
         value: &Val<'_>,
         sets: &[&'a SelectionSet],
         id: usize,
@@ -258,7 +282,7 @@ impl<'a> Projection<'a, '_> {
                 }
                 w.path.push(PathSeg::Index(i));
                 let mark = out.len();
-                let r = self.complete(item_ty, item, sets, id, w, parent, field, out);
+                let r = self.complete(item_ty, kind, item, sets, id, w, parent, field, out);
                 w.path.pop();
                 if r.is_err() {
                     if item_ty.is_non_null() {
@@ -273,7 +297,7 @@ impl<'a> Projection<'a, '_> {
             return Ok(());
         }
         let named = ty.inner_named_type();
-        match self.schema.types.get(named) {
+        match kind {
             Some(ExtendedType::Object(_)) => {
                 let Val::Obj(obj) = value else {
                     self.add_error(
