@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
-    deep_merge, merge_object, objects_mut, representation_into, unalias, value_at_mut,
-    visit_objects, PathTree, Seg,
+    deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
+    value_at_mut, visit_objects, PathTree, Seg,
 };
 use crate::value::{write_str, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
@@ -330,45 +330,51 @@ fn merge_entities<'a>(
     targets: &Targets<'_>,
     entities: Vec<Val<'a>>,
 ) {
-    let mut entities: Vec<Option<Val<'a>>> = entities.into_iter().map(Some).collect();
-    // The last object that uses an entity takes it without a copy.
+    // Entities that are not objects: null merges nothing; anything else is
+    // an error at every object that sent its representation.
+    let mut entities: Vec<Option<Obj<'a>>> = entities
+        .into_iter()
+        .enumerate()
+        .map(|(i, entity)| match entity {
+            Val::Obj(mut e) => {
+                // An @interfaceObject answers with its interface name: the
+                // object keeps the runtime type it has.
+                let rewritten = e
+                    .get("__typename")
+                    .and_then(Val::as_str)
+                    .is_some_and(|t| node.typename_rewrites.iter().any(|(_, to)| to == t));
+                if rewritten {
+                    e.remove("__typename");
+                }
+                Some(e)
+            }
+            Val::Null => None,
+            _ => {
+                for (t, _) in targets.objects.iter().enumerate().filter(|(_, o)| o.0 == i) {
+                    let p: Vec<Value> = targets.path_of(t).iter().map(Seg::to_json).collect();
+                    st.errors
+                        .push(malformed(endpoint, "an entity is not an object", &p));
+                }
+                None
+            }
+        })
+        .collect();
+    // The last object that uses an entity takes it; the others get copies
+    // of its fields.
     let mut last_use = vec![usize::MAX; entities.len()];
     for (t, (i, _)) in targets.objects.iter().enumerate() {
         last_use[*i] = t;
     }
-    // What each target gets, in target order.
-    let mut prepared: Vec<Option<Obj<'a>>> = Vec::with_capacity(targets.objects.len());
-    for (t, (i, _)) in targets.objects.iter().enumerate() {
-        let entity = if last_use[*i] == t {
-            entities[*i].take()
-        } else {
-            entities[*i].clone()
-        };
-        let mut entity = match entity {
-            Some(Val::Obj(e)) => e,
-            Some(Val::Null) | None => {
-                prepared.push(None);
-                continue;
+    let mut merge_into = |obj: &mut Obj<'a>, t: usize| {
+        let i = targets.objects[t].0;
+        if last_use[i] == t {
+            if let Some(entity) = entities[i].take() {
+                merge_object(obj, entity);
             }
-            Some(_) => {
-                let p: Vec<Value> = targets.path_of(t).iter().map(Seg::to_json).collect();
-                st.errors
-                    .push(malformed(endpoint, "an entity is not an object", &p));
-                prepared.push(None);
-                continue;
-            }
-        };
-        // An @interfaceObject answers with its interface name: the object
-        // keeps the runtime type it has.
-        let rewritten = entity
-            .get("__typename")
-            .and_then(Val::as_str)
-            .is_some_and(|t| node.typename_rewrites.iter().any(|(_, to)| to == t));
-        if rewritten {
-            entity.remove("__typename");
+        } else if let Some(entity) = &entities[i] {
+            merge_object_ref(obj, entity);
         }
-        prepared.push(Some(entity));
-    }
+    };
     // One walk per path finds its objects, in the order the
     // representations were collected; if the objects there changed
     // meanwhile, that path's entities are merged by concrete path instead.
@@ -380,19 +386,16 @@ fn merge_entities<'a>(
         objects_mut(&mut st.data, path, &mut objects);
         if objects.len() == order.len() {
             for (obj, t) in objects.into_iter().zip(order) {
-                if let Some(entity) = t.and_then(|t| prepared[t].take()) {
-                    merge_object(obj, entity);
+                if let Some(t) = t {
+                    merge_into(obj, *t);
                 }
             }
             continue;
         }
         drop(objects);
         for t in order.iter().flatten() {
-            if let (Some(entity), Some(target)) = (
-                prepared[*t].take(),
-                value_at_mut(&mut st.data, &targets.path_of(*t)),
-            ) {
-                deep_merge(target, Val::Obj(entity));
+            if let Some(Val::Obj(target)) = value_at_mut(&mut st.data, &targets.path_of(*t)) {
+                merge_into(target, *t);
             }
         }
     }

@@ -268,6 +268,16 @@ pub fn merge_object<'a>(target: &mut Obj<'a>, src: Obj<'a>) {
     }
 }
 
+/// Deep-merges copies of the fields of `src` into the object `target`.
+pub fn merge_object_ref<'a>(target: &mut Obj<'a>, src: &Obj<'a>) {
+    for (k, v) in src.fields() {
+        match target.get_mut(k) {
+            Some(existing) => deep_merge(existing, v.clone()),
+            None => target.push(k.clone(), v.clone()),
+        }
+    }
+}
+
 /// Deep-merges `src` into `target`. Objects merge key by key, lists
 /// element by element; a `null` never replaces a value.
 pub fn deep_merge<'a>(target: &mut Val<'a>, src: Val<'a>) {

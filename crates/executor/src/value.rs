@@ -279,6 +279,11 @@ impl<'a> Obj<'a> {
         self.fields.iter().map(|f| (&*f.key, &f.val))
     }
 
+    /// The fields, in order, with their keys as stored.
+    pub fn fields(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Val<'a>)> {
+        self.fields.iter().map(|f| (&f.key, &f.val))
+    }
+
     /// The values, for writing.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Val<'a>> {
         self.fields.iter_mut().map(|f| &mut f.val)
