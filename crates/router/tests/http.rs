@@ -444,17 +444,22 @@ async fn keep_alive_serves_several_requests_on_one_connection() {
     let server = Server::start(Config::default()).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     for i in 0..3 {
-        let request = http::Request::post(format!("http://{}/graphql", server.addr))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(
-                json!({"query": format!("q{i}")}).to_string(),
-            )))
-            .unwrap();
+        let request = graphql_post(server.addr, &format!("q{i}"));
         let response = client.request(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         response.into_body().collect().await.unwrap();
     }
     server.stop().await;
+}
+
+/// A JSON POST of `query` to the server's `/graphql`.
+fn graphql_post(addr: SocketAddr, query: &str) -> http::Request<Full<Bytes>> {
+    http::Request::post(format!("http://{addr}/graphql"))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(
+            json!({ "query": query }).to_string(),
+        )))
+        .unwrap()
 }
 
 /// Writes `raw` to a fresh connection and returns everything read back.
@@ -527,4 +532,65 @@ async fn a_body_that_never_arrives_is_408() {
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
     assert!(response.contains("REQUEST_TIMEOUT"), "{response}");
     server.stop().await;
+}
+
+/// Several workers share one port (port 0: the kernel picks it, the same for
+/// all); requests on many fresh connections are all answered, and every
+/// worker stops when the shutdown future completes.
+#[test]
+fn workers_share_one_port_and_stop_together() {
+    use goliath_router::workers::Workers;
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let workers = Workers::bind(addr, 3).expect("three sockets bind to one port");
+    let addr = workers.local_addr();
+    assert_ne!(addr.port(), 0);
+    let state = Arc::new(ServerState::new(&Config::default()));
+    state.set_handler(Some(Arc::new(Echo)));
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let (setup_ran, setup_seen) = std::sync::mpsc::channel::<()>();
+    let shutdown = async move {
+        // Waits on a thread of its own so that the worker's runtime runs on.
+        let _ = tokio::task::spawn_blocking(move || stopped.recv()).await;
+    };
+    let server = std::thread::spawn(move || {
+        workers.serve(
+            state,
+            move || {
+                let _ = setup_ran.send(());
+            },
+            shutdown,
+        )
+    });
+    setup_seen
+        .recv_timeout(Duration::from_secs(10))
+        .expect("setup runs before serving");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        for i in 0..24 {
+            // A fresh connection each time, so the kernel spreads them.
+            let client = Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build_http::<Full<Bytes>>();
+            let request = graphql_post(addr, &format!("q{i}"));
+            let response = client.request(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["data"]["query"], format!("q{i}"));
+        }
+    });
+    stop.send(()).unwrap();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(server.join()));
+    let result = finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("every worker stops after shutdown");
+    result
+        .expect("no worker panicked")
+        .expect("serving ended cleanly");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "nothing listens on {addr} any more"
+    );
 }
