@@ -39,6 +39,7 @@ use goliath_executor::fetch::{apply, prepare};
 use goliath_executor::project::Projection;
 use goliath_executor::value::Val;
 use goliath_executor::{State, SubgraphEndpoint};
+use goliath_planner::plan::path_string;
 use goliath_planner::{FetchNode, PathElement, PlanNode};
 use goliath_supergraph::Supergraph;
 use serde_json::{json, Map, Value};
@@ -395,19 +396,9 @@ fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> Vec<Answered> {
 fn path_text(paths: &[Vec<PathElement>]) -> String {
     paths
         .iter()
-        .map(|p| one_path_text(p))
+        .map(|p| path_string(p))
         .collect::<Vec<_>>()
         .join("|")
-}
-
-fn one_path_text(path: &[PathElement]) -> String {
-    path.iter()
-        .map(|p| match p {
-            PathElement::Key(k) => k.as_str(),
-            PathElement::List => "@",
-        })
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 // ------------------------------------------------------------------ benches
