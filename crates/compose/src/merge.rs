@@ -19,7 +19,7 @@ use crate::errors::{and_list, subgraphs_phrase, CompositionError, ErrorCode};
 use crate::model::{
     Composed, ComposedDefinition, FieldEntry, Graph, MField, MInput, MType, MValue, TypeInGraph,
 };
-use crate::subgraph::{Field, InputValue, Kind, Subgraph, Type};
+use crate::subgraph::{describe, Field, InputValue, Kind, Subgraph, Type};
 use crate::types::TypeRef;
 
 /// Merges checked subgraphs (sorted by name) into a supergraph model.
@@ -290,7 +290,7 @@ impl<'a> Merger<'a> {
             let mut groups: IndexMap<&str, Vec<&str>> = IndexMap::new();
             for (g, t) in &defs {
                 groups
-                    .entry(kind_of(t).describe())
+                    .entry(describe(kind_of(t)))
                     .or_default()
                     .push(self.name(*g));
             }

@@ -31,28 +31,18 @@ pub struct SubgraphInput {
     pub sdl: String,
 }
 
-/// What kind of type a definition is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Object,
-    Interface,
-    Union,
-    Enum,
-    InputObject,
-    Scalar,
-}
+/// What kind of type a definition is (the supergraph model's own enum).
+pub(crate) use goliath_supergraph::TypeKind as Kind;
 
-impl Kind {
-    /// The kind as Apollo names it in messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::Object => "Object Type",
-            Kind::Interface => "Interface Type",
-            Kind::Union => "Union Type",
-            Kind::Enum => "Enum Type",
-            Kind::InputObject => "Input Object Type",
-            Kind::Scalar => "Scalar Type",
-        }
+/// The kind as Apollo names it in messages.
+pub(crate) fn describe(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Object => "Object Type",
+        Kind::Interface => "Interface Type",
+        Kind::Union => "Union Type",
+        Kind::Enum => "Enum Type",
+        Kind::InputObject => "Input Object Type",
+        Kind::Scalar => "Scalar Type",
     }
 }
 
@@ -449,8 +439,8 @@ impl Reader<'_> {
                     ErrorCode::InvalidGraphql,
                     format!(
                         "Type \"{name}\" is defined as both {} and {}",
-                        existing_kind.describe(),
-                        kind.describe()
+                        describe(existing_kind),
+                        describe(kind)
                     ),
                 );
                 return None;
