@@ -164,12 +164,18 @@ fn write_representations(
 ) -> usize {
     let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     let mut scratch = Vec::with_capacity(64);
-    let paths = std::mem::take(&mut targets.paths);
-    let mut tree = std::mem::take(&mut targets.tree);
     let mut rep = Obj::new();
+    let Targets {
+        objects,
+        tree,
+        order,
+        paths,
+        per_path,
+        ..
+    } = targets;
     for path in paths.iter().copied() {
-        let before = targets.order.len();
-        visit_objects(data, path, &mut tree, &mut |obj, at| {
+        let before = order.len();
+        visit_objects(data, path, tree, &mut |obj, at| {
             let found = representation_into(
                 obj,
                 &node.requires,
@@ -178,7 +184,7 @@ fn write_representations(
                 &mut rep,
             );
             if !found {
-                targets.order.push(None);
+                order.push(None);
                 return;
             }
             scratch.clear();
@@ -195,13 +201,11 @@ fn write_representations(
                     next
                 }
             };
-            targets.order.push(Some(targets.objects.len()));
-            targets.objects.push((i, at));
+            order.push(Some(objects.len()));
+            objects.push((i, at));
         });
-        targets.per_path.push(targets.order.len() - before);
+        per_path.push(order.len() - before);
     }
-    targets.paths = paths;
-    targets.tree = tree;
     index.len()
 }
 
@@ -249,7 +253,9 @@ pub fn apply<'a>(
             return failed(st, endpoint, node, targets, e);
         }
     };
-    let path = targets.first_path();
+    // The error for a malformed answer, at the first object's path (only
+    // worked out when there is an error).
+    let bad = |why: &str| malformed(endpoint, why, &targets.first_path());
     let had_errors = match response.remove("errors") {
         None | Some(Val::Null) => false,
         Some(Val::List(errs)) => {
@@ -261,8 +267,7 @@ pub fn apply<'a>(
             any
         }
         Some(_) => {
-            st.errors
-                .push(malformed(endpoint, "`errors` is not a list", &path));
+            st.errors.push(bad("`errors` is not a list"));
             true
         }
     };
@@ -270,21 +275,16 @@ pub fn apply<'a>(
         Some(Val::Null) | None if had_errors => return,
         Some(d @ Val::Obj(_)) => d,
         None => {
-            st.errors
-                .push(malformed(endpoint, "the response has no `data`", &path));
+            st.errors.push(bad("the response has no `data`"));
             return;
         }
         Some(Val::Null) => {
-            st.errors.push(malformed(
-                endpoint,
-                "`data` is null and there are no errors",
-                &path,
-            ));
+            st.errors
+                .push(bad("`data` is null and there are no errors"));
             return;
         }
         Some(_) => {
-            st.errors
-                .push(malformed(endpoint, "`data` is not an object", &path));
+            st.errors.push(bad("`data` is not an object"));
             return;
         }
     };
@@ -306,16 +306,12 @@ pub fn apply<'a>(
                 e.len(),
                 targets.sent
             );
-            st.errors.push(malformed(endpoint, &why, &path));
+            st.errors.push(bad(&why));
             return;
         }
         Some(Val::Null) | None if had_errors => return,
         _ => {
-            st.errors.push(malformed(
-                endpoint,
-                "`_entities` is missing or not a list",
-                &path,
-            ));
+            st.errors.push(bad("`_entities` is missing or not a list"));
             return;
         }
     };
