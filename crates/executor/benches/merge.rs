@@ -44,6 +44,11 @@ use goliath_planner::{FetchNode, PathElement, PlanNode};
 use goliath_supergraph::Supergraph;
 use serde_json::{json, Map, Value};
 
+/// The allocator the gateway binary uses, so allocation costs are as in
+/// production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SUPERGRAPH: &str = include_str!("../../../bench/supergraph.graphql");
 const QUERY_JSON: &str = include_str!("../../../bench/query.json");
 

@@ -6,6 +6,7 @@ pub mod client;
 mod errors;
 pub mod fetch;
 pub mod merge;
+pub mod parse;
 pub mod project;
 pub mod value;
 

@@ -10,12 +10,11 @@
 //! hash map and keeps the keys in the order the subgraph sent them.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::Number;
+
+pub use crate::parse::ParseError;
 
 /// Holds the subgraph answers a response tree borrows from.
 #[derive(Default)]
@@ -59,8 +58,9 @@ pub enum Val<'a> {
     Null,
     /// `true` or `false`.
     Bool(bool),
-    /// A number.
-    Num(Number),
+    /// A number, as the JSON text it was written as (checked against
+    /// JSON's grammar when parsed).
+    Num(&'a str),
     /// A string.
     Str(Cow<'a, str>),
     /// A list.
@@ -87,23 +87,14 @@ pub struct Field<'a> {
     val: Val<'a>,
 }
 
-impl<'a> Field<'a> {
-    fn new(key: Cow<'a, str>, val: Val<'a>) -> Self {
-        Field {
-            tag: tag(key.as_bytes()),
-            key,
-            val,
-        }
-    }
-}
-
 /// The first 8 bytes of a key, zero-padded, as one number.
 #[inline]
 fn tag(key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = key.len().min(8);
-    b[..n].copy_from_slice(&key[..n]);
-    u64::from_le_bytes(b)
+    if let Some(head) = key.first_chunk::<8>() {
+        return u64::from_le_bytes(*head);
+    }
+    // Shorter keys: byte by byte (a variable-length copy would call memcpy).
+    key.iter().rev().fold(0u64, |t, &b| (t << 8) | u64::from(b))
 }
 
 /// The `null` that missing fields read as.
@@ -131,14 +122,10 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// Parses JSON text, borrowing strings from it where they have no escapes.
-    pub fn parse(text: &'a [u8]) -> Result<Self, serde_json::Error> {
-        let mut de = serde_json::Deserializer::from_slice(text);
-        // `serde_json` stops at 128 levels itself; the visitor's own limit
-        // keeps that true whatever parser feeds it.
-        let value = Val::deserialize(&mut de)?;
-        de.end()?;
-        Ok(value)
+    /// Parses JSON text, borrowing strings from it where they have no
+    /// escapes (see [`crate::parse`]).
+    pub fn parse(text: &'a [u8]) -> Result<Self, ParseError> {
+        crate::parse::parse(text)
     }
 
     /// Appends this value as JSON text.
@@ -147,10 +134,7 @@ impl<'a> Val<'a> {
             Val::Null => out.extend_from_slice(b"null"),
             Val::Bool(true) => out.extend_from_slice(b"true"),
             Val::Bool(false) => out.extend_from_slice(b"false"),
-            Val::Num(n) => {
-                // Writing to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut *out, n);
-            }
+            Val::Num(n) => out.extend_from_slice(n.as_bytes()),
             Val::Str(s) => write_str(out, s),
             Val::List(items) => {
                 out.push(b'[');
@@ -172,7 +156,7 @@ impl<'a> Val<'a> {
         match self {
             Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
-            Val::Num(n) => Value::Number(n.clone()),
+            Val::Num(n) => serde_json::from_str(n).unwrap_or(Value::Null),
             Val::Str(s) => Value::String(s.to_string()),
             Val::List(items) => Value::Array(items.iter().map(Val::to_json).collect()),
             Val::Obj(o) => {
@@ -219,7 +203,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Keeps each key once, with its last value (in the first one's place).
-    fn dedupe(&mut self) {
+    pub(crate) fn dedupe(&mut self) {
         let n = self.fields.len();
         let has_duplicates = if n <= 16 {
             (1..n).any(|j| {
@@ -258,14 +242,36 @@ impl<'a> Obj<'a> {
     pub fn insert(&mut self, key: Cow<'a, str>, value: Val<'a>) {
         match self.position(&key) {
             Some(i) => self.fields[i].val = value,
-            None => self.fields.push(Field::new(key, value)),
+            None => *self.push_slot(key) = value,
         }
     }
 
     /// Adds a field without looking for an existing one with its key: the
     /// caller knows there is none.
+    #[inline]
     pub fn push(&mut self, key: Cow<'a, str>, value: Val<'a>) {
-        self.fields.push(Field::new(key, value));
+        *self.push_slot(key) = value;
+    }
+
+    /// Adds a field whose value is `null` for now, without looking for an
+    /// existing one with its key, and returns its value to fill in.
+    #[inline]
+    pub fn push_slot(&mut self, key: Cow<'a, str>) -> &mut Val<'a> {
+        let t = tag(key.as_bytes());
+        self.fields.reserve(1);
+        let len = self.fields.len();
+        // SAFETY: `reserve` made room for one more field at `len`; its three
+        // parts are written one by one (building the field on the stack and
+        // copying it in stalled the CPU on overlapping stores and loads),
+        // and only then is the length raised to include it.
+        unsafe {
+            let dst = self.fields.as_mut_ptr().add(len);
+            std::ptr::addr_of_mut!((*dst).tag).write(t);
+            std::ptr::addr_of_mut!((*dst).key).write(key);
+            std::ptr::addr_of_mut!((*dst).val).write(Val::Null);
+            self.fields.set_len(len + 1);
+            &mut (*dst).val
+        }
     }
 
     /// Removes `key` and returns its value.
@@ -354,134 +360,6 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// How deeply lists and objects may nest in a subgraph answer. The parser
-/// recurses once per level; the limit turns a hostile answer into an error
-/// instead of a stack overflow (`serde_json` has the same default).
-const MAX_DEPTH: u32 = 128;
-
-impl<'de> Deserialize<'de> for Val<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValVisitor(MAX_DEPTH))
-    }
-}
-
-/// Parses one value with `.0` more levels of nesting allowed.
-struct ValSeed(u32);
-
-impl<'de> DeserializeSeed<'de> for ValSeed {
-    type Value = Val<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
-        d.deserialize_any(ValVisitor(self.0))
-    }
-}
-
-/// Builds a [`Val`]; `.0` is how many more levels may nest.
-struct ValVisitor(u32);
-
-impl<'de> Visitor<'de> for ValVisitor {
-    type Value = Val<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Val<'de>, E> {
-        Ok(Val::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Val<'de>, E> {
-        Ok(Val::Num(v.into()))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Val<'de>, E> {
-        Ok(Val::Num(v.into()))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Val<'de>, E> {
-        Ok(Number::from_f64(v).map_or(Val::Null, Val::Num))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Val<'de>, E> {
-        Ok(Val::Str(Cow::Owned(v)))
-    }
-
-    fn visit_unit<E>(self) -> Result<Val<'de>, E> {
-        Ok(Val::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Val<'de>, E> {
-        Ok(Val::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Val<'de>, D::Error> {
-        ValSeed(self.0).deserialize(d)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
-        let depth = self.0.checked_sub(1).ok_or_else(too_deep)?;
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(item) = seq.next_element_seed(ValSeed(depth))? {
-            items.push(item);
-        }
-        Ok(Val::List(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
-        let depth = self.0.checked_sub(1).ok_or_else(too_deep)?;
-        let mut obj = Obj::with_capacity(map.size_hint().unwrap_or(4).min(64));
-        while let Some(Key(k)) = map.next_key()? {
-            let v = map.next_value_seed(ValSeed(depth))?;
-            obj.push(k, v);
-        }
-        obj.dedupe();
-        Ok(Val::Obj(obj))
-    }
-}
-
-fn too_deep<E: de::Error>() -> E {
-    E::custom(format!("JSON nested more than {MAX_DEPTH} levels deep"))
-}
-
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Key<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-        Ok(Key(Cow::Owned(v)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,7 +412,7 @@ mod tests {
         assert!(Val::parse(b"nope").is_err());
         let deep = "[".repeat(10_000);
         let err = Val::parse(deep.as_bytes()).unwrap_err().to_string();
-        assert!(err.contains("recursion limit"), "{err}");
+        assert!(err.contains("nested more than 128 levels"), "{err}");
         let deep = format!("{}{}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
         assert!(Val::parse(deep.as_bytes()).is_err());
         let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
