@@ -34,10 +34,10 @@ use std::hint::black_box;
 
 use apollo_compiler::ast::{self, Definition, Document};
 use apollo_compiler::ExecutableDocument;
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use goliath_executor::fetch::{apply, prepare};
 use goliath_executor::project::Projection;
-use goliath_executor::value::Val;
+use goliath_executor::value::{Alloc, Buffers, Val};
 use goliath_executor::{State, SubgraphEndpoint};
 use goliath_planner::plan::path_string;
 use goliath_planner::{FetchNode, PathElement, PlanNode};
@@ -334,13 +334,21 @@ fn endpoint() -> SubgraphEndpoint {
 
 /// Prepares and applies `answered`, in order, onto `st`, as the executor
 /// does with each fetch.
-fn replay<'a>(st: &mut State<'a>, answered: &'a [Answered]) {
+fn replay<'a>(st: &mut State<'a>, alloc: &mut Alloc<'a>, answered: &'a [Answered]) {
     let variables = Map::new();
     let endpoint = endpoint();
     for a in answered {
         let paths = a.paths();
-        if let Some(request) = prepare(&st.data, &a.fetch, &paths, &variables, &no_subtypes) {
-            apply(st, &endpoint, &a.fetch, &request.targets, &a.response);
+        if let Some(request) = prepare(&st.data, alloc, &a.fetch, &paths, &variables, &no_subtypes)
+        {
+            apply(
+                st,
+                alloc,
+                &endpoint,
+                &a.fetch,
+                &request.targets,
+                &a.response,
+            );
         }
     }
     assert!(st.errors.is_empty(), "errors: {:?}", st.errors);
@@ -360,11 +368,20 @@ fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> Vec<Answered> {
     for (fetch, path) in fetches {
         let (root, fragments) = operation_of(&fetch.operation);
         let response = {
+            let buffers = Buffers::new();
+            let mut alloc = buffers.alloc();
             let mut st = empty_state();
-            replay(&mut st, &answered);
+            replay(&mut st, &mut alloc, &answered);
             let paths: Vec<&[PathElement]> = path.iter().map(Vec::as_slice).collect();
-            let request = prepare(&st.data, fetch, &paths, &variables, &no_subtypes)
-                .expect("every fetch of the workload sends something");
+            let request = prepare(
+                &st.data,
+                &mut alloc,
+                fetch,
+                &paths,
+                &variables,
+                &no_subtypes,
+            )
+            .expect("every fetch of the workload sends something");
             let body: Value = serde_json::from_slice(&request.body).expect("the body is JSON");
             if fetch.is_entity_fetch() {
                 let entities_field = root
@@ -435,8 +452,9 @@ fn benches(c: &mut Criterion) {
             a.response.len()
         );
     }
+    let merged_buffers = Buffers::new();
     let mut merged = empty_state();
-    replay(&mut merged, &answered);
+    replay(&mut merged, &mut merged_buffers.alloc(), &answered);
 
     let project = |data: &Val<'_>| {
         let mut errors = vec![];
@@ -463,13 +481,19 @@ fn benches(c: &mut Criterion) {
         .max_by_key(|&i| answered[i].response.len())
         .expect("the plan has entity fetches");
     let big = &answered[big_at];
+    let before_buffers = Buffers::new();
     let mut before = empty_state();
-    replay(&mut before, &answered[..big_at]);
+    replay(
+        &mut before,
+        &mut before_buffers.alloc(),
+        &answered[..big_at],
+    );
     let big_paths = big.paths();
     let variables = Map::new();
     let endpoint = endpoint();
     let request = prepare(
         &before.data,
+        &mut before_buffers.alloc(),
         &big.fetch,
         &big_paths,
         &variables,
@@ -486,38 +510,57 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("entities");
     g.throughput(Throughput::Bytes(big.response.len() as u64));
+    // Each iteration takes a request's arena (from the thread's pool) and
+    // gives it back, as a request does.
     g.bench_function("parse", |b| {
-        b.iter(|| Val::parse(black_box(&big.response)).expect("parses"))
+        b.iter(|| {
+            let buffers = Buffers::new();
+            let v = Val::parse(black_box(&big.response), &mut buffers.alloc()).expect("parses");
+            v.as_obj().map(|o| o.len())
+        })
     });
     g.bench_function("prepare", |b| {
         b.iter(|| {
-            prepare(
+            let buffers = Buffers::new();
+            let mut alloc = buffers.alloc();
+            let request = prepare(
                 black_box(&before.data),
+                &mut alloc,
                 &big.fetch,
                 &big_paths,
                 &variables,
                 &no_subtypes,
-            )
+            );
+            request.map(|r| r.body.len())
         })
     });
+    // Includes copying the tree as it was before the fetch (`copy_tree`
+    // alone is timed next).
     g.bench_function("apply", |b| {
-        b.iter_batched(
-            || State {
-                data: before.data.clone(),
+        b.iter(|| {
+            let buffers = Buffers::new();
+            let mut alloc = buffers.alloc();
+            let mut st = State {
+                data: before.data.clone_in(&mut alloc),
                 errors: vec![],
-            },
-            |mut st| {
-                apply(
-                    &mut st,
-                    &endpoint,
-                    &big.fetch,
-                    &request.targets,
-                    &big.response,
-                );
-                st
-            },
-            BatchSize::SmallInput,
-        )
+            };
+            apply(
+                &mut st,
+                &mut alloc,
+                &endpoint,
+                &big.fetch,
+                &request.targets,
+                &big.response,
+            );
+            st.errors.len()
+        })
+    });
+    g.bench_function("copy_tree", |b| {
+        b.iter(|| {
+            let buffers = Buffers::new();
+            let copy = before.data.clone_in(&mut buffers.alloc());
+            copy.as_obj().map(|o| o.len())
+        })
     });
     g.finish();
 
@@ -525,9 +568,10 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(data_bytes.len() as u64));
     g.bench_function("all_fetches", |b| {
         b.iter(|| {
+            let buffers = Buffers::new();
             let mut st = empty_state();
-            replay(&mut st, &answered);
-            st
+            replay(&mut st, &mut buffers.alloc(), &answered);
+            st.errors.len()
         })
     });
     g.bench_function("project", |b| b.iter(|| project(black_box(&merged.data))));
@@ -536,13 +580,16 @@ fn benches(c: &mut Criterion) {
     // The same work over many response trees in turn, as a gateway serving
     // many requests at once sees it: each tree is cold in the CPU's caches
     // when it is walked, and the walks are bound by memory latency.
-    let copies: Vec<State<'_>> = (0..COLD_COPIES)
-        .map(|_| {
+    let arenas: Vec<Buffers> = (0..COLD_COPIES).map(|_| Buffers::new()).collect();
+    let copies: Vec<State<'_>> = arenas
+        .iter()
+        .map(|buffers| {
             let mut st = empty_state();
-            replay(&mut st, &answered);
+            replay(&mut st, &mut buffers.alloc(), &answered);
             st
         })
         .collect();
+    eprintln!("arena per tree: {} bytes", arenas[0].arena_bytes());
     let mut g = c.benchmark_group("cold");
     g.throughput(Throughput::Bytes(data_bytes.len() as u64));
     let mut next = 0usize;
@@ -550,11 +597,14 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             next = (next + 1) % COLD_COPIES;
             let data = &copies[next].data;
+            let buffers = Buffers::new();
+            let mut alloc = buffers.alloc();
             answered
                 .iter()
                 .filter_map(|a| {
                     let paths = a.paths();
-                    prepare(data, &a.fetch, &paths, &variables, &no_subtypes).map(|r| r.body.len())
+                    prepare(data, &mut alloc, &a.fetch, &paths, &variables, &no_subtypes)
+                        .map(|r| r.body.len())
                 })
                 .sum::<usize>()
         })

@@ -16,7 +16,7 @@ use crate::merge::{
     deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
     value_at_mut, visit_objects, PathTree, Seg,
 };
-use crate::value::{write_str, Buffers, Obj, Val};
+use crate::value::{write_str, AVec, Alloc, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
 
 /// The objects an entity fetch was sent for: for each object found at the
@@ -92,7 +92,14 @@ impl Executor {
     ) {
         let request = {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
-            prepare(&st.data, node, paths, variables, is_subtype)
+            prepare(
+                &st.data,
+                &mut buffers.alloc(),
+                node,
+                paths,
+                variables,
+                is_subtype,
+            )
         };
         let Some(Request { body, targets }) = request else {
             return;
@@ -104,16 +111,28 @@ impl Executor {
             .await;
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok(bytes) => apply(&mut st, endpoint, node, &targets, buffers.keep(bytes)),
+            Ok(bytes) => {
+                let bytes = buffers.keep(bytes);
+                apply(
+                    &mut st,
+                    &mut buffers.alloc(),
+                    endpoint,
+                    node,
+                    &targets,
+                    bytes,
+                )
+            }
             Err(e) => failed(&mut st, endpoint, node, &targets, e),
         }
     }
 }
 
-/// Builds the request for `node` at `paths` over the response so far.
+/// Builds the request for `node` at `paths` over the response so far
+/// (scratch values are allocated with `alloc`).
 /// `None`: an entity fetch found no object to send, so nothing is sent.
 pub fn prepare<'p>(
     data: &Val<'_>,
+    alloc: &mut Alloc<'_>,
     node: &FetchNode,
     paths: &[&'p [PathElement]],
     variables: &Map<String, Value>,
@@ -142,7 +161,8 @@ pub fn prepare<'p>(
             body.push(b',');
         }
         body.extend_from_slice(b"\"representations\":[");
-        targets.sent = write_representations(data, node, is_subtype, &mut targets, &mut body);
+        targets.sent =
+            write_representations(data, alloc, node, is_subtype, &mut targets, &mut body);
         if targets.sent == 0 {
             return None;
         }
@@ -157,6 +177,7 @@ pub fn prepare<'p>(
 /// `targets` which object sent which. Returns how many were written.
 fn write_representations(
     data: &Val<'_>,
+    alloc: &mut Alloc<'_>,
     node: &FetchNode,
     is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
     targets: &mut Targets<'_>,
@@ -181,6 +202,7 @@ fn write_representations(
                 &node.requires,
                 &node.typename_rewrites,
                 &|a, b| is_subtype(a, b),
+                alloc,
                 &mut rep,
             );
             if !found {
@@ -235,14 +257,15 @@ fn failed(
 /// Parses a subgraph's answer (the body of a 2xx response), checks it and
 /// merges it into the response being built. Anything malformed becomes an
 /// error, never a crash, and never overwrites what other subgraphs returned.
-pub fn apply<'a>(
+pub fn apply<'a, 'b: 'a>(
     st: &mut State<'a>,
+    alloc: &mut Alloc<'b>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
     targets: &Targets<'_>,
     bytes: &'a [u8],
 ) {
-    let mut response = match Val::parse(bytes) {
+    let mut response = match Val::parse(bytes, alloc) {
         Ok(Val::Obj(o)) => o,
         Ok(_) => {
             let e = FetchError::BadJson("not an object".into());
@@ -289,10 +312,10 @@ pub fn apply<'a>(
         }
     };
     if node.has_aliases {
-        unalias(&mut data);
+        unalias(alloc, &mut data);
     }
     if !node.is_entity_fetch() {
-        deep_merge(&mut st.data, data);
+        deep_merge(alloc, &mut st.data, data);
         return;
     }
     let Val::Obj(mut data) = data else {
@@ -315,16 +338,17 @@ pub fn apply<'a>(
             return;
         }
     };
-    merge_entities(st, endpoint, node, targets, entities);
+    merge_entities(st, alloc, endpoint, node, targets, entities);
 }
 
 /// Merges each entity into every object that sent its representation.
-fn merge_entities<'a>(
+fn merge_entities<'a, 'b: 'a>(
     st: &mut State<'a>,
+    alloc: &mut Alloc<'b>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
     targets: &Targets<'_>,
-    entities: Vec<Val<'a>>,
+    entities: AVec<'a, Val<'a>>,
 ) {
     // Entities that are not objects: null merges nothing; anything else is
     // an error at every object that sent its representation.
@@ -365,10 +389,10 @@ fn merge_entities<'a>(
         let i = targets.objects[t].0;
         if last_use[i] == t {
             if let Some(entity) = entities[i].take() {
-                merge_object(obj, entity);
+                merge_object(alloc, obj, entity);
             }
         } else if let Some(entity) = &entities[i] {
-            merge_object_ref(obj, entity);
+            merge_object_ref(alloc, obj, entity);
         }
     };
     // One walk per path finds its objects, in the order the

@@ -2,6 +2,7 @@
 //! merges their answers into one response tree, and projects the client's
 //! response out of it (see [`project`]).
 
+pub mod arena;
 pub mod client;
 mod errors;
 pub mod fetch;

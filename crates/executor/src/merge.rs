@@ -1,13 +1,11 @@
 //! Reading entity representations out of the response being built, and
 //! merging subgraph data back into it.
 
-use std::borrow::Cow;
-
 use goliath_planner::selection::Selection;
 use goliath_planner::PathElement;
 use serde_json::Value;
 
-use crate::value::{prefetch, Obj, Val};
+use crate::value::{prefetch, AVec, Alloc, Obj, Val};
 
 /// One step of a concrete path into the response data. Keys borrow from
 /// the plan's paths.
@@ -159,11 +157,12 @@ pub fn value_at_mut<'v, 'a>(
 /// representation of `object` for an entity fetch whose representation
 /// shape is `requires` (`... on T { ... }` fragments). `false` when the
 /// object's type is not fetched or a key field is missing.
-pub fn representation_into<'r>(
+pub fn representation_into<'r, 'b: 'r>(
     object: &'r Obj<'_>,
     requires: &'r [Selection],
     rewrites: &'r [(apollo_compiler::Name, apollo_compiler::Name)],
     is_subtype: &impl Fn(&str, &str) -> bool,
+    alloc: &mut Alloc<'b>,
     out: &mut Obj<'r>,
 ) -> bool {
     out.clear();
@@ -179,7 +178,7 @@ pub fn representation_into<'r>(
             };
             if applies {
                 matched = true;
-                if select_into(object, &fr.selections, out, is_subtype).is_none() {
+                if select_into(object, &fr.selections, out, alloc, is_subtype).is_none() {
                     return false;
                 }
             }
@@ -192,18 +191,16 @@ pub fn representation_into<'r>(
         .iter()
         .find(|(from, _)| from == typename || is_subtype(from, typename))
     {
-        out.insert(
-            Cow::Borrowed("__typename"),
-            Val::Str(Cow::Borrowed(to.as_str())),
-        );
+        out.insert(alloc, "__typename", Val::Str(to.as_str()));
     }
     true
 }
 
-fn select_into<'r>(
+fn select_into<'r, 'b: 'r>(
     object: &'r Obj<'_>,
     set: &'r [Selection],
     out: &mut Obj<'r>,
+    alloc: &mut Alloc<'b>,
     is_subtype: &impl Fn(&str, &str) -> bool,
 ) -> Option<()> {
     for sel in set {
@@ -213,11 +210,11 @@ fn select_into<'r>(
                 // aliased), write by field name, as subgraphs expect.
                 let v = object.get(f.response_key().as_str())?;
                 let selected = if f.selections.is_empty() {
-                    v.clone()
+                    v.clone_in(alloc)
                 } else {
-                    select_value(v, &f.selections, is_subtype)?
+                    select_value(v, &f.selections, alloc, is_subtype)?
                 };
-                out.insert(Cow::Borrowed(f.name.as_str()), selected);
+                out.insert(alloc, f.name.as_str(), selected);
             }
             Selection::Fragment(fr) => {
                 let applies = match (
@@ -229,7 +226,7 @@ fn select_into<'r>(
                     (Some(_), None) => true,
                 };
                 if applies {
-                    select_into(object, &fr.selections, out, is_subtype)?;
+                    select_into(object, &fr.selections, out, alloc, is_subtype)?;
                 }
             }
         }
@@ -237,55 +234,59 @@ fn select_into<'r>(
     Some(())
 }
 
-fn select_value<'r>(
+fn select_value<'r, 'b: 'r>(
     v: &'r Val<'_>,
     set: &'r [Selection],
+    alloc: &mut Alloc<'b>,
     is_subtype: &impl Fn(&str, &str) -> bool,
 ) -> Option<Val<'r>> {
     match v {
-        Val::Null => Some(Val::Null),
-        Val::List(items) => items
-            .iter()
-            .map(|i| select_value(i, set, is_subtype))
-            .collect::<Option<Vec<_>>>()
-            .map(Val::List),
+        Val::List(items) => {
+            let mut out = AVec::with_capacity(alloc, items.len());
+            for item in items.iter() {
+                let selected = select_value(item, set, alloc, is_subtype)?;
+                out.push(alloc, selected);
+            }
+            Some(Val::List(out))
+        }
         Val::Obj(o) => {
             let mut out = Obj::new();
-            select_into(o, set, &mut out, is_subtype)?;
+            select_into(o, set, &mut out, alloc, is_subtype)?;
             Some(Val::Obj(out))
         }
-        other => Some(other.clone()),
+        other => Some(other.clone_in(alloc)),
     }
 }
 
 /// Deep-merges the fields of `src` into the object `target`.
-pub fn merge_object<'a>(target: &mut Obj<'a>, src: Obj<'a>) {
+pub fn merge_object<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: Obj<'a>) {
     for (k, v) in src {
-        match target.get_mut(&k) {
-            Some(existing) => deep_merge(existing, v),
-            None => target.push(k, v),
+        match target.get_mut(k) {
+            Some(existing) => deep_merge(alloc, existing, v),
+            None => target.push(alloc, k, v),
         }
     }
 }
 
 /// Deep-merges copies of the fields of `src` into the object `target`.
-pub fn merge_object_ref<'a>(target: &mut Obj<'a>, src: &Obj<'a>) {
-    for (k, v) in src.fields() {
+pub fn merge_object_ref<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: &Obj<'a>) {
+    for (k, v) in src.iter() {
+        let copy = v.clone_in(alloc);
         match target.get_mut(k) {
-            Some(existing) => deep_merge(existing, v.clone()),
-            None => target.push(k.clone(), v.clone()),
+            Some(existing) => deep_merge(alloc, existing, copy),
+            None => target.push(alloc, k, copy),
         }
     }
 }
 
 /// Deep-merges `src` into `target`. Objects merge key by key, lists
 /// element by element; a `null` never replaces a value.
-pub fn deep_merge<'a>(target: &mut Val<'a>, src: Val<'a>) {
+pub fn deep_merge<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Val<'a>, src: Val<'a>) {
     match (target, src) {
-        (Val::Obj(t), Val::Obj(s)) => merge_object(t, s),
+        (Val::Obj(t), Val::Obj(s)) => merge_object(alloc, t, s),
         (Val::List(t), Val::List(s)) if t.len() == s.len() => {
             for (a, b) in t.iter_mut().zip(s) {
-                deep_merge(a, b);
+                deep_merge(alloc, a, b);
             }
         }
         (_, Val::Null) => {}
@@ -294,43 +295,40 @@ pub fn deep_merge<'a>(target: &mut Val<'a>, src: Val<'a>) {
 }
 
 /// Restores response keys the planner aliased (`_goliath_alias_N_key` → `key`).
-pub fn unalias(value: &mut Val<'_>) {
+pub fn unalias<'a, 'b: 'a>(alloc: &mut Alloc<'b>, value: &mut Val<'a>) {
     use goliath_planner::build::ALIAS_PREFIX;
     match value {
         Val::Obj(obj) => {
             if obj.iter().any(|(k, _)| k.starts_with(ALIAS_PREFIX)) {
-                let fields = obj.take_fields();
-                let (aliased, plain): (Vec<_>, Vec<_>) = fields
-                    .into_iter()
+                let (aliased, plain): (Vec<_>, Vec<_>) = obj
+                    .take_fields()
                     .partition(|(k, _)| k.starts_with(ALIAS_PREFIX));
                 for (k, v) in plain {
-                    obj.push(k, v);
+                    obj.push(alloc, k, v);
                 }
                 for (k, v) in aliased {
                     let original = original_key(k);
-                    match obj.get_mut(&original) {
-                        Some(existing) => deep_merge(existing, v),
-                        None => obj.push(original, v),
+                    match obj.get_mut(original) {
+                        Some(existing) => deep_merge(alloc, existing, v),
+                        None => obj.push(alloc, original, v),
                     }
                 }
             }
             for v in obj.values_mut() {
-                unalias(v);
+                unalias(alloc, v);
             }
         }
-        Val::List(items) => items.iter_mut().for_each(unalias),
+        Val::List(items) => {
+            for item in items.iter_mut() {
+                unalias(alloc, item);
+            }
+        }
         _ => {}
     }
 }
 
-/// `_goliath_alias_N_key` → `key`, borrowing when the alias did.
-fn original_key(aliased: Cow<'_, str>) -> Cow<'_, str> {
-    fn cut(k: &str) -> &str {
-        let rest = &k[goliath_planner::build::ALIAS_PREFIX.len()..];
-        rest.split_once('_').map(|(_, key)| key).unwrap_or(rest)
-    }
-    match aliased {
-        Cow::Borrowed(k) => Cow::Borrowed(cut(k)),
-        Cow::Owned(k) => Cow::Owned(cut(&k).to_owned()),
-    }
+/// `_goliath_alias_N_key` → `key`.
+fn original_key(aliased: &str) -> &str {
+    let rest = &aliased[goliath_planner::build::ALIAS_PREFIX.len()..];
+    rest.split_once('_').map(|(_, key)| key).unwrap_or(rest)
 }

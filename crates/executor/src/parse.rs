@@ -9,9 +9,9 @@
 //! JSON: strings are valid UTF-8 with no raw control characters, numbers
 //! follow the JSON grammar.
 
-use std::borrow::Cow;
 use std::fmt;
 
+use crate::arena::{AVec, Alloc};
 use crate::value::{Obj, Val};
 
 /// How deeply lists and objects may nest in a subgraph answer. The parser
@@ -37,11 +37,14 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 /// Parses one JSON value filling the whole of `text` (whitespace aside).
-pub fn parse(text: &[u8]) -> Result<Val<'_>, ParseError> {
+/// Lists, objects and strings that had escapes are allocated with `alloc`.
+pub fn parse<'a, 'b: 'a>(text: &'a [u8], alloc: &mut Alloc<'b>) -> Result<Val<'a>, ParseError> {
     let mut p = Parser {
         s: text,
         i: 0,
         err: None,
+        alloc,
+        unescaped: Vec::new(),
     };
     let mut v = Val::Null;
     if p.value(MAX_DEPTH, &mut v).is_some() {
@@ -61,13 +64,17 @@ pub fn parse(text: &[u8]) -> Result<Val<'_>, ParseError> {
 /// record in `err` first: an `Option<Val>` is returned in registers or
 /// written whole, where a `Result` with a large error stalled the CPU on
 /// partly overlapping stores and loads.
-struct Parser<'a> {
+struct Parser<'a, 'p, 'b> {
     s: &'a [u8],
     i: usize,
     err: Option<ParseError>,
+    alloc: &'p mut Alloc<'b>,
+    /// Where a string with escapes is decoded before it is copied into
+    /// the arena.
+    unescaped: Vec<u8>,
 }
 
-impl<'a> Parser<'a> {
+impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
     /// Records an error at the cursor.
     #[cold]
     fn fail<T>(&mut self, reason: &'static str) -> Option<T> {
@@ -133,7 +140,7 @@ impl<'a> Parser<'a> {
     fn object(&mut self, depth: u32, slot: &mut Val<'a>) -> Option<()> {
         let depth = self.deeper(depth)?;
         self.i += 1; // `{`
-        *slot = Val::Obj(Obj::with_capacity(4));
+        *slot = Val::Obj(Obj::with_capacity(self.alloc, 4));
         let Val::Obj(obj) = slot else { unreachable!() };
         if self.next_token()? == b'}' {
             self.i += 1;
@@ -148,7 +155,8 @@ impl<'a> Parser<'a> {
                 return self.fail("expected `:`");
             }
             self.i += 1;
-            self.value(depth, obj.push_slot(key))?;
+            let slot = obj.push_slot(self.alloc, key);
+            self.value(depth, slot)?;
             match self.next_token()? {
                 b',' => self.i += 1,
                 b'}' => {
@@ -158,14 +166,14 @@ impl<'a> Parser<'a> {
                 _ => return self.fail("expected `,` or `}`"),
             }
         }
-        obj.dedupe();
+        obj.dedupe(self.alloc);
         Some(())
     }
 
     fn list(&mut self, depth: u32, slot: &mut Val<'a>) -> Option<()> {
         let depth = self.deeper(depth)?;
         self.i += 1; // `[`
-        *slot = Val::List(Vec::new());
+        *slot = Val::List(AVec::new());
         let Val::List(items) = slot else {
             unreachable!()
         };
@@ -174,9 +182,8 @@ impl<'a> Parser<'a> {
             return Some(());
         }
         loop {
-            items.push(Val::Null);
-            let last = items.len() - 1;
-            self.value(depth, &mut items[last])?;
+            let slot = items.push(self.alloc, Val::Null);
+            self.value(depth, slot)?;
             match self.next_token()? {
                 b',' => self.i += 1,
                 b']' => {
@@ -244,12 +251,12 @@ impl<'a> Parser<'a> {
     /// A string (the cursor is on its opening quote): borrowed when it has
     /// no escapes, else decoded into an owned one.
     #[inline(always)]
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    fn string(&mut self) -> Option<&'a str> {
         self.i += 1;
         let start = self.i;
         let mut ascii = true;
-        let mut owned: Option<Vec<u8>> = None;
-        let mut seg = start; // start of the run not yet copied into `owned`
+        let mut escaped = false;
+        let mut seg = start; // start of the run not yet copied into `unescaped`
         loop {
             self.i = find_special(self.s, self.i);
             let Some(b) = self.peek() else {
@@ -258,9 +265,15 @@ impl<'a> Parser<'a> {
             match b {
                 b'"' => break,
                 b'\\' => {
-                    let buf = owned.get_or_insert_with(|| Vec::with_capacity(self.i - start + 16));
+                    let mut buf = std::mem::take(&mut self.unescaped);
+                    if !escaped {
+                        buf.clear();
+                        escaped = true;
+                    }
                     buf.extend_from_slice(&self.s[seg..self.i]);
-                    self.escape(buf)?;
+                    let decoded = self.escape(&mut buf);
+                    self.unescaped = buf;
+                    decoded?;
                     seg = self.i;
                 }
                 0x80.. => {
@@ -272,28 +285,21 @@ impl<'a> Parser<'a> {
         }
         let end = self.i;
         self.i += 1; // closing quote
-        match owned {
-            None => {
-                let bytes = &self.s[start..end];
-                if ascii {
-                    // SAFETY: every byte was checked to be below 0x80.
-                    Some(Cow::Borrowed(unsafe {
-                        std::str::from_utf8_unchecked(bytes)
-                    }))
-                } else {
-                    match std::str::from_utf8(bytes) {
-                        Ok(s) => Some(Cow::Borrowed(s)),
-                        Err(e) => self.fail_at("invalid UTF-8 in string", start + e.valid_up_to()),
-                    }
-                }
+        if !escaped {
+            let bytes = &self.s[start..end];
+            if ascii {
+                // SAFETY: every byte was checked to be below 0x80.
+                return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
             }
-            Some(mut buf) => {
-                buf.extend_from_slice(&self.s[seg..end]);
-                match String::from_utf8(buf) {
-                    Ok(s) => Some(Cow::Owned(s)),
-                    Err(_) => self.fail_at("invalid UTF-8 in string", start),
-                }
-            }
+            return match std::str::from_utf8(bytes) {
+                Ok(s) => Some(s),
+                Err(e) => self.fail_at("invalid UTF-8 in string", start + e.valid_up_to()),
+            };
+        }
+        self.unescaped.extend_from_slice(&self.s[seg..end]);
+        match std::str::from_utf8(&self.unescaped) {
+            Ok(s) => Some(self.alloc.str(s)),
+            Err(_) => self.fail_at("invalid UTF-8 in string", start),
         }
     }
 
@@ -405,11 +411,19 @@ fn find_special(s: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Buffers;
     use serde_json::Value;
+
+    /// Parses `text` into a throwaway arena and returns it as JSON.
+    fn parse_json(text: &[u8]) -> Result<Value, ParseError> {
+        let buffers = Buffers::new();
+        let mut alloc = buffers.alloc();
+        parse(text, &mut alloc).map(|v| v.to_json())
+    }
 
     /// Parses with both parsers and checks they agree.
     fn same_as_serde(text: &str) {
-        let ours = parse(text.as_bytes()).map(|v| v.to_json());
+        let ours = parse_json(text.as_bytes());
         let theirs: Result<Value, _> = serde_json::from_str(text);
         match (ours, theirs) {
             (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
@@ -468,24 +482,32 @@ mod tests {
 
     #[test]
     fn rejects_invalid_utf8() {
-        assert!(parse(b"\"\xff\"").is_err());
-        assert!(parse(b"\"abcdefghijklmnopqrstuvwxyz\xc3\x28\"").is_err());
-        assert!(parse("\"é\"".as_bytes()).is_ok());
+        assert!(parse_json(b"\"\xff\"").is_err());
+        assert!(parse_json(b"\"abcdefghijklmnopqrstuvwxyz\xc3\x28\"").is_err());
+        assert!(parse_json("\"é\"".as_bytes()).is_ok());
     }
 
     #[test]
     fn borrows_plain_strings_and_numbers() {
         let text = br#"{"k":"plain","e":"a\nb","n":-1.5e3}"#;
-        let v = parse(text).unwrap();
+        let buffers = Buffers::new();
+        let v = parse(text, &mut buffers.alloc()).unwrap();
         let o = v.as_obj().unwrap();
-        assert!(matches!(o.get("k"), Some(Val::Str(Cow::Borrowed("plain")))));
-        assert!(matches!(o.get("e"), Some(Val::Str(Cow::Owned(s))) if s == "a\nb"));
+        let borrowed = |v: Option<&Val>| match v {
+            Some(Val::Str(s)) => text.as_ptr_range().contains(&s.as_ptr()),
+            _ => false,
+        };
+        assert_eq!(o.get("k"), Some(&Val::Str("plain")));
+        assert!(borrowed(o.get("k")));
+        assert_eq!(o.get("e"), Some(&Val::Str("a\nb")));
+        assert!(!borrowed(o.get("e")), "a string with escapes is decoded");
         assert!(matches!(o.get("n"), Some(Val::Num("-1.5e3"))));
     }
 
     #[test]
     fn errors_say_where() {
-        let e = parse(b"[1, x]").unwrap_err();
+        let buffers = Buffers::new();
+        let e = parse(b"[1, x]", &mut buffers.alloc()).unwrap_err();
         assert_eq!(e.offset, 4);
         assert_eq!(e.to_string(), "expected a JSON value at byte 4");
     }

@@ -8,24 +8,61 @@
 //! vectors of `(key, value)` pairs, looked up by a linear scan, which for
 //! the handful of fields a GraphQL object has is faster than a tree or a
 //! hash map and keeps the keys in the order the subgraph sent them.
+//!
+//! Lists, objects and the strings that had escapes live in the request's
+//! arena (see [`crate::arena`]): a tree has no drop glue, and building or
+//! changing one takes an [`Alloc`].
 
-use std::borrow::Cow;
 use std::sync::Mutex;
 
+use bumpalo::Bump;
 use bytes::Bytes;
 
+pub use crate::arena::{AVec, Alloc};
 pub use crate::parse::ParseError;
 
-/// Holds the subgraph answers a response tree borrows from.
-#[derive(Default)]
+/// Holds what a request's response tree borrows from: the subgraph
+/// answers, and the arena its lists, objects and decoded strings live in.
 pub struct Buffers {
     kept: Mutex<Vec<Bytes>>,
+    arena: Mutex<Bump>,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            kept: Mutex::new(Vec::new()),
+            arena: Mutex::new(crate::arena::take_arena()),
+        }
+    }
+}
+
+impl Drop for Buffers {
+    fn drop(&mut self) {
+        let bump = std::mem::take(self.arena.get_mut().unwrap_or_else(|e| e.into_inner()));
+        crate::arena::return_arena(bump);
+    }
 }
 
 impl Buffers {
-    /// An empty set of buffers.
+    /// An empty set of buffers, with an arena from this thread's pool.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The right to allocate in the arena, until it is dropped. Take it
+    /// for one synchronous piece of work (never across an `.await`); a
+    /// second `alloc` on the same thread while one is held deadlocks.
+    pub fn alloc(&self) -> Alloc<'_> {
+        Alloc::new(self.arena.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// How many bytes the arena has taken from the allocator.
+    pub fn arena_bytes(&self) -> usize {
+        self.arena
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allocated_bytes()
     }
 
     /// How many bytes are kept.
@@ -50,8 +87,9 @@ impl Buffers {
     }
 }
 
-/// A JSON value whose strings may borrow from the bytes it was parsed from.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A JSON value whose strings borrow from the bytes it was parsed from (or
+/// from the arena, for strings that had escapes).
+#[derive(Debug, PartialEq, Default)]
 pub enum Val<'a> {
     /// `null`.
     #[default]
@@ -62,9 +100,9 @@ pub enum Val<'a> {
     /// JSON's grammar when parsed).
     Num(&'a str),
     /// A string.
-    Str(Cow<'a, str>),
+    Str(&'a str),
     /// A list.
-    List(Vec<Val<'a>>),
+    List(AVec<'a, Val<'a>>),
     /// An object.
     Obj(Obj<'a>),
 }
@@ -72,18 +110,18 @@ pub enum Val<'a> {
 /// A JSON object: its fields in the order they were added, each key once
 /// (when parsed JSON repeats a key, the last value counts, as with
 /// `serde_json`).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, PartialEq, Default)]
 pub struct Obj<'a> {
-    fields: Vec<Field<'a>>,
+    fields: AVec<'a, Field<'a>>,
 }
 
 /// One field of an object (see [`Obj`]). `tag` holds the key's first 8 bytes, so a
 /// lookup compares most keys without reading them from the (likely cold)
 /// answer bytes they borrow from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Field<'a> {
     tag: u64,
-    key: Cow<'a, str>,
+    key: &'a str,
     val: Val<'a>,
 }
 
@@ -124,8 +162,27 @@ impl<'a> Val<'a> {
 
     /// Parses JSON text, borrowing strings from it where they have no
     /// escapes (see [`crate::parse`]).
-    pub fn parse(text: &'a [u8]) -> Result<Self, ParseError> {
-        crate::parse::parse(text)
+    pub fn parse<'b: 'a>(text: &'a [u8], alloc: &mut Alloc<'b>) -> Result<Self, ParseError> {
+        crate::parse::parse(text, alloc)
+    }
+
+    /// A deep copy, allocated with `alloc` (strings are shared).
+    pub fn clone_in<'b: 'a>(&self, alloc: &mut Alloc<'b>) -> Val<'a> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(*b),
+            Val::Num(n) => Val::Num(n),
+            Val::Str(s) => Val::Str(s),
+            Val::List(items) => {
+                let mut out = AVec::with_capacity(alloc, items.len());
+                for item in items.iter() {
+                    let copy = item.clone_in(alloc);
+                    out.push(alloc, copy);
+                }
+                Val::List(out)
+            }
+            Val::Obj(o) => Val::Obj(o.clone_in(alloc)),
+        }
     }
 
     /// Appends this value as JSON text.
@@ -167,16 +224,28 @@ impl<'a> Val<'a> {
 }
 
 impl<'a> Obj<'a> {
-    /// An empty object.
-    pub fn new() -> Self {
-        Obj { fields: Vec::new() }
+    /// An empty object (allocates nothing).
+    pub const fn new() -> Self {
+        Obj {
+            fields: AVec::new(),
+        }
     }
 
     /// An empty object with room for `n` fields.
-    pub fn with_capacity(n: usize) -> Self {
+    pub fn with_capacity<'b: 'a>(alloc: &mut Alloc<'b>, n: usize) -> Self {
         Obj {
-            fields: Vec::with_capacity(n),
+            fields: AVec::with_capacity(alloc, n),
         }
+    }
+
+    /// A deep copy, allocated with `alloc`.
+    pub fn clone_in<'b: 'a>(&self, alloc: &mut Alloc<'b>) -> Obj<'a> {
+        let mut out = Obj::with_capacity(alloc, self.len());
+        for f in self.fields.iter() {
+            let copy = f.val.clone_in(alloc);
+            *out.push_slot(alloc, f.key) = copy;
+        }
+        out
     }
 
     /// How many fields it has.
@@ -203,7 +272,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Keeps each key once, with its last value (in the first one's place).
-    pub(crate) fn dedupe(&mut self) {
+    pub(crate) fn dedupe<'b: 'a>(&mut self, alloc: &mut Alloc<'b>) {
         let n = self.fields.len();
         let has_duplicates = if n <= 16 {
             (1..n).any(|j| {
@@ -213,12 +282,12 @@ impl<'a> Obj<'a> {
             })
         } else {
             let mut seen = rustc_hash::FxHashSet::default();
-            !self.fields.iter().all(|f| seen.insert(&*f.key))
+            !self.fields.iter().all(|f| seen.insert(f.key))
         };
         if has_duplicates {
             let fields = std::mem::take(&mut self.fields);
             for f in fields {
-                self.insert(f.key, f.val);
+                self.insert(alloc, f.key, f.val);
             }
         }
     }
@@ -239,37 +308,35 @@ impl<'a> Obj<'a> {
     }
 
     /// Sets `key` to `value`, replacing what was there.
-    pub fn insert(&mut self, key: Cow<'a, str>, value: Val<'a>) {
-        match self.position(&key) {
+    pub fn insert<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, key: &'a str, value: Val<'a>) {
+        match self.position(key) {
             Some(i) => self.fields[i].val = value,
-            None => *self.push_slot(key) = value,
+            None => *self.push_slot(alloc, key) = value,
         }
     }
 
     /// Adds a field without looking for an existing one with its key: the
     /// caller knows there is none.
     #[inline]
-    pub fn push(&mut self, key: Cow<'a, str>, value: Val<'a>) {
-        *self.push_slot(key) = value;
+    pub fn push<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, key: &'a str, value: Val<'a>) {
+        *self.push_slot(alloc, key) = value;
     }
 
     /// Adds a field whose value is `null` for now, without looking for an
     /// existing one with its key, and returns its value to fill in.
     #[inline]
-    pub fn push_slot(&mut self, key: Cow<'a, str>) -> &mut Val<'a> {
+    pub fn push_slot<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, key: &'a str) -> &mut Val<'a> {
         let t = tag(key.as_bytes());
-        self.fields.reserve(1);
-        let len = self.fields.len();
-        // SAFETY: `reserve` made room for one more field at `len`; its three
+        let dst = self.fields.spare(alloc);
+        // SAFETY: `spare` made room for one more field at the end; its three
         // parts are written one by one (building the field on the stack and
         // copying it in stalled the CPU on overlapping stores and loads),
         // and only then is the length raised to include it.
         unsafe {
-            let dst = self.fields.as_mut_ptr().add(len);
             std::ptr::addr_of_mut!((*dst).tag).write(t);
             std::ptr::addr_of_mut!((*dst).key).write(key);
             std::ptr::addr_of_mut!((*dst).val).write(Val::Null);
-            self.fields.set_len(len + 1);
+            self.fields.set_len(self.fields.len() + 1);
             &mut (*dst).val
         }
     }
@@ -281,13 +348,8 @@ impl<'a> Obj<'a> {
     }
 
     /// The fields, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Val<'a>)> {
-        self.fields.iter().map(|f| (&*f.key, &f.val))
-    }
-
-    /// The fields, in order, with their keys as stored.
-    pub fn fields(&self) -> impl Iterator<Item = (&Cow<'a, str>, &Val<'a>)> {
-        self.fields.iter().map(|f| (&f.key, &f.val))
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &Val<'a>)> {
+        self.fields.iter().map(|f| (f.key, &f.val))
     }
 
     /// The values, for writing.
@@ -296,11 +358,10 @@ impl<'a> Obj<'a> {
     }
 
     /// Takes the fields out, leaving the object empty.
-    pub fn take_fields(&mut self) -> Vec<(Cow<'a, str>, Val<'a>)> {
+    pub fn take_fields(&mut self) -> impl Iterator<Item = (&'a str, Val<'a>)> {
         std::mem::take(&mut self.fields)
             .into_iter()
             .map(|f| (f.key, f.val))
-            .collect()
     }
 
     /// Appends this object as JSON text.
@@ -319,8 +380,9 @@ impl<'a> Obj<'a> {
 }
 
 impl<'a> IntoIterator for Obj<'a> {
-    type Item = (Cow<'a, str>, Val<'a>);
-    type IntoIter = std::iter::Map<std::vec::IntoIter<Field<'a>>, fn(Field<'a>) -> Self::Item>;
+    type Item = (&'a str, Val<'a>);
+    type IntoIter =
+        std::iter::Map<crate::arena::IntoIter<'a, Field<'a>>, fn(Field<'a>) -> Self::Item>;
     fn into_iter(self) -> Self::IntoIter {
         self.fields.into_iter().map(|f| (f.key, f.val))
     }
@@ -366,27 +428,35 @@ mod tests {
 
     #[test]
     fn parses_borrowing_and_writes_back() {
+        let buffers = Buffers::new();
+        let mut alloc = buffers.alloc();
         let text = br#"{"a":[1,-2,3.5,true,null],"b":"x\"y","c":{"d":"plain"},"a":"last"}"#;
-        let v = Val::parse(text).unwrap();
+        let v = Val::parse(text, &mut alloc).unwrap();
         let o = v.as_obj().unwrap();
         assert_eq!(o.get("a").and_then(Val::as_str), Some("last"));
         assert_eq!(o.len(), 3, "a repeated key is kept once");
-        assert!(matches!(
-            o.get("c").and_then(|c| c.as_obj()).and_then(|c| c.get("d")),
-            Some(Val::Str(Cow::Borrowed("plain")))
-        ));
-        assert!(matches!(o.get("b"), Some(Val::Str(Cow::Owned(_)))));
+        let plain = o.get("c").and_then(|c| c.as_obj()).and_then(|c| c.get("d"));
+        let Some(Val::Str(plain)) = plain else {
+            panic!("{plain:?}")
+        };
+        assert!(
+            text.as_ptr_range().contains(&plain.as_ptr()),
+            "a string without escapes borrows from the text"
+        );
         let mut out = vec![];
         v.write(&mut out);
         let back: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(back, v.to_json());
         assert_eq!(back["b"], "x\"y");
+        let copy = v.clone_in(&mut alloc);
+        assert_eq!(copy, v);
     }
 
     #[test]
     fn keys_sharing_a_prefix_are_told_apart() {
+        let buffers = Buffers::new();
         let text = br#"{"shippingEstimate":1,"shippingEstimatX":2,"a":3,"a\u0000":4,"ab":5}"#;
-        let v = Val::parse(text).unwrap();
+        let v = Val::parse(text, &mut buffers.alloc()).unwrap();
         let o = v.as_obj().unwrap();
         let num = |k: &str| o.get(k).map(Val::to_json);
         assert_eq!(num("shippingEstimate"), Some(1.into()));
@@ -408,15 +478,19 @@ mod tests {
 
     #[test]
     fn bad_json_is_an_error() {
-        assert!(Val::parse(b"{\"a\":").is_err());
-        assert!(Val::parse(b"nope").is_err());
+        let buffers = Buffers::new();
+        let mut alloc = buffers.alloc();
+        assert!(Val::parse(b"{\"a\":", &mut alloc).is_err());
+        assert!(Val::parse(b"nope", &mut alloc).is_err());
         let deep = "[".repeat(10_000);
-        let err = Val::parse(deep.as_bytes()).unwrap_err().to_string();
+        let err = Val::parse(deep.as_bytes(), &mut alloc)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("nested more than 128 levels"), "{err}");
         let deep = format!("{}{}", "{\"a\":".repeat(5_000), "}".repeat(5_000));
-        assert!(Val::parse(deep.as_bytes()).is_err());
+        assert!(Val::parse(deep.as_bytes(), &mut alloc).is_err());
         let fine = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        assert!(Val::parse(fine.as_bytes()).is_ok());
+        assert!(Val::parse(fine.as_bytes(), &mut alloc).is_ok());
     }
 
     #[test]
@@ -424,9 +498,30 @@ mod tests {
         let buffers = Buffers::new();
         let a = buffers.keep(Bytes::from(b"{\"k\":\"v\"}".to_vec()));
         let b = buffers.keep(Bytes::from_static(b"[1]"));
-        let va = Val::parse(a).unwrap();
-        let vb = Val::parse(b).unwrap();
+        let mut alloc = buffers.alloc();
+        let va = Val::parse(a, &mut alloc).unwrap();
+        let vb = Val::parse(b, &mut alloc).unwrap();
         assert_eq!(va.to_json(), serde_json::json!({"k": "v"}));
         assert_eq!(vb.to_json(), serde_json::json!([1]));
+    }
+
+    #[test]
+    fn objects_grow_and_shrink_in_the_arena() {
+        let buffers = Buffers::new();
+        let mut alloc = buffers.alloc();
+        let mut o = Obj::new();
+        let keys: Vec<String> = (0..40).map(|i| format!("key{i}")).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let k = alloc.str(k);
+            o.insert(&mut alloc, k, Val::Num(if i % 2 == 0 { "0" } else { "1" }));
+        }
+        assert_eq!(o.len(), 40);
+        assert_eq!(o.get("key39"), Some(&Val::Num("1")));
+        assert_eq!(o.remove("key0"), Some(Val::Num("0")));
+        assert_eq!(o.get("key0"), None);
+        assert_eq!(o.iter().next().map(|(k, _)| k), Some("key1"));
+        let taken: Vec<_> = o.take_fields().collect();
+        assert_eq!(taken.len(), 39);
+        assert!(o.is_empty());
     }
 }

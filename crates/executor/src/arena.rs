@@ -1,0 +1,273 @@
+//! The memory a request's response tree lives in.
+//!
+//! Every list, object and decoded string of a request's tree is allocated
+//! from one bump arena ([`bumpalo::Bump`]) held by the request's
+//! [`Buffers`](crate::value::Buffers). Allocating is a pointer bump, the
+//! objects parsed together sit next to each other in memory, and freeing
+//! the tree is freeing the arena's chunks: the tree has no drop glue, so
+//! nothing walks it at the end of a request. Arenas are reset and reused
+//! by the next request on the same thread.
+//!
+//! [`AVec`] is the tree's vector: a pointer and two `u32`s (16 bytes, where
+//! a `Vec` takes 24) into arena memory. It grows by copying into a larger
+//! arena block; the old block stays unused until the arena is reset.
+
+use std::alloc::Layout;
+use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
+use std::sync::MutexGuard;
+
+use bumpalo::Bump;
+
+/// How large a fresh arena's first chunk is. Larger trees add chunks; a
+/// reset keeps the largest, so a reused arena fits its thread's requests.
+const FIRST_CHUNK: usize = 64 * 1024;
+
+/// Arenas kept for reuse per thread (a few, for requests in flight).
+const POOLED: usize = 64;
+
+thread_local! {
+    static POOL: RefCell<Vec<Bump>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An arena from this thread's pool, or a new one.
+pub(crate) fn take_arena() -> Bump {
+    POOL.try_with(|p| p.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Bump::with_capacity(FIRST_CHUNK))
+}
+
+/// Resets `bump` and keeps it for another request on this thread.
+pub(crate) fn return_arena(mut bump: Bump) {
+    bump.reset();
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < POOLED {
+            p.push(bump);
+        }
+    });
+}
+
+/// The right to allocate in a request's arena, held while the tree is
+/// built or changed (see [`Buffers::alloc`](crate::value::Buffers::alloc)).
+/// What it allocates lives as long as the `Buffers` (`'a`).
+pub struct Alloc<'a> {
+    bump: MutexGuard<'a, Bump>,
+}
+
+impl<'a> Alloc<'a> {
+    pub(crate) fn new(bump: MutexGuard<'a, Bump>) -> Self {
+        Alloc { bump }
+    }
+
+    /// Room for `n` values of `T`, uninitialised.
+    fn array<T>(&mut self, n: usize) -> NonNull<T> {
+        let layout = Layout::array::<T>(n).expect("an arena block fits in memory");
+        self.bump.alloc_layout(layout).cast()
+    }
+
+    /// A copy of `s` in the arena.
+    pub fn str(&mut self, s: &str) -> &'a str {
+        let copy: &str = self.bump.alloc_str(s);
+        // SAFETY: arena memory does not move, and is not freed or reused
+        // until the arena is reset or dropped, which only happens when the
+        // `Buffers` that owns it is dropped, after `'a`.
+        unsafe { &*(copy as *const str) }
+    }
+}
+
+/// A vector in a request's arena, for types without drop glue (which the
+/// arena never runs). Dereferences to a slice.
+pub struct AVec<'a, T> {
+    ptr: NonNull<T>,
+    len: u32,
+    cap: u32,
+    _owns: PhantomData<(&'a (), T)>,
+}
+
+// SAFETY: an `AVec` owns its items as a `Vec` does; the arena memory they
+// sit in is only reached through it.
+unsafe impl<T: Send> Send for AVec<'_, T> {}
+// SAFETY: as above; shared access only hands out `&T`.
+unsafe impl<T: Sync> Sync for AVec<'_, T> {}
+
+impl<'a, T> AVec<'a, T> {
+    /// An empty vector (allocates nothing).
+    pub const fn new() -> Self {
+        const {
+            assert!(
+                !std::mem::needs_drop::<T>(),
+                "arena values are never dropped"
+            )
+        };
+        AVec {
+            ptr: NonNull::dangling(),
+            len: 0,
+            cap: 0,
+            _owns: PhantomData,
+        }
+    }
+
+    /// An empty vector with room for `n` items.
+    pub fn with_capacity<'b: 'a>(alloc: &mut Alloc<'b>, n: usize) -> Self {
+        let mut v = Self::new();
+        assert!(n <= u32::MAX as usize, "an arena vector holds at most 2^32 items");
+        if n > 0 {
+            v.ptr = alloc.array(n);
+            v.cap = n as u32;
+        }
+        v
+    }
+
+    /// Makes room for `extra` more items.
+    #[inline]
+    pub fn reserve<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, extra: usize) {
+        if (self.cap - self.len) as usize >= extra {
+            return;
+        }
+        self.grow(alloc, self.len as usize + extra);
+    }
+
+    #[cold]
+    fn grow<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, need: usize) {
+        let cap = need.max(self.cap as usize * 2).max(4);
+        assert!(
+            cap <= u32::MAX as usize,
+            "an arena vector holds at most 2^32 items"
+        );
+        let ptr = alloc.array::<T>(cap);
+        // SAFETY: the new block has room for `cap >= len` items and does not
+        // overlap the old one; the old block is abandoned, not read again.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), ptr.as_ptr(), self.len as usize)
+        };
+        self.ptr = ptr;
+        self.cap = cap as u32;
+    }
+
+    /// Adds `v` at the end and returns it, for writing.
+    #[inline]
+    pub fn push<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, v: T) -> &mut T {
+        self.reserve(alloc, 1);
+        // SAFETY: `reserve` made room at `len`; the length grows only once
+        // the item is written.
+        unsafe {
+            let dst = self.ptr.as_ptr().add(self.len as usize);
+            dst.write(v);
+            self.len += 1;
+            &mut *dst
+        }
+    }
+
+    /// A pointer to the room for the next item, after making room for it;
+    /// the caller writes the item, then calls [`AVec::set_len`].
+    #[inline]
+    pub(crate) fn spare<'b: 'a>(&mut self, alloc: &mut Alloc<'b>) -> *mut T {
+        self.reserve(alloc, 1);
+        // SAFETY: in bounds of the block after `reserve`.
+        unsafe { self.ptr.as_ptr().add(self.len as usize) }
+    }
+
+    /// Sets the length.
+    ///
+    /// # Safety
+    /// The first `len` items must be initialised and `len <= capacity`.
+    #[inline]
+    pub(crate) unsafe fn set_len(&mut self, len: usize) {
+        self.len = len as u32;
+    }
+
+    /// Removes the item at `i` and returns it, shifting the rest left.
+    pub fn remove(&mut self, i: usize) -> T {
+        assert!(i < self.len as usize, "index out of bounds");
+        // SAFETY: `i` is in bounds; the item is read out once and its slot
+        // overwritten by the shift (the type has no drop glue anyway).
+        unsafe {
+            let at = self.ptr.as_ptr().add(i);
+            let v = at.read();
+            std::ptr::copy(at.add(1), at, self.len as usize - i - 1);
+            self.len -= 1;
+            v
+        }
+    }
+
+    /// Removes every item (nothing to drop), keeping the room.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl<T> Default for AVec<'_, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Deref for AVec<'_, T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        // SAFETY: the first `len` items are initialised, in one block.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len as usize) }
+    }
+}
+
+impl<T> DerefMut for AVec<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as in `deref`, and `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len as usize) }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for AVec<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: PartialEq> PartialEq for AVec<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<'a, T> IntoIterator for AVec<'a, T> {
+    type Item = T;
+    type IntoIter = IntoIter<'a, T>;
+    fn into_iter(self) -> IntoIter<'a, T> {
+        IntoIter { vec: self, next: 0 }
+    }
+}
+
+/// The items of an [`AVec`], moved out one by one.
+pub struct IntoIter<'a, T> {
+    vec: AVec<'a, T>,
+    next: u32,
+}
+
+impl<T> Iterator for IntoIter<'_, T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.next == self.vec.len {
+            return None;
+        }
+        // SAFETY: each initialised item is read out once; the vector is
+        // not used otherwise afterwards.
+        let v = unsafe { self.vec.ptr.as_ptr().add(self.next as usize).read() };
+        self.next += 1;
+        Some(v)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.vec.len - self.next) as usize;
+        (n, Some(n))
+    }
+}
+
+impl<T> ExactSizeIterator for IntoIter<'_, T> {}
