@@ -589,7 +589,8 @@ fn benches(c: &mut Criterion) {
             st
         })
         .collect();
-    eprintln!("arena per tree: {} bytes", arenas[0].arena_bytes());
+    let (total, used) = arenas[0].arena_bytes();
+    eprintln!("arena per tree: {used} bytes used of {total}");
     let mut g = c.benchmark_group("cold");
     g.throughput(Throughput::Bytes(data_bytes.len() as u64));
     let mut next = 0usize;

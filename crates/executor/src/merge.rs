@@ -260,6 +260,7 @@ fn select_value<'r, 'b: 'r>(
 
 /// Deep-merges the fields of `src` into the object `target`.
 pub fn merge_object<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: Obj<'a>) {
+    target.reserve(alloc, src.len());
     for (k, v) in src {
         match target.get_mut(k) {
             Some(existing) => deep_merge(alloc, existing, v),
@@ -270,6 +271,7 @@ pub fn merge_object<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src
 
 /// Deep-merges copies of the fields of `src` into the object `target`.
 pub fn merge_object_ref<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: &Obj<'a>) {
+    target.reserve(alloc, src.len());
     for (k, v) in src.iter() {
         let copy = v.clone_in(alloc);
         match target.get_mut(k) {

@@ -45,6 +45,7 @@ pub fn parse<'a, 'b: 'a>(text: &'a [u8], alloc: &mut Alloc<'b>) -> Result<Val<'a
         err: None,
         alloc,
         unescaped: Vec::new(),
+        hints: [Hint::default(); MAX_DEPTH as usize + 1],
     };
     let mut v = Val::Null;
     if p.value(MAX_DEPTH, &mut v).is_some() {
@@ -72,6 +73,17 @@ struct Parser<'a, 'p, 'b> {
     /// Where a string with escapes is decoded before it is copied into
     /// the arena.
     unescaped: Vec<u8>,
+    /// Per nesting level, the sizes of the last object and list parsed
+    /// there: siblings in a list usually have the same shape, so vectors
+    /// are allocated at their final size and the arena wastes little.
+    hints: [Hint; MAX_DEPTH as usize + 1],
+}
+
+/// The sizes of the last object and list parsed at one nesting level.
+#[derive(Clone, Copy, Default)]
+struct Hint {
+    fields: u32,
+    items: u32,
 }
 
 impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
@@ -140,7 +152,8 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
     fn object(&mut self, depth: u32, slot: &mut Val<'a>) -> Option<()> {
         let depth = self.deeper(depth)?;
         self.i += 1; // `{`
-        *slot = Val::Obj(Obj::with_capacity(self.alloc, 4));
+        let hint = self.hints[depth as usize].fields.max(1) as usize;
+        *slot = Val::Obj(Obj::with_capacity(self.alloc, hint));
         let Val::Obj(obj) = slot else { unreachable!() };
         if self.next_token()? == b'}' {
             self.i += 1;
@@ -167,13 +180,15 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
             }
         }
         obj.dedupe(self.alloc);
+        self.hints[depth as usize].fields = obj.len() as u32;
         Some(())
     }
 
     fn list(&mut self, depth: u32, slot: &mut Val<'a>) -> Option<()> {
         let depth = self.deeper(depth)?;
         self.i += 1; // `[`
-        *slot = Val::List(AVec::new());
+        let hint = self.hints[depth as usize].items.max(1) as usize;
+        *slot = Val::List(AVec::with_capacity(self.alloc, hint));
         let Val::List(items) = slot else {
             unreachable!()
         };
@@ -193,6 +208,7 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
                 _ => return self.fail("expected `,` or `]`"),
             }
         }
+        self.hints[depth as usize].items = items.len() as u32;
         Some(())
     }
 

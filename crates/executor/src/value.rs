@@ -57,12 +57,13 @@ impl Buffers {
         Alloc::new(self.arena.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// How many bytes the arena has taken from the allocator.
-    pub fn arena_bytes(&self) -> usize {
-        self.arena
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .allocated_bytes()
+    /// How many bytes the arena has taken from the allocator, and how many
+    /// of them are in use.
+    pub fn arena_bytes(&self) -> (usize, usize) {
+        let mut bump = self.arena.lock().unwrap_or_else(|e| e.into_inner());
+        let total = bump.allocated_bytes();
+        let used = bump.iter_allocated_chunks().map(<[_]>::len).sum();
+        (total, used)
     }
 
     /// How many bytes are kept.
@@ -246,6 +247,11 @@ impl<'a> Obj<'a> {
             *out.push_slot(alloc, f.key) = copy;
         }
         out
+    }
+
+    /// Makes room for exactly `extra` more fields.
+    pub fn reserve<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, extra: usize) {
+        self.fields.reserve_exact(alloc, extra);
     }
 
     /// How many fields it has.
