@@ -15,7 +15,6 @@
 
 use std::sync::Mutex;
 
-use bumpalo::Bump;
 use bytes::Bytes;
 
 pub use crate::arena::{AVec, Alloc};
@@ -25,7 +24,7 @@ pub use crate::parse::ParseError;
 /// answers, and the arena its lists, objects and decoded strings live in.
 pub struct Buffers {
     kept: Mutex<Vec<Bytes>>,
-    arena: Mutex<Bump>,
+    arena: Mutex<crate::arena::Arena>,
 }
 
 impl Default for Buffers {
@@ -39,8 +38,8 @@ impl Default for Buffers {
 
 impl Drop for Buffers {
     fn drop(&mut self) {
-        let bump = std::mem::take(self.arena.get_mut().unwrap_or_else(|e| e.into_inner()));
-        crate::arena::return_arena(bump);
+        let arena = std::mem::take(self.arena.get_mut().unwrap_or_else(|e| e.into_inner()));
+        crate::arena::return_arena(arena);
     }
 }
 
@@ -60,10 +59,7 @@ impl Buffers {
     /// How many bytes the arena has taken from the allocator, and how many
     /// of them are in use.
     pub fn arena_bytes(&self) -> (usize, usize) {
-        let mut bump = self.arena.lock().unwrap_or_else(|e| e.into_inner());
-        let total = bump.allocated_bytes();
-        let used = bump.iter_allocated_chunks().map(<[_]>::len).sum();
-        (total, used)
+        self.arena.lock().unwrap_or_else(|e| e.into_inner()).bytes()
     }
 
     /// How many bytes are kept.
