@@ -3,7 +3,7 @@
 //! Every list, object and decoded string of a request's tree is allocated
 //! from one bump arena held by the request's
 //! [`Buffers`](crate::value::Buffers): [`bumpalo::Bump`] chunks, handed out
-//! upwards in 16 KB blocks (see [`BLOCK`]). Allocating is a pointer bump, the
+//! upwards in 16 KB blocks (see `BLOCK`). Allocating is a pointer bump, the
 //! objects parsed together sit next to each other in memory, and freeing
 //! the tree is freeing the arena's chunks: the tree has no drop glue, so
 //! nothing walks it at the end of a request. Arenas are reset and reused
