@@ -521,6 +521,35 @@ mod tests {
     }
 
     #[test]
+    fn large_answers_cross_arena_blocks() {
+        // Many objects (several 16 KB arena blocks), long lists (grown past
+        // their size hints) and strings with escapes both small and larger
+        // than a block (allocated from the arena directly).
+        let long = "x\\\"y".repeat(20_000);
+        let items: Vec<String> = (0..5_000)
+            .map(|i| {
+                format!(
+                    r#"{{"id":{i},"name":"n\t{i}","tags":[{}]}}"#,
+                    "1,".repeat(i % 7) + "0"
+                )
+            })
+            .collect();
+        let text = format!(r#"{{"items":[{}],"long":"{long}"}}"#, items.join(","));
+        same_as_serde(&text);
+        let buffers = Buffers::new();
+        let v = parse(text.as_bytes(), &mut buffers.alloc()).unwrap();
+        let o = v.as_obj().unwrap();
+        assert_eq!(
+            o.get("long").and_then(Val::as_str).map(str::len),
+            Some(60_000)
+        );
+        let mut out = vec![];
+        v.write(&mut out);
+        let back: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, serde_json::from_str::<Value>(&text).unwrap());
+    }
+
+    #[test]
     fn errors_say_where() {
         let buffers = Buffers::new();
         let e = parse(b"[1, x]", &mut buffers.alloc()).unwrap_err();
