@@ -240,11 +240,10 @@ impl<'a, T> AVec<'a, T> {
     /// Adds `v` at the end and returns it, for writing.
     #[inline]
     pub fn push<'b: 'a>(&mut self, alloc: &mut Alloc<'b>, v: T) -> &mut T {
-        self.reserve(alloc, 1);
-        // SAFETY: `reserve` made room at `len`; the length grows only once
+        let dst = self.spare(alloc);
+        // SAFETY: `spare` made room at `len`; the length grows only once
         // the item is written.
         unsafe {
-            let dst = self.ptr.as_ptr().add(self.len as usize);
             dst.write(v);
             self.len += 1;
             &mut *dst

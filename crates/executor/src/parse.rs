@@ -122,6 +122,29 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
         }
     }
 
+    /// Consumes the next token if it is `b`.
+    #[inline]
+    fn eat(&mut self, b: u8) -> Option<bool> {
+        let found = self.next_token()? == b;
+        if found {
+            self.i += 1;
+        }
+        Some(found)
+    }
+
+    /// After an item of a list or object: `true` on a `,` (another item
+    /// follows), `false` on the closing `close`, else an error.
+    #[inline]
+    fn more(&mut self, close: u8, expected: &'static str) -> Option<bool> {
+        if self.eat(b',')? {
+            Some(true)
+        } else if self.eat(close)? {
+            Some(false)
+        } else {
+            self.fail(expected)
+        }
+    }
+
     /// Parses the value at the cursor into `slot`. Values are written
     /// where they will stay (a list's item, an object's field) instead of
     /// being returned: moving a returned value into place stalled the CPU
@@ -155,8 +178,7 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
         let hint = self.hints[depth as usize].fields.max(1) as usize;
         *slot = Val::Obj(Obj::with_capacity(self.alloc, hint));
         let Val::Obj(obj) = slot else { unreachable!() };
-        if self.next_token()? == b'}' {
-            self.i += 1;
+        if self.eat(b'}')? {
             return Some(());
         }
         loop {
@@ -164,19 +186,13 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
                 return self.fail("expected an object key");
             }
             let key = self.string()?;
-            if self.next_token()? != b':' {
+            if !self.eat(b':')? {
                 return self.fail("expected `:`");
             }
-            self.i += 1;
             let slot = obj.push_slot(self.alloc, key);
             self.value(depth, slot)?;
-            match self.next_token()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return self.fail("expected `,` or `}`"),
+            if !self.more(b'}', "expected `,` or `}`")? {
+                break;
             }
         }
         obj.dedupe(self.alloc);
@@ -192,20 +208,14 @@ impl<'a, 'b: 'a> Parser<'a, '_, 'b> {
         let Val::List(items) = slot else {
             unreachable!()
         };
-        if self.next_token()? == b']' {
-            self.i += 1;
+        if self.eat(b']')? {
             return Some(());
         }
         loop {
             let slot = items.push(self.alloc, Val::Null);
             self.value(depth, slot)?;
-            match self.next_token()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    break;
-                }
-                _ => return self.fail("expected `,` or `]`"),
+            if !self.more(b']', "expected `,` or `]`")? {
+                break;
             }
         }
         self.hints[depth as usize].items = items.len() as u32;
