@@ -1,15 +1,28 @@
-//! The subgraph HTTP client: pooled keep-alive connections, one JSON POST
-//! per fetch, a timeout per subgraph. Parsing the answer is the caller's
-//! job (see [`crate::value`]), so the parsed tree can borrow from its bytes.
+//! The subgraph HTTP client: one JSON POST per fetch over pooled keep-alive
+//! HTTP/1.1 connections, a timeout per subgraph. Parsing the answer is the
+//! caller's job (see [`crate::value`]), so the parsed tree can borrow from
+//! its bytes.
+//!
+//! The exchange runs in the fetch's own task: the request is written with
+//! one `write`, the answer is read straight into one buffer sized from the
+//! last answer of that subgraph, and `httparse` reads the head. There is no
+//! connection task, no channel and no copy of the body. The wire format is
+//! in [`h1`].
 
-use std::time::Duration;
+mod h1;
+
+use std::cell::RefCell;
+use std::io::ErrorKind;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use rustc_hash::FxHashMap;
 use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use h1::{Answer, ExchangeError};
 
 /// Why a subgraph request failed before a GraphQL response came back.
 #[derive(Debug, thiserror::Error)]
@@ -36,32 +49,50 @@ pub enum FetchError {
     BadJson(String),
 }
 
+/// Idle connections kept per subgraph URL and thread.
+const MAX_IDLE: usize = 256;
+/// Idle connections older than this are closed instead of reused.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// The first read buffer for a subgraph, before any answer sized it.
+const FIRST_BUFFER: usize = 16 * 1024;
+
 /// A pooled HTTP client for subgraph requests.
 ///
 /// Each thread has its own connection pool: with one single-threaded
 /// runtime per core (see `goliath router`), a request's subgraph
 /// connections are driven by the thread that serves the request, with no
-/// wake-ups across threads.
+/// locks and no wake-ups across threads.
 #[derive(Clone, Default)]
 pub struct SubgraphClient {
     _private: (),
 }
 
-type Pooled = Client<HttpConnector, Full<Bytes>>;
-
-thread_local! {
-    static POOL: Pooled = build_pool();
+/// One subgraph URL's pool on one thread.
+struct Origin {
+    /// `host:port` to connect to.
+    authority: Arc<str>,
+    /// The request head up to `content-length: ` (the length and the body
+    /// follow).
+    head: Box<[u8]>,
+    /// Idle connections and when they became idle; the most recent last.
+    idle: Vec<(TcpStream, Instant)>,
+    /// How large answers have been lately (head and body): the size of
+    /// the next read buffer.
+    answer_size: usize,
 }
 
-/// A keep-alive pool of subgraph connections.
-fn build_pool() -> Pooled {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_keepalive(Some(Duration::from_secs(60)));
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(256)
-        .build(connector)
+thread_local! {
+    /// This thread's pools, by subgraph URL.
+    static POOL: RefCell<FxHashMap<String, Origin>> = RefCell::default();
+}
+
+/// What a request needs from its pool: where to connect, the bytes to
+/// send, a buffer size and, if one was idle, a connection.
+struct Checkout {
+    authority: Arc<str>,
+    request: Vec<u8>,
+    answer_size: usize,
+    idle: Option<TcpStream>,
 }
 
 impl SubgraphClient {
@@ -78,56 +109,197 @@ impl SubgraphClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Bytes, FetchError> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|_| FetchError::BadUrl(url.to_owned()))?;
-        let request = http::Request::builder()
-            .method(http::Method::POST)
-            .uri(uri)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(http::header::ACCEPT, "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| FetchError::Transport(e.to_string()))?;
-        let work = async {
-            let response = POOL
-                .with(Pooled::clone)
-                .request(request)
-                .await
-                .map_err(|e| FetchError::Transport(error_chain(&e)))?;
-            let status = response.status();
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| FetchError::Transport(e.to_string()))?
-                .to_bytes();
-            if !status.is_success() {
-                let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
-                return Err(FetchError::Status {
-                    status: format!(
-                        "{}: {}",
-                        status.as_u16(),
-                        status.canonical_reason().unwrap_or("")
-                    ),
-                    body: parsed.ok().filter(Value::is_object),
-                });
-            }
-            Ok(bytes)
-        };
-        match tokio::time::timeout(timeout, work).await {
+        let checkout = checkout(url, &body)?;
+        match tokio::time::timeout(timeout, exchange(url, checkout)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout),
         }
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
+/// Finds (or sets up) `url`'s pool, takes an idle connection that is still
+/// open, and writes the request bytes.
+fn checkout(url: &str, body: &[u8]) -> Result<Checkout, FetchError> {
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if !pool.contains_key(url) {
+            pool.insert(url.to_owned(), Origin::new(url)?);
+        }
+        let Some(origin) = pool.get_mut(url) else {
+            return Err(FetchError::BadUrl(url.to_owned()));
+        };
+        let mut request = Vec::with_capacity(origin.head.len() + 24 + body.len());
+        request.extend_from_slice(&origin.head);
+        request.extend_from_slice(body.len().to_string().as_bytes());
+        request.extend_from_slice(b"\r\n\r\n");
+        request.extend_from_slice(body);
+        Ok(Checkout {
+            authority: origin.authority.clone(),
+            request,
+            answer_size: origin.answer_size,
+            idle: origin.take_idle(),
+        })
+    })
+}
+
+/// Gives a connection whose answer was read in full back to `url`'s pool,
+/// and notes the answer's size.
+fn checkin(url: &str, conn: Option<TcpStream>, answer_size: usize) {
+    POOL.with(|pool| {
+        if let Some(origin) = pool.borrow_mut().get_mut(url) {
+            // Grow at once, shrink slowly: a subgraph answers fetches of
+            // different sizes, and a buffer that is too small is copied.
+            origin.answer_size = answer_size.max(origin.answer_size - origin.answer_size / 16);
+            if let Some(conn) = conn {
+                if origin.idle.len() < MAX_IDLE {
+                    origin.idle.push((conn, Instant::now()));
+                }
+            }
+        }
+    })
+}
+
+/// Sends the request and reads the answer. A pooled connection that turns
+/// out to be closed (the subgraph closed it while idle, before answering)
+/// is dropped and the request is sent again on another one; a new
+/// connection's failure is the answer.
+async fn exchange(url: &str, checkout: Checkout) -> Result<Bytes, FetchError> {
+    let Checkout {
+        authority,
+        request,
+        answer_size,
+        mut idle,
+    } = checkout;
+    loop {
+        let (mut conn, reused) = match idle.take() {
+            Some(conn) => (conn, true),
+            None => (connect(&authority).await?, false),
+        };
+        let result = match conn.write_all(&request).await {
+            Ok(()) => h1::read_answer(&mut conn, answer_size).await,
+            Err(e) => Err(ExchangeError::Closed(e.to_string())),
+        };
+        match result {
+            Ok(Answer {
+                status,
+                body,
+                size,
+                reusable,
+            }) => {
+                checkin(url, reusable.then_some(conn), size);
+                return finish(status, body);
+            }
+            Err(ExchangeError::Closed(_)) if reused => {
+                idle = POOL.with(|pool| pool.borrow_mut().get_mut(url)?.take_idle());
+            }
+            Err(ExchangeError::Closed(why)) => {
+                return Err(FetchError::Transport(format!(
+                    "connection closed before an answer: {why}"
+                )))
+            }
+            Err(ExchangeError::Failed(why)) => return Err(FetchError::Transport(why)),
+        }
     }
-    s
+}
+
+/// Opens a connection to `authority` (`host:port`).
+async fn connect(authority: &str) -> Result<TcpStream, FetchError> {
+    let conn = TcpStream::connect(authority)
+        .await
+        .map_err(|e| FetchError::Transport(format!("error trying to connect: {e}")))?;
+    // Requests are written whole; waiting for more bytes only adds latency.
+    let _ = conn.set_nodelay(true);
+    Ok(conn)
+}
+
+/// A 2xx answer's body, or the error a non-2xx status is.
+fn finish(status: u16, body: Bytes) -> Result<Bytes, FetchError> {
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    let parsed: Result<Value, _> = serde_json::from_slice(&body);
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    Err(FetchError::Status {
+        status: format!("{status}: {reason}"),
+        body: parsed.ok().filter(Value::is_object),
+    })
+}
+
+impl Origin {
+    /// The pool for `url` (`http://host[:port][/path]`).
+    fn new(url: &str) -> Result<Self, FetchError> {
+        let bad = || FetchError::BadUrl(url.to_owned());
+        let uri: http::Uri = url.parse().map_err(|_| bad())?;
+        if uri.scheme_str() != Some("http") {
+            return Err(FetchError::BadUrl(format!(
+                "{url} (only http:// subgraph URLs are supported)"
+            )));
+        }
+        let authority = uri.authority().ok_or_else(bad)?;
+        let host = authority.host();
+        let port = authority.port_u16().unwrap_or(80);
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let path = if path.is_empty() { "/" } else { path };
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: "
+        );
+        Ok(Origin {
+            authority: format!("{host}:{port}").into(),
+            head: head.into_bytes().into(),
+            idle: vec![],
+            answer_size: FIRST_BUFFER,
+        })
+    }
+
+    /// The most recently used idle connection that is still open: not
+    /// past the idle timeout, and neither closed by the subgraph nor
+    /// holding bytes nobody asked for.
+    fn take_idle(&mut self) -> Option<TcpStream> {
+        while let Some((conn, since)) = self.idle.pop() {
+            if since.elapsed() > IDLE_TIMEOUT {
+                continue;
+            }
+            let mut probe = [0u8; 1];
+            match conn.try_read(&mut probe) {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Some(conn),
+                _ => continue,
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_become_request_heads() {
+        let o = Origin::new("http://127.0.0.1:4200/reviews?x=1").unwrap();
+        assert_eq!(&*o.authority, "127.0.0.1:4200");
+        assert!(o
+            .head
+            .starts_with(b"POST /reviews?x=1 HTTP/1.1\r\nhost: 127.0.0.1:4200\r\n"));
+        assert!(o.head.ends_with(b"content-length: "));
+        let o = Origin::new("http://example.com").unwrap();
+        assert_eq!(&*o.authority, "example.com:80");
+        assert!(o
+            .head
+            .starts_with(b"POST / HTTP/1.1\r\nhost: example.com\r\n"));
+        assert!(matches!(
+            Origin::new("https://example.com/graphql"),
+            Err(FetchError::BadUrl(m)) if m.contains("only http://")
+        ));
+        assert!(matches!(
+            Origin::new("not a url"),
+            Err(FetchError::BadUrl(_))
+        ));
+        assert!(matches!(
+            Origin::new("/relative"),
+            Err(FetchError::BadUrl(_))
+        ));
+    }
 }
