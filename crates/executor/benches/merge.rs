@@ -346,6 +346,7 @@ fn replay<'a>(st: &mut State<'a>, alloc: &mut Alloc<'a>, answered: &'a [Answered
                 alloc,
                 &endpoint,
                 &a.fetch,
+                &no_subtypes,
                 &request.targets,
                 &a.response,
             );
@@ -549,6 +550,7 @@ fn benches(c: &mut Criterion) {
                 &mut alloc,
                 &endpoint,
                 &big.fetch,
+                &no_subtypes,
                 &request.targets,
                 &big.response,
             );

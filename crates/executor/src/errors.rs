@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::client::FetchError;
 use crate::fetch::Targets;
-use crate::merge::Seg;
+use crate::value::Val;
 use crate::SubgraphEndpoint;
 use goliath_planner::FetchNode;
 
@@ -60,6 +60,7 @@ pub(crate) fn subgraph_errors(
     err: Value,
     node: &FetchNode,
     targets: &Targets,
+    data: &Val<'_>,
 ) -> Vec<Value> {
     let Value::Object(mut err) = err else {
         return vec![malformed(endpoint, "an error is not an object", &[])];
@@ -99,9 +100,8 @@ pub(crate) fn subgraph_errors(
         _ => return vec![Value::Object(err)],
     };
     let mut out = vec![];
-    for at in targets.paths_of(index) {
+    for mut p in targets.paths_of(data, index) {
         let mut e = err.clone();
-        let mut p: Vec<Value> = at.iter().map(Seg::to_json).collect();
         p.extend(path[2..].iter().cloned());
         e.insert("path".into(), Value::Array(p));
         out.push(Value::Object(e));

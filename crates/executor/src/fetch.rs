@@ -14,25 +14,29 @@ use crate::client::FetchError;
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
     deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
-    value_at_mut, visit_objects, PathTree, Seg,
+    visit_objects, visit_paths, Seg,
 };
 use crate::value::{write_str, AVec, Alloc, Buffers, Obj, Val};
 use crate::{Executor, State, SubgraphEndpoint};
+use goliath_planner::selection::Selection;
 
-/// The objects an entity fetch was sent for: for each object found at the
-/// fetch's paths, its concrete path and the index of its representation.
+/// Marks an object that sent no representation in [`Targets::order`].
+const NONE: u32 = u32::MAX;
+
+/// The objects an entity fetch was sent for, found again when its answer
+/// comes back by walking the same paths: the walk visits the same objects
+/// in the same order, unless the tree changed there meanwhile.
 pub struct Targets<'p> {
-    /// `(representation index, node of the object's path in `tree`)`.
-    objects: Vec<(usize, u32)>,
-    /// The concrete paths of the objects visited.
-    tree: PathTree<'p>,
     /// For every object visited at the fetch's paths, in visiting order,
-    /// the index in `objects` of its target (`None`: it sent nothing).
-    order: Vec<Option<usize>>,
+    /// the index of the representation it sent ([`NONE`]: none).
+    order: Vec<u32>,
     /// The paths visited.
     paths: Vec<&'p [PathElement]>,
     /// How many objects were visited at each path.
     per_path: Vec<usize>,
+    /// The representations sent, as JSON text, and their indexes: to match
+    /// objects by representation where the tree changed.
+    index: FxHashMap<Vec<u8>, u32>,
     /// How many distinct representations were sent.
     sent: usize,
 }
@@ -40,34 +44,42 @@ pub struct Targets<'p> {
 impl<'p> Targets<'p> {
     fn new(paths: &[&'p [PathElement]]) -> Self {
         Targets {
-            objects: vec![],
-            tree: PathTree::default(),
             order: vec![],
             paths: paths.to_vec(),
             per_path: Vec::with_capacity(paths.len()),
+            index: FxHashMap::default(),
             sent: 0,
         }
     }
 
-    /// The concrete path of target `t`.
-    fn path_of(&self, t: usize) -> Vec<Seg<'p>> {
-        self.tree.path(self.objects[t].1)
+    /// The concrete paths in `data` of the objects that sent a
+    /// representation `wanted` accepts (worked out again by walking: only
+    /// errors need paths).
+    fn paths_where(&self, data: &Val<'_>, wanted: impl Fn(u32) -> bool) -> Vec<Vec<Value>> {
+        let mut out = vec![];
+        let mut k = 0;
+        for path in self.paths.iter().copied() {
+            visit_paths(data, path, &mut vec![], &mut |_, at| {
+                if self.order.get(k).is_some_and(|&i| i != NONE && wanted(i)) {
+                    out.push(at.iter().map(Seg::to_json).collect());
+                }
+                k += 1;
+            });
+        }
+        out
     }
 
     /// The paths of the objects that sent representation `i`.
-    pub(crate) fn paths_of(&self, i: usize) -> impl Iterator<Item = Vec<Seg<'p>>> + '_ {
-        self.objects
-            .iter()
-            .filter(move |(r, _)| *r == i)
-            .map(|(_, node)| self.tree.path(*node))
+    pub(crate) fn paths_of(&self, data: &Val<'_>, i: usize) -> Vec<Vec<Value>> {
+        self.paths_where(data, |r| r as usize == i)
     }
 
     /// The path where a whole-fetch error is reported: the first object's.
-    fn first_path(&self) -> Vec<Value> {
-        if self.objects.is_empty() {
-            return vec![];
-        }
-        self.path_of(0).iter().map(Seg::to_json).collect()
+    fn first_path(&self, data: &Val<'_>) -> Vec<Value> {
+        self.paths_where(data, |_| true)
+            .into_iter()
+            .next()
+            .unwrap_or_default()
     }
 }
 
@@ -118,6 +130,7 @@ impl Executor {
                     &mut buffers.alloc(),
                     endpoint,
                     node,
+                    is_subtype,
                     &targets,
                     bytes,
                 )
@@ -183,52 +196,169 @@ fn write_representations(
     targets: &mut Targets<'_>,
     out: &mut Vec<u8>,
 ) -> usize {
-    let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    let shape = Representation::new(node);
     let mut scratch = Vec::with_capacity(64);
+    let mut last: Option<(Vec<u8>, u32)> = None;
     let mut rep = Obj::new();
     let Targets {
-        objects,
-        tree,
         order,
         paths,
         per_path,
+        index,
         ..
     } = targets;
     for path in paths.iter().copied() {
         let before = order.len();
-        visit_objects(data, path, tree, &mut |obj, at| {
-            let found = representation_into(
-                obj,
-                &node.requires,
-                &node.typename_rewrites,
-                &|a, b| is_subtype(a, b),
-                alloc,
-                &mut rep,
-            );
-            if !found {
-                order.push(None);
+        visit_objects(data, path, &mut |obj| {
+            if !shape.write(obj, is_subtype, alloc, &mut rep, &mut scratch) {
+                order.push(NONE);
                 return;
             }
-            scratch.clear();
-            rep.write(&mut scratch);
-            let next = index.len();
-            let i = match index.get(scratch.as_slice()) {
-                Some(i) => *i,
-                None => {
-                    if next > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(&scratch);
-                    index.insert(scratch.clone(), next);
-                    next
+            // Objects next to each other often send the same
+            // representation: compare with the last one before hashing.
+            if let Some((bytes, i)) = &last {
+                if *bytes == scratch {
+                    order.push(*i);
+                    return;
                 }
-            };
-            order.push(Some(objects.len()));
-            objects.push((i, at));
+            }
+            let next = index.len() as u32;
+            let i = *index.entry(scratch.clone()).or_insert_with(|| {
+                if next > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&scratch);
+                next
+            });
+            order.push(i);
+            match &mut last {
+                Some((bytes, j)) => {
+                    bytes.clone_from(&scratch);
+                    *j = i;
+                }
+                None => last = Some((scratch.clone(), i)),
+            }
         });
         per_path.push(order.len() - before);
     }
     index.len()
+}
+
+/// How one entity fetch's representations are written, worked out once
+/// per fetch.
+struct Representation<'n> {
+    node: &'n FetchNode,
+    /// When every `... on T` fragment of the fetch's `requires` selects
+    /// only leaf fields under their own names (each once) and no
+    /// `__typename` is rewritten: each fragment's type condition and field
+    /// names. Such representations are written straight from the object.
+    flat: Option<Vec<(Option<&'n str>, Vec<&'n str>)>>,
+}
+
+impl<'n> Representation<'n> {
+    fn new(node: &'n FetchNode) -> Self {
+        let flat = || {
+            if !node.typename_rewrites.is_empty() {
+                return None;
+            }
+            let mut flat = vec![];
+            for sel in &node.requires {
+                let Selection::Fragment(fr) = sel else {
+                    continue;
+                };
+                let mut names: Vec<&str> = vec![];
+                for sel in &fr.selections {
+                    match sel {
+                        Selection::Field(f)
+                            if f.alias.is_none()
+                                && f.selections.is_empty()
+                                && !names.contains(&f.name.as_str()) =>
+                        {
+                            names.push(f.name.as_str())
+                        }
+                        _ => return None,
+                    }
+                }
+                flat.push((fr.type_condition.as_ref().map(|t| t.as_str()), names));
+            }
+            Some(flat)
+        };
+        Representation { node, flat: flat() }
+    }
+
+    /// Writes `object`'s representation to `out` (cleared first); `false`
+    /// when it sends none. `rep` is scratch space for the general case.
+    fn write<'r, 'b: 'r>(
+        &self,
+        object: &'r Obj<'_>,
+        is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+        alloc: &mut Alloc<'b>,
+        rep: &mut Obj<'r>,
+        out: &mut Vec<u8>,
+    ) -> bool
+    where
+        'n: 'r,
+    {
+        out.clear();
+        if let Some(flat) = &self.flat {
+            let Some(typename) = object.get("__typename").and_then(Val::as_str) else {
+                return false;
+            };
+            let mut matching = flat.iter().filter(|(t, _)| match t {
+                Some(t) => *t == typename || is_subtype(t, typename),
+                None => true,
+            });
+            let fields = match (matching.next(), matching.next()) {
+                (None, _) => return false,
+                (Some((_, fields)), None) => fields,
+                // Several fragments apply: their fields are merged below.
+                (Some(_), Some(_)) => {
+                    return self.write_merged(object, is_subtype, alloc, rep, out)
+                }
+            };
+            out.push(b'{');
+            for (i, name) in fields.iter().enumerate() {
+                let Some(v) = object.get(name) else {
+                    return false;
+                };
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, name);
+                out.push(b':');
+                v.write(out);
+            }
+            out.push(b'}');
+            return true;
+        }
+        self.write_merged(object, is_subtype, alloc, rep, out)
+    }
+
+    /// The general case: builds the representation as an object first.
+    fn write_merged<'r, 'b: 'r>(
+        &self,
+        object: &'r Obj<'_>,
+        is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+        alloc: &mut Alloc<'b>,
+        rep: &mut Obj<'r>,
+        out: &mut Vec<u8>,
+    ) -> bool
+    where
+        'n: 'r,
+    {
+        let found = representation_into(
+            object,
+            &self.node.requires,
+            &self.node.typename_rewrites,
+            &|a, b| is_subtype(a, b),
+            alloc,
+            rep,
+        );
+        if found {
+            rep.write(out);
+        }
+        found
+    }
 }
 
 /// Records a fetch that brought no GraphQL answer.
@@ -239,7 +369,7 @@ fn failed(
     targets: &Targets<'_>,
     e: FetchError,
 ) {
-    let path = targets.first_path();
+    let path = targets.first_path(&st.data);
     st.errors.push(http_error(endpoint, &e, &path));
     if let FetchError::Status {
         body: Some(body), ..
@@ -247,8 +377,8 @@ fn failed(
     {
         if let Some(Value::Array(errs)) = body.get("errors") {
             for err in errs {
-                st.errors
-                    .extend(subgraph_errors(endpoint, err.clone(), node, targets));
+                let errs = subgraph_errors(endpoint, err.clone(), node, targets, &st.data);
+                st.errors.extend(errs);
             }
         }
     }
@@ -257,11 +387,13 @@ fn failed(
 /// Parses a subgraph's answer (the body of a 2xx response), checks it and
 /// merges it into the response being built. Anything malformed becomes an
 /// error, never a crash, and never overwrites what other subgraphs returned.
+#[allow(clippy::too_many_arguments)]
 pub fn apply<'a, 'b: 'a>(
     st: &mut State<'a>,
     alloc: &mut Alloc<'b>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
+    is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
     targets: &Targets<'_>,
     bytes: &'a [u8],
 ) {
@@ -278,19 +410,20 @@ pub fn apply<'a, 'b: 'a>(
     };
     // The error for a malformed answer, at the first object's path (only
     // worked out when there is an error).
-    let bad = |why: &str| malformed(endpoint, why, &targets.first_path());
+    let bad = |why: &str, data: &Val<'_>| malformed(endpoint, why, &targets.first_path(data));
     let had_errors = match response.remove("errors") {
         None | Some(Val::Null) => false,
         Some(Val::List(errs)) => {
             let any = !errs.is_empty();
             for err in errs {
-                st.errors
-                    .extend(subgraph_errors(endpoint, err.to_json(), node, targets));
+                let errs = subgraph_errors(endpoint, err.to_json(), node, targets, &st.data);
+                st.errors.extend(errs);
             }
             any
         }
         Some(_) => {
-            st.errors.push(bad("`errors` is not a list"));
+            let e = bad("`errors` is not a list", &st.data);
+            st.errors.push(e);
             true
         }
     };
@@ -298,16 +431,18 @@ pub fn apply<'a, 'b: 'a>(
         Some(Val::Null) | None if had_errors => return,
         Some(d @ Val::Obj(_)) => d,
         None => {
-            st.errors.push(bad("the response has no `data`"));
+            let e = bad("the response has no `data`", &st.data);
+            st.errors.push(e);
             return;
         }
         Some(Val::Null) => {
-            st.errors
-                .push(bad("`data` is null and there are no errors"));
+            let e = bad("`data` is null and there are no errors", &st.data);
+            st.errors.push(e);
             return;
         }
         Some(_) => {
-            st.errors.push(bad("`data` is not an object"));
+            let e = bad("`data` is not an object", &st.data);
+            st.errors.push(e);
             return;
         }
     };
@@ -329,16 +464,18 @@ pub fn apply<'a, 'b: 'a>(
                 e.len(),
                 targets.sent
             );
-            st.errors.push(bad(&why));
+            let e = bad(&why, &st.data);
+            st.errors.push(e);
             return;
         }
         Some(Val::Null) | None if had_errors => return,
         _ => {
-            st.errors.push(bad("`_entities` is missing or not a list"));
+            let e = bad("`_entities` is missing or not a list", &st.data);
+            st.errors.push(e);
             return;
         }
     };
-    merge_entities(st, alloc, endpoint, node, targets, entities);
+    merge_entities(st, alloc, endpoint, node, is_subtype, targets, entities);
 }
 
 /// Merges each entity into every object that sent its representation.
@@ -347,6 +484,7 @@ fn merge_entities<'a, 'b: 'a>(
     alloc: &mut Alloc<'b>,
     endpoint: &SubgraphEndpoint,
     node: &FetchNode,
+    is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
     targets: &Targets<'_>,
     entities: AVec<'a, Val<'a>>,
 ) {
@@ -370,8 +508,7 @@ fn merge_entities<'a, 'b: 'a>(
             }
             Val::Null => None,
             _ => {
-                for (t, _) in targets.objects.iter().enumerate().filter(|(_, o)| o.0 == i) {
-                    let p: Vec<Value> = targets.path_of(t).iter().map(Seg::to_json).collect();
+                for p in targets.paths_of(&st.data, i) {
                     st.errors
                         .push(malformed(endpoint, "an entity is not an object", &p));
                 }
@@ -382,41 +519,233 @@ fn merge_entities<'a, 'b: 'a>(
     // The last object that uses an entity takes it; the others get copies
     // of its fields.
     let mut last_use = vec![usize::MAX; entities.len()];
-    for (t, (i, _)) in targets.objects.iter().enumerate() {
-        last_use[*i] = t;
-    }
-    let mut merge_into = |obj: &mut Obj<'a>, t: usize| {
-        let i = targets.objects[t].0;
-        if last_use[i] == t {
-            if let Some(entity) = entities[i].take() {
-                merge_object(alloc, obj, entity);
-            }
-        } else if let Some(entity) = &entities[i] {
-            merge_object_ref(alloc, obj, entity);
+    for (k, &i) in targets.order.iter().enumerate() {
+        if i != NONE {
+            last_use[i as usize] = k;
         }
-    };
+    }
     // One walk per path finds its objects, in the order the
-    // representations were collected; if the objects there changed
-    // meanwhile, that path's entities are merged by concrete path instead.
+    // representations were collected.
+    let shape = Representation::new(node);
     let mut from = 0;
     for (path, &count) in targets.paths.iter().zip(&targets.per_path) {
         let order = &targets.order[from..from + count];
-        from += count;
         let mut objects = Vec::with_capacity(count);
         objects_mut(&mut st.data, path, &mut objects);
         if objects.len() == order.len() {
-            for (obj, t) in objects.into_iter().zip(order) {
-                if let Some(t) = t {
-                    merge_into(obj, *t);
+            for (k, (obj, &i)) in (from..).zip(objects.into_iter().zip(order)) {
+                if i == NONE {
+                    continue;
+                }
+                let i = i as usize;
+                if last_use[i] == k {
+                    if let Some(entity) = entities[i].take() {
+                        merge_object(alloc, obj, entity);
+                    }
+                } else if let Some(entity) = &entities[i] {
+                    merge_object_ref(alloc, obj, entity);
                 }
             }
-            continue;
-        }
-        drop(objects);
-        for t in order.iter().flatten() {
-            if let Some(Val::Obj(target)) = value_at_mut(&mut st.data, &targets.path_of(*t)) {
-                merge_into(target, *t);
+        } else {
+            // The objects here changed meanwhile (another fetch added or
+            // removed some): each object takes the entity its
+            // representation asks for now, if that entity is still here.
+            let mut scratch = vec![];
+            for obj in objects {
+                let mut rep = Obj::new();
+                if !shape.write(obj, is_subtype, alloc, &mut rep, &mut scratch) {
+                    continue;
+                }
+                let entity = targets
+                    .index
+                    .get(&scratch)
+                    .and_then(|&i| entities[i as usize].as_ref());
+                if let Some(entity) = entity {
+                    merge_object_ref(alloc, obj, entity);
+                }
             }
         }
+        from += count;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apollo_compiler::ast::{DirectiveList, OperationType};
+    use apollo_compiler::Name;
+    use goliath_planner::selection::{Field, Fragment};
+    use serde_json::json;
+
+    fn leaf(name: &str) -> Selection {
+        Selection::Field(Field::leaf(Name::new(name).unwrap()))
+    }
+
+    fn on(ty: &str, selections: Vec<Selection>) -> Selection {
+        Selection::Fragment(Fragment {
+            type_condition: Some(Name::new(ty).unwrap()),
+            directives: DirectiveList::new(),
+            selections,
+        })
+    }
+
+    fn entity_fetch(requires: Vec<Selection>) -> FetchNode {
+        FetchNode {
+            service: "s".into(),
+            graph: 0,
+            kind: OperationType::Query,
+            operation: "query($representations:[_Any!]!){_entities(representations:$representations){... on P{n}}}".into(),
+            variable_usages: vec![],
+            requires,
+            typename_rewrites: vec![],
+            has_aliases: false,
+        }
+    }
+
+    fn endpoint() -> SubgraphEndpoint {
+        SubgraphEndpoint {
+            name: "s".into(),
+            url: "http://127.0.0.1:1/".into(),
+            timeout: std::time::Duration::from_secs(1),
+            include_errors: true,
+        }
+    }
+
+    /// Only `Node` is abstract here, and `P` implements it.
+    fn is_subtype(a: &str, b: &str) -> bool {
+        a == "Node" && b == "P"
+    }
+
+    fn representations(node: &FetchNode, data: &str) -> (Value, Vec<u32>) {
+        let buffers = Buffers::new();
+        let data = Val::parse(data.as_bytes(), &mut buffers.alloc()).unwrap();
+        let vars = Map::new();
+        let path = [PathElement::Key(Name::new("a").unwrap()), PathElement::List];
+        let request = prepare(
+            &data,
+            &mut buffers.alloc(),
+            node,
+            &[&path],
+            &vars,
+            &is_subtype,
+        )
+        .unwrap();
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        (
+            body["variables"]["representations"].clone(),
+            request.targets.order.clone(),
+        )
+    }
+
+    #[test]
+    fn flat_representations_are_written_as_the_general_case_writes_them() {
+        let data = r#"{"a":[
+            {"__typename":"P","id":"1","n":1,"x":true},
+            {"__typename":"P","id":"2"},
+            {"__typename":"Q","id":"1","n":2},
+            {"__typename":"P","n":3},
+            {"__typename":"P","id":"1","n":1},
+            {"id":"9"}
+        ]}"#;
+        let flat = entity_fetch(vec![on("P", vec![leaf("__typename"), leaf("id")])]);
+        assert!(Representation::new(&flat).flat.is_some());
+        let (reps, order) = representations(&flat, data);
+        assert_eq!(
+            reps,
+            json!([{"__typename":"P","id":"1"},{"__typename":"P","id":"2"}])
+        );
+        assert_eq!(order, [0, 1, NONE, NONE, 0, NONE]);
+
+        // An abstract condition as well: two fragments apply to `P`, and
+        // their fields are merged (the general case).
+        let both = entity_fetch(vec![
+            on("Node", vec![leaf("__typename"), leaf("id")]),
+            on("P", vec![leaf("__typename"), leaf("n")]),
+        ]);
+        let (reps, order) = representations(&both, data);
+        assert_eq!(reps, json!([{"__typename":"P","id":"1","n":1}]));
+        assert_eq!(order, [0, NONE, NONE, NONE, 0, NONE]);
+
+        // A fragment inside a fragment is never flat; the answer is the
+        // same as with both fragments side by side.
+        let nested = entity_fetch(vec![on(
+            "P",
+            vec![leaf("__typename"), leaf("id"), on("P", vec![leaf("n")])],
+        )]);
+        assert!(Representation::new(&nested).flat.is_none());
+        let (reps, _) = representations(&nested, data);
+        assert_eq!(reps, json!([{"__typename":"P","id":"1","n":1}]));
+    }
+
+    #[test]
+    fn objects_added_at_a_path_meanwhile_are_matched_by_representation() {
+        let buffers = Buffers::new();
+        let text = br#"{"a":[{"__typename":"P","id":"1"},{"__typename":"P","id":"2"}]}"#;
+        let mut st = State {
+            data: Val::parse(text, &mut buffers.alloc()).unwrap(),
+            errors: vec![],
+        };
+        let node = entity_fetch(vec![on("P", vec![leaf("__typename"), leaf("id")])]);
+        let path = [PathElement::Key(Name::new("a").unwrap()), PathElement::List];
+        let vars = Map::new();
+        let request = prepare(
+            &st.data,
+            &mut buffers.alloc(),
+            &node,
+            &[&path],
+            &vars,
+            &is_subtype,
+        )
+        .unwrap();
+        // Another fetch puts a third object in front of the two.
+        let more = br#"{"a":[{"__typename":"P","id":"2"},{"__typename":"P","id":"1"},{"__typename":"P","id":"3"}]}"#;
+        st.data = Val::parse(more, &mut buffers.alloc()).unwrap();
+        let answer = buffers.keep(bytes::Bytes::from_static(
+            br#"{"data":{"_entities":[{"n":"one"},{"n":"two"}]}}"#,
+        ));
+        apply(
+            &mut st,
+            &mut buffers.alloc(),
+            &endpoint(),
+            &node,
+            &is_subtype,
+            &request.targets,
+            answer,
+        );
+        assert!(st.errors.is_empty(), "{:?}", st.errors);
+        assert_eq!(
+            st.data.to_json(),
+            json!({"a":[
+                {"__typename":"P","id":"2","n":"two"},
+                {"__typename":"P","id":"1","n":"one"},
+                {"__typename":"P","id":"3"}
+            ]})
+        );
+    }
+
+    #[test]
+    fn error_paths_are_found_by_walking_again() {
+        let buffers = Buffers::new();
+        let text = br#"{"a":[{"__typename":"P","id":"1"},{"__typename":"Q"},{"__typename":"P","id":"1"}]}"#;
+        let data = Val::parse(text, &mut buffers.alloc()).unwrap();
+        let node = entity_fetch(vec![on("P", vec![leaf("__typename"), leaf("id")])]);
+        let path = [PathElement::Key(Name::new("a").unwrap()), PathElement::List];
+        let request = prepare(
+            &data,
+            &mut buffers.alloc(),
+            &node,
+            &[&path],
+            &Map::new(),
+            &is_subtype,
+        )
+        .unwrap();
+        assert_eq!(
+            request.targets.paths_of(&data, 0),
+            [json!(["a", 0]), json!(["a", 2])].map(|p| p.as_array().unwrap().clone())
+        );
+        assert_eq!(
+            request.targets.first_path(&data),
+            vec![json!("a"), json!(0)]
+        );
     }
 }

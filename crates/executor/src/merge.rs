@@ -27,59 +27,19 @@ impl Seg<'_> {
     }
 }
 
-/// The concrete paths of the objects a walk visited, kept as a tree: each
-/// step once, with the index of the step before it. Copying each object's
-/// whole path would cost more than the walk.
-#[derive(Debug, Default)]
-pub struct PathTree<'p> {
-    steps: Vec<(u32, Seg<'p>)>,
-}
-
-impl<'p> PathTree<'p> {
-    /// The node of the empty path (the response's root).
-    pub const ROOT: u32 = u32::MAX;
-
-    /// The concrete path that ends at `node`.
-    pub fn path(&self, mut node: u32) -> Vec<Seg<'p>> {
-        let mut out = vec![];
-        while let Some(&(parent, seg)) = self.steps.get(node as usize) {
-            out.push(seg);
-            node = parent;
-        }
-        out.reverse();
-        out
-    }
-
-    fn step(&mut self, parent: u32, seg: Seg<'p>) -> u32 {
-        self.steps.push((parent, seg));
-        (self.steps.len() - 1) as u32
-    }
-}
-
 /// Calls `f` with every object found at `path` (with `@` expanding lists),
-/// and the node in `tree` of the concrete path to it.
-pub fn visit_objects<'v, 'a, 'p>(
+/// in document order. [`visit_paths`] and [`objects_mut`] visit the same
+/// objects in the same order.
+pub fn visit_objects<'v, 'a>(
     value: &'v Val<'a>,
-    path: &'p [PathElement],
-    tree: &mut PathTree<'p>,
-    f: &mut impl FnMut(&'v Obj<'a>, u32),
-) {
-    visit(value, path, PathTree::ROOT, tree, f);
-}
-
-fn visit<'v, 'a, 'p>(
-    value: &'v Val<'a>,
-    path: &'p [PathElement],
-    at: u32,
-    tree: &mut PathTree<'p>,
-    f: &mut impl FnMut(&'v Obj<'a>, u32),
+    path: &[PathElement],
+    f: &mut impl FnMut(&'v Obj<'a>),
 ) {
     match (path.first(), value) {
-        (None, Val::Obj(o)) => f(o, at),
+        (None, Val::Obj(o)) => f(o),
         (Some(PathElement::Key(k)), Val::Obj(o)) => {
             if let Some(child) = o.get(k.as_str()) {
-                let node = tree.step(at, Seg::Key(k.as_str()));
-                visit(child, &path[1..], node, tree, f);
+                visit_objects(child, &path[1..], f);
             }
         }
         // A list: `@` steps into its items; any other step (a list where
@@ -94,8 +54,39 @@ fn visit<'v, 'a, 'p>(
                 if let Some(next) = items.get(i + 1) {
                     prefetch(next);
                 }
-                let node = tree.step(at, Seg::Index(i));
-                visit(item, rest, node, tree, f);
+                visit_objects(item, rest, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Like [`visit_objects`], and passes each object's concrete path too (for
+/// error paths: slower, as it keeps the path as it goes).
+pub fn visit_paths<'v, 'a, 'p>(
+    value: &'v Val<'a>,
+    path: &'p [PathElement],
+    at: &mut Vec<Seg<'p>>,
+    f: &mut impl FnMut(&'v Obj<'a>, &[Seg<'p>]),
+) {
+    match (path.first(), value) {
+        (None, Val::Obj(o)) => f(o, at),
+        (Some(PathElement::Key(k)), Val::Obj(o)) => {
+            if let Some(child) = o.get(k.as_str()) {
+                at.push(Seg::Key(k.as_str()));
+                visit_paths(child, &path[1..], at, f);
+                at.pop();
+            }
+        }
+        (step, Val::List(items)) => {
+            let rest = match step {
+                Some(PathElement::List) => &path[1..],
+                _ => path,
+            };
+            for (i, item) in items.iter().enumerate() {
+                at.push(Seg::Index(i));
+                visit_paths(item, rest, at, f);
+                at.pop();
             }
         }
         _ => {}
@@ -136,21 +127,6 @@ fn for_each_prefetched<'v, 'a>(items: &'v mut [Val<'a>], mut f: impl FnMut(&'v m
         f(item);
         rest = tail;
     }
-}
-
-/// The value at a concrete path, for writing.
-pub fn value_at_mut<'v, 'a>(
-    mut value: &'v mut Val<'a>,
-    path: &[Seg<'_>],
-) -> Option<&'v mut Val<'a>> {
-    for seg in path {
-        value = match (seg, value) {
-            (Seg::Key(k), Val::Obj(o)) => o.get_mut(k)?,
-            (Seg::Index(i), Val::List(a)) => a.get_mut(*i)?,
-            _ => return None,
-        };
-    }
-    Some(value)
 }
 
 /// Builds into `out` (cleared first, so one object serves many) the
