@@ -27,37 +27,76 @@ impl Seg<'_> {
     }
 }
 
+/// One step of a walk a level at a time (see [`visit_objects`]): what the
+/// value `$v` at position `$i` of `$path` leads to is pushed to `$next`, and
+/// the CPU is asked to load it. Evaluates to whether the walk moved on.
+/// `$get` and `$iter` are `get` and `iter` for reading, `get_mut` and
+/// `iter_mut` for writing.
+macro_rules! step_down {
+    ($path:expr, $v:expr, $i:expr, $next:expr, $get:ident, $iter:ident) => {
+        match ($path.get($i), $v) {
+            (None, v @ Val::Obj(_)) => {
+                $next.push((v, $i));
+                false
+            }
+            (Some(PathElement::Key(k)), Val::Obj(o)) => match o.$get(k.as_str()) {
+                Some(child) => {
+                    prefetch(child);
+                    $next.push((child, $i + 1));
+                    true
+                }
+                None => false,
+            },
+            // A list: `@` steps into its items; any other step (a list
+            // where an object was expected, e.g. a list field whose path
+            // ended early) applies to each item.
+            (step, Val::List(items)) => {
+                let j = if matches!(step, Some(PathElement::List)) {
+                    $i + 1
+                } else {
+                    $i
+                };
+                for item in items.$iter() {
+                    prefetch(item);
+                    $next.push((item, j));
+                }
+                true
+            }
+            _ => false,
+        }
+    };
+}
+
 /// Calls `f` with every object found at `path` (with `@` expanding lists),
 /// in document order. [`visit_paths`] and [`objects_mut`] visit the same
 /// objects in the same order.
+///
+/// The walk goes down the path one step at a time for all values found so
+/// far (keeping their order), and asks the CPU to load each value of the
+/// next step as soon as it is found. A depth-first walk waits for each
+/// object's fields in turn; this one has many loads in flight at once.
 pub fn visit_objects<'v, 'a>(
     value: &'v Val<'a>,
     path: &[PathElement],
     f: &mut impl FnMut(&'v Obj<'a>),
 ) {
-    match (path.first(), value) {
-        (None, Val::Obj(o)) => f(o),
-        (Some(PathElement::Key(k)), Val::Obj(o)) => {
-            if let Some(child) = o.get(k.as_str()) {
-                visit_objects(child, &path[1..], f);
-            }
+    let mut now: Vec<(&'v Val<'a>, usize)> = vec![(value, 0)];
+    let mut next = Vec::new();
+    loop {
+        let mut moved = false;
+        for &(v, i) in &now {
+            moved |= step_down!(path, v, i, next, get, iter);
         }
-        // A list: `@` steps into its items; any other step (a list where
-        // an object was expected, e.g. a list field whose path ended
-        // early) applies to each item.
-        (step, Val::List(items)) => {
-            let rest = match step {
-                Some(PathElement::List) => &path[1..],
-                _ => path,
-            };
-            for (i, item) in items.iter().enumerate() {
-                if let Some(next) = items.get(i + 1) {
-                    prefetch(next);
-                }
-                visit_objects(item, rest, f);
-            }
+        std::mem::swap(&mut now, &mut next);
+        next.clear();
+        if !moved {
+            break;
         }
-        _ => {}
+    }
+    for (v, _) in now {
+        if let Val::Obj(o) = v {
+            f(o);
+        }
     }
 }
 
@@ -94,39 +133,28 @@ pub fn visit_paths<'v, 'a, 'p>(
 }
 
 /// Every object at `path`, for writing, in the order [`visit_objects`]
-/// visits them.
+/// visits them (and found the same way, a step at a time).
 pub fn objects_mut<'v, 'a>(
     value: &'v mut Val<'a>,
     path: &[PathElement],
     out: &mut Vec<&'v mut Obj<'a>>,
 ) {
-    match (path.first(), value) {
-        (None, Val::Obj(o)) => out.push(o),
-        (None, Val::List(items)) | (Some(PathElement::Key(_)), Val::List(items)) => {
-            for_each_prefetched(items, |item| objects_mut(item, path, out));
+    let mut now: Vec<(&'v mut Val<'a>, usize)> = vec![(value, 0)];
+    let mut next = Vec::new();
+    loop {
+        let mut moved = false;
+        for (v, i) in now.drain(..) {
+            moved |= step_down!(path, v, i, next, get_mut, iter_mut);
         }
-        (Some(PathElement::Key(k)), Val::Obj(o)) => {
-            if let Some(child) = o.get_mut(k.as_str()) {
-                objects_mut(child, &path[1..], out);
-            }
+        std::mem::swap(&mut now, &mut next);
+        if !moved {
+            break;
         }
-        (Some(PathElement::List), Val::List(items)) => {
-            for_each_prefetched(items, |item| objects_mut(item, &path[1..], out));
-        }
-        _ => {}
     }
-}
-
-/// Calls `f` with each item, prefetching the next one's fields first.
-fn for_each_prefetched<'v, 'a>(items: &'v mut [Val<'a>], mut f: impl FnMut(&'v mut Val<'a>)) {
-    let mut rest = items;
-    while let Some((item, tail)) = rest.split_first_mut() {
-        if let Some(next) = tail.first() {
-            prefetch(next);
-        }
-        f(item);
-        rest = tail;
-    }
+    out.extend(now.into_iter().filter_map(|(v, _)| match v {
+        Val::Obj(o) => Some(o),
+        _ => None,
+    }));
 }
 
 /// Builds into `out` (cleared first, so one object serves many) the
@@ -309,4 +337,55 @@ pub fn unalias<'a, 'b: 'a>(alloc: &mut Alloc<'b>, value: &mut Val<'a>) {
 fn original_key(aliased: &str) -> &str {
     let rest = &aliased[goliath_planner::build::ALIAS_PREFIX.len()..];
     rest.split_once('_').map(|(_, key)| key).unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Buffers;
+    use apollo_compiler::Name;
+
+    #[test]
+    fn the_three_walks_visit_the_same_objects_in_document_order() {
+        let buffers = Buffers::new();
+        // Nested lists where the path expects objects, nulls, scalars and
+        // missing keys on the way.
+        let text = br#"{"a":[
+            [{"b":{"n":1}},{"b":null},{"x":0}],
+            {"b":{"n":2}},
+            [[{"b":[{"n":3},{"n":4}]}],7],
+            null,
+            {"b":{"n":5}}
+        ]}"#;
+        let mut data = Val::parse(text, &mut buffers.alloc()).unwrap();
+        let path = [
+            PathElement::Key(Name::new("a").unwrap()),
+            PathElement::List,
+            PathElement::Key(Name::new("b").unwrap()),
+        ];
+        let n = |o: &Obj<'_>| o.get("n").map(Val::to_json);
+        let mut seen = vec![];
+        visit_objects(&data, &path, &mut |o| seen.push(n(o)));
+        let mut with_paths = vec![];
+        visit_paths(&data, &path, &mut vec![], &mut |o, at| {
+            with_paths.push((n(o), at.iter().map(Seg::to_json).collect::<Vec<_>>()))
+        });
+        let mut objects = vec![];
+        objects_mut(&mut data, &path, &mut objects);
+        let written: Vec<_> = objects.iter().map(|o| n(o)).collect();
+        let expected: Vec<_> = (1..=5).map(|i| Some(i.into())).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(written, expected);
+        assert_eq!(
+            with_paths
+                .iter()
+                .map(|(v, _)| v.clone())
+                .collect::<Vec<_>>(),
+            expected
+        );
+        assert_eq!(
+            serde_json::to_value(&with_paths[2].1).unwrap(),
+            serde_json::json!(["a", 2, 0, 0, "b", 0])
+        );
+    }
 }

@@ -35,8 +35,10 @@ pub struct Projection<'a, 'e> {
 
 /// Field groupings already computed in this projection, by where the
 /// selection sets come from (the address of the parent's [`Slot`], or of the
-/// root selection set; both live as long as the walk) and the runtime type.
-type GroupCache<'a> = FxHashMap<(usize, &'a str), Grouped<'a>>;
+/// root selection set; both live as long as the walk) and the runtime type
+/// (the address of its name: the same slot always names a type through the
+/// same string, so hashing two numbers is enough).
+type GroupCache<'a> = FxHashMap<(usize, usize), Grouped<'a>>;
 
 /// Marker: this position became null and its parent must absorb it.
 struct Null;
@@ -45,6 +47,9 @@ struct Null;
 /// selections merged under it, and the field's type on the object's type.
 struct Slot<'a> {
     key: &'a str,
+    /// What is written before the value: `"key":`, after a comma unless
+    /// this is the first slot.
+    prefix: Box<[u8]>,
     fields: Vec<&'a Field>,
     ty: &'a Type,
     /// The definition of the field's named type (looked up once).
@@ -135,7 +140,7 @@ impl<'a> Projection<'a, '_> {
         id: usize,
         w: &mut Walk<'a, '_>,
     ) -> Grouped<'a> {
-        let key = (id, type_name);
+        let key = (id, type_name.as_ptr() as usize);
         if let Some(g) = w.cache.get(&key) {
             return g.clone();
         }
@@ -145,7 +150,8 @@ impl<'a> Projection<'a, '_> {
         }
         let slots: Vec<Slot<'a>> = fields
             .into_iter()
-            .map(|(key, fields)| {
+            .enumerate()
+            .map(|(i, (key, fields))| {
                 // The field's type on the runtime object type: it may be more
                 // precise than on the interface the client selected it through.
                 let ty = match self.schema.type_field(type_name, &fields[0].name) {
@@ -154,8 +160,12 @@ impl<'a> Projection<'a, '_> {
                 };
                 let kind = self.schema.types.get(ty.inner_named_type());
                 let is_typename = fields[0].name == "__typename";
+                // Response keys are GraphQL names (letters, digits, `_`),
+                // which never need escaping.
+                let prefix = format!("{}\"{key}\":", if i > 0 { "," } else { "" });
                 Slot {
                     key,
+                    prefix: prefix.into_bytes().into(),
                     fields,
                     ty,
                     kind,
@@ -181,11 +191,8 @@ impl<'a> Projection<'a, '_> {
     ) -> Result<(), Null> {
         let slots = self.grouped(type_name, sets, id, w);
         out.push(b'{');
-        for (i, slot) in slots.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_key(out, slot.key);
+        for slot in slots.iter() {
+            out.extend_from_slice(&slot.prefix);
             let field = slot.fields[0];
             if slot.is_typename {
                 write_str(out, type_name);
@@ -471,12 +478,4 @@ struct Walk<'a, 'v> {
 /// Identifies the root selection set in the grouping cache.
 fn set_id(set: &SelectionSet) -> usize {
     set as *const SelectionSet as usize
-}
-
-/// Writes `"key":`. Response keys are GraphQL names (letters, digits,
-/// `_`), which never need escaping.
-fn write_key(out: &mut Vec<u8>, key: &str) {
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":");
 }
