@@ -118,7 +118,7 @@ impl SubgraphClient {
 }
 
 /// Finds (or sets up) `url`'s pool, takes an idle connection that is still
-/// open, and writes the request bytes.
+/// open, and builds the bytes to send.
 fn checkout(url: &str, body: &[u8]) -> Result<Checkout, FetchError> {
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();

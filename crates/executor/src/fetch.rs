@@ -198,7 +198,8 @@ fn write_representations(
 ) -> usize {
     let shape = Representation::new(node);
     let mut scratch = Vec::with_capacity(64);
-    let mut last: Option<(Vec<u8>, u32)> = None;
+    // The last representation written, and its index.
+    let (mut last, mut last_i) = (Vec::with_capacity(64), NONE);
     let mut rep = Obj::new();
     let Targets {
         order,
@@ -216,28 +217,22 @@ fn write_representations(
             }
             // Objects next to each other often send the same
             // representation: compare with the last one before hashing.
-            if let Some((bytes, i)) = &last {
-                if *bytes == scratch {
-                    order.push(*i);
-                    return;
-                }
-            }
-            let next = index.len() as u32;
-            let i = *index.entry(scratch.clone()).or_insert_with(|| {
-                if next > 0 {
+            let i = if last_i != NONE && last == scratch {
+                last_i
+            } else if let Some(&i) = index.get(&scratch) {
+                i
+            } else {
+                let i = index.len() as u32;
+                if i > 0 {
                     out.push(b',');
                 }
                 out.extend_from_slice(&scratch);
-                next
-            });
+                index.insert(scratch.clone(), i);
+                i
+            };
             order.push(i);
-            match &mut last {
-                Some((bytes, j)) => {
-                    bytes.clone_from(&scratch);
-                    *j = i;
-                }
-                None => last = Some((scratch.clone(), i)),
-            }
+            last.clone_from(&scratch);
+            last_i = i;
         });
         per_path.push(order.len() - before);
     }
@@ -300,52 +295,10 @@ impl<'n> Representation<'n> {
         'n: 'r,
     {
         out.clear();
-        if let Some(flat) = &self.flat {
-            let Some(typename) = object.get("__typename").and_then(Val::as_str) else {
-                return false;
-            };
-            let mut matching = flat.iter().filter(|(t, _)| match t {
-                Some(t) => *t == typename || is_subtype(t, typename),
-                None => true,
-            });
-            let fields = match (matching.next(), matching.next()) {
-                (None, _) => return false,
-                (Some((_, fields)), None) => fields,
-                // Several fragments apply: their fields are merged below.
-                (Some(_), Some(_)) => {
-                    return self.write_merged(object, is_subtype, alloc, rep, out)
-                }
-            };
-            out.push(b'{');
-            for (i, name) in fields.iter().enumerate() {
-                let Some(v) = object.get(name) else {
-                    return false;
-                };
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, name);
-                out.push(b':');
-                v.write(out);
-            }
-            out.push(b'}');
-            return true;
+        if let Some(sent) = self.write_flat(object, is_subtype, out) {
+            return sent;
         }
-        self.write_merged(object, is_subtype, alloc, rep, out)
-    }
-
-    /// The general case: builds the representation as an object first.
-    fn write_merged<'r, 'b: 'r>(
-        &self,
-        object: &'r Obj<'_>,
-        is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
-        alloc: &mut Alloc<'b>,
-        rep: &mut Obj<'r>,
-        out: &mut Vec<u8>,
-    ) -> bool
-    where
-        'n: 'r,
-    {
+        // The general case: the representation is built as an object first.
         let found = representation_into(
             object,
             &self.node.requires,
@@ -358,6 +311,43 @@ impl<'n> Representation<'n> {
             rep.write(out);
         }
         found
+    }
+
+    /// The flat case of [`Representation::write`]; `None` when it does not
+    /// apply (not flat, or several fragments apply to the object's type).
+    fn write_flat(
+        &self,
+        object: &Obj<'_>,
+        is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+        out: &mut Vec<u8>,
+    ) -> Option<bool> {
+        let flat = self.flat.as_ref()?;
+        let Some(typename) = object.get("__typename").and_then(Val::as_str) else {
+            return Some(false);
+        };
+        let mut matching = flat.iter().filter(|(t, _)| match t {
+            Some(t) => *t == typename || is_subtype(t, typename),
+            None => true,
+        });
+        let fields = match (matching.next(), matching.next()) {
+            (None, _) => return Some(false),
+            (Some((_, fields)), None) => fields,
+            (Some(_), Some(_)) => return None,
+        };
+        out.push(b'{');
+        for (i, name) in fields.iter().enumerate() {
+            let Some(v) = object.get(name) else {
+                return Some(false);
+            };
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, name);
+            out.push(b':');
+            v.write(out);
+        }
+        out.push(b'}');
+        Some(true)
     }
 }
 
@@ -526,7 +516,6 @@ fn merge_entities<'a, 'b: 'a>(
     }
     // One walk per path finds its objects, in the order the
     // representations were collected.
-    let shape = Representation::new(node);
     let mut from = 0;
     for (path, &count) in targets.paths.iter().zip(&targets.per_path) {
         let order = &targets.order[from..from + count];
@@ -550,6 +539,7 @@ fn merge_entities<'a, 'b: 'a>(
             // The objects here changed meanwhile (another fetch added or
             // removed some): each object takes the entity its
             // representation asks for now, if that entity is still here.
+            let shape = Representation::new(node);
             let mut scratch = vec![];
             for obj in objects {
                 let mut rep = Obj::new();
