@@ -448,8 +448,10 @@ impl Pipeline {
             variables: &variables,
             errors: &mut errors,
         };
-        // The answer is about as large as what the subgraphs sent.
-        let mut body = Vec::with_capacity(buffers.total_len() + 256);
+        // The answer is about as large as what the subgraphs sent, or as
+        // the last answer to this plan on this thread, if that was larger.
+        let size_hint = answer_size_hint(&plan);
+        let mut body = Vec::with_capacity((buffers.total_len() + 256).max(size_hint));
         body.extend_from_slice(b"{\"data\":");
         projection.write_root(
             operation.object_type(),
@@ -459,6 +461,7 @@ impl Pipeline {
             &mut body,
         );
         body.push(b'}');
+        note_answer_size(&plan, body.len());
         if !errors.is_empty() {
             // Errors come first; rare enough to pay for a copy.
             let mut with_errors = Vec::with_capacity(body.len() + 256);
@@ -474,6 +477,33 @@ impl Pipeline {
             outcome: Outcome::Executed,
         }
     }
+}
+
+thread_local! {
+    /// The size of the last answer to each plan (by the plan's address) on
+    /// this thread: a buffer that large is never copied while it grows.
+    static ANSWER_SIZES: std::cell::RefCell<std::collections::HashMap<usize, usize>> =
+        Default::default();
+}
+
+/// Plans whose answer sizes are kept per thread; past this, the sizes start
+/// over (a stale size only sizes a buffer).
+const ANSWER_SIZES_KEPT: usize = 4096;
+
+fn answer_size_hint(plan: &Arc<QueryPlan>) -> usize {
+    let key = Arc::as_ptr(plan) as usize;
+    ANSWER_SIZES.with(|m| m.borrow().get(&key).copied().unwrap_or(0))
+}
+
+fn note_answer_size(plan: &Arc<QueryPlan>, size: usize) {
+    let key = Arc::as_ptr(plan) as usize;
+    ANSWER_SIZES.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= ANSWER_SIZES_KEPT && !m.contains_key(&key) {
+            m.clear();
+        }
+        m.insert(key, size);
+    })
 }
 
 /// Parses `percent(N)` (N may have a fraction).
