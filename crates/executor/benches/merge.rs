@@ -329,6 +329,7 @@ fn endpoint() -> SubgraphEndpoint {
         url: String::new(),
         timeout: std::time::Duration::from_secs(1),
         include_errors: true,
+        max_response_bytes: 1 << 20,
     }
 }
 

@@ -598,6 +598,7 @@ mod tests {
             url: "http://127.0.0.1:1/".into(),
             timeout: std::time::Duration::from_secs(1),
             include_errors: true,
+            max_response_bytes: 1 << 20,
         }
     }
 

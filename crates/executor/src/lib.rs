@@ -32,6 +32,9 @@ pub struct SubgraphEndpoint {
     pub timeout: Duration,
     /// Whether its error messages reach clients (otherwise they are masked).
     pub include_errors: bool,
+    /// The largest answer (head and body) read from it, in bytes; a larger
+    /// one is refused as malformed before it is buffered.
+    pub max_response_bytes: usize,
 }
 
 /// Runs plans. One per loaded supergraph; cheap to share.

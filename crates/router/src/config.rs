@@ -90,6 +90,8 @@ pub struct SubgraphConfig {
     pub url: Option<String>,
     /// Overrides `subgraph_defaults.timeout_ms` for this subgraph.
     pub timeout_ms: Option<u64>,
+    /// Overrides `subgraph_defaults.max_response_bytes` for this subgraph.
+    pub max_response_bytes: Option<usize>,
 }
 
 /// Defaults for all subgraphs (`subgraph_defaults:`).
@@ -98,6 +100,10 @@ pub struct SubgraphConfig {
 pub struct SubgraphDefaults {
     /// The timeout of one subgraph request, in milliseconds (default 30,000).
     pub timeout_ms: u64,
+    /// The largest subgraph answer read, in bytes (default 32 MiB): a larger
+    /// one (whatever its `Content-Length` or chunks claim) is refused with
+    /// `SUBREQUEST_MALFORMED_RESPONSE` before it is buffered.
+    pub max_response_bytes: usize,
 }
 
 impl Default for Config {
@@ -138,7 +144,10 @@ impl Default for IncludeSubgraphErrors {
 
 impl Default for SubgraphDefaults {
     fn default() -> Self {
-        SubgraphDefaults { timeout_ms: 30_000 }
+        SubgraphDefaults {
+            timeout_ms: 30_000,
+            max_response_bytes: 32 * 1024 * 1024,
+        }
     }
 }
 
@@ -249,9 +258,16 @@ impl Config {
             "subgraph_defaults.timeout_ms",
             self.subgraph_defaults.timeout_ms,
         )?;
+        positive(
+            "subgraph_defaults.max_response_bytes",
+            self.subgraph_defaults.max_response_bytes as u64,
+        )?;
         for (name, subgraph) in &self.subgraphs {
             if let Some(timeout) = subgraph.timeout_ms {
                 positive(&format!("subgraphs.{name}.timeout_ms"), timeout)?;
+            }
+            if let Some(max) = subgraph.max_response_bytes {
+                positive(&format!("subgraphs.{name}.max_response_bytes"), max as u64)?;
             }
             if let Some(raw) = &subgraph.url {
                 let key = format!("subgraphs.{name}.url");
@@ -279,6 +295,14 @@ impl Config {
     /// The URL configured for `subgraph`, overriding the supergraph's.
     pub fn subgraph_url(&self, subgraph: &str) -> Option<&str> {
         self.subgraphs.get(subgraph)?.url.as_deref()
+    }
+
+    /// The answer size cap for `subgraph`: its own, else the default.
+    pub fn subgraph_max_response_bytes(&self, subgraph: &str) -> usize {
+        self.subgraphs
+            .get(subgraph)
+            .and_then(|s| s.max_response_bytes)
+            .unwrap_or(self.subgraph_defaults.max_response_bytes)
     }
 
     /// The request timeout for `subgraph`: its own, else the default.

@@ -160,6 +160,7 @@ impl Pipeline {
                 url: config.subgraph_url(&g.name).unwrap_or(&g.url).to_owned(),
                 timeout: config.subgraph_timeout(&g.name),
                 include_errors: config.include_subgraph_errors.includes(&g.name),
+                max_response_bytes: config.subgraph_max_response_bytes(&g.name),
             })
             .collect();
         let mut percent_labels: Vec<(String, f64)> = vec![];

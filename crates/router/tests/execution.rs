@@ -21,6 +21,7 @@ fn override_url(config: &mut Config, name: &str, url: &str) {
         SubgraphConfig {
             url: Some(url.to_string()),
             timeout_ms: None,
+            ..Default::default()
         },
     );
 }
@@ -972,6 +973,7 @@ async fn slow_subgraph_times_out() {
             SubgraphConfig {
                 url: Some(slow.clone()),
                 timeout_ms: Some(300),
+                ..Default::default()
             },
         );
     })
