@@ -1,13 +1,19 @@
 //! The subgraph HTTP client: one JSON POST per fetch over pooled keep-alive
-//! HTTP/1.1 connections, a timeout per subgraph. Parsing the answer is the
-//! caller's job (see [`crate::value`]), so the parsed tree can borrow from
-//! its bytes.
+//! HTTP/1.1 connections, a timeout and an answer-size cap per subgraph.
+//! Parsing the answer is the caller's job (see [`crate::value`]), so the
+//! parsed tree can borrow from its bytes.
 //!
 //! The exchange runs in the fetch's own task: the request is written with
 //! one `write`, the answer is read straight into one buffer sized from the
 //! last answer of that subgraph, and `httparse` reads the head. There is no
 //! connection task, no channel and no copy of the body. The wire format is
 //! in [`h1`].
+//!
+//! The subgraph is not trusted: answers are read up to the subgraph's
+//! `max_response_bytes` and no further, compressed answers are refused
+//! (requests say `accept-encoding: identity`), and a request is sent a
+//! second time only when it provably never reached the subgraph (see
+//! [`Resend`]).
 
 mod h1;
 
@@ -22,6 +28,7 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::SubgraphEndpoint;
 use h1::{Answer, ExchangeError};
 
 /// Why a subgraph request failed before a GraphQL response came back.
@@ -47,6 +54,24 @@ pub enum FetchError {
     /// The body is not a JSON object.
     #[error("invalid JSON in the subgraph response: {0}")]
     BadJson(String),
+    /// The answer was refused before its body was used: larger than the
+    /// subgraph's `max_response_bytes`, badly framed, or compressed.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// Whether a request may be sent a second time when the first attempt
+/// fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Never (mutations): a request the subgraph may have acted on is not
+    /// repeated, and one that failed is not sent again either.
+    Never,
+    /// Once, on a new connection, and only when writing the request to a
+    /// pooled connection failed: the subgraph did not receive all of it,
+    /// so it cannot have acted on it (queries). A request that was written
+    /// is never sent again, whatever happens to its answer.
+    IfUnsent,
 }
 
 /// Idle connections kept per subgraph URL and thread.
@@ -101,16 +126,22 @@ impl SubgraphClient {
         SubgraphClient { _private: () }
     }
 
-    /// POSTs `body` (a JSON GraphQL request) to `url` and returns the
-    /// answer's bytes (a 2xx status); the caller parses them.
+    /// POSTs `body` (a JSON GraphQL request) to the subgraph at
+    /// `endpoint.url` and returns the answer's bytes (a 2xx status); the
+    /// caller parses them. The whole exchange takes at most
+    /// `endpoint.timeout`; an answer larger than
+    /// `endpoint.max_response_bytes` is refused
+    /// ([`FetchError::Malformed`]) without being buffered.
     pub async fn post(
         &self,
-        url: &str,
+        endpoint: &SubgraphEndpoint,
         body: Vec<u8>,
-        timeout: Duration,
+        resend: Resend,
     ) -> Result<Bytes, FetchError> {
+        let url = endpoint.url.as_str();
         let checkout = checkout(url, &body)?;
-        match tokio::time::timeout(timeout, exchange(url, checkout)).await {
+        let exchange = exchange(url, checkout, endpoint.max_response_bytes, resend);
+        match tokio::time::timeout(endpoint.timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout),
         }
@@ -159,27 +190,37 @@ fn checkin(url: &str, conn: Option<TcpStream>, answer_size: usize) {
     })
 }
 
-/// Sends the request and reads the answer. A pooled connection that turns
-/// out to be closed (the subgraph closed it while idle, before answering)
-/// is dropped and the request is sent again on another one; a new
-/// connection's failure is the answer.
-async fn exchange(url: &str, checkout: Checkout) -> Result<Bytes, FetchError> {
+/// Sends the request and reads an answer of at most `max` bytes.
+///
+/// A request is sent a second time only if `resend` allows it, only when
+/// writing it to a pooled connection failed (the subgraph had closed the
+/// connection, and did not receive the whole request), and only once, on a
+/// new connection. Once the request is written, a connection closed
+/// before or during the answer is an error: the subgraph may have acted
+/// on the request. A connection whose answer failed or was refused is
+/// dropped, never pooled.
+async fn exchange(
+    url: &str,
+    checkout: Checkout,
+    max: usize,
+    resend: Resend,
+) -> Result<Bytes, FetchError> {
     let Checkout {
         authority,
         request,
         answer_size,
-        mut idle,
+        idle,
     } = checkout;
+    let (mut conn, mut reused) = match idle {
+        Some(conn) => (conn, true),
+        None => (connect(&authority).await?, false),
+    };
     loop {
-        let (mut conn, reused) = match idle.take() {
-            Some(conn) => (conn, true),
-            None => (connect(&authority).await?, false),
-        };
         let result = match conn.write_all(&request).await {
-            Ok(()) => h1::read_answer(&mut conn, answer_size).await,
-            Err(e) => Err(ExchangeError::Closed(e.to_string())),
+            Ok(()) => h1::read_answer(&mut conn, answer_size, max).await,
+            Err(e) => Err(ExchangeError::Unsent(e.to_string())),
         };
-        match result {
+        let why = match result {
             Ok(Answer {
                 status,
                 body,
@@ -189,16 +230,19 @@ async fn exchange(url: &str, checkout: Checkout) -> Result<Bytes, FetchError> {
                 checkin(url, reusable.then_some(conn), size);
                 return finish(status, body);
             }
-            Err(ExchangeError::Closed(_)) if reused => {
-                idle = POOL.with(|pool| pool.borrow_mut().get_mut(url)?.take_idle());
+            Err(ExchangeError::Unsent(_)) if reused && resend == Resend::IfUnsent => {
+                conn = connect(&authority).await?;
+                reused = false;
+                continue;
             }
+            Err(ExchangeError::Unsent(why)) => format!("error sending the request: {why}"),
             Err(ExchangeError::Closed(why)) => {
-                return Err(FetchError::Transport(format!(
-                    "connection closed before an answer: {why}"
-                )))
+                format!("connection closed before an answer: {why}")
             }
-            Err(ExchangeError::Failed(why)) => return Err(FetchError::Transport(why)),
-        }
+            Err(ExchangeError::Failed(why)) => why,
+            Err(ExchangeError::Malformed(why)) => return Err(FetchError::Malformed(why)),
+        };
+        return Err(FetchError::Transport(why));
     }
 }
 
@@ -244,7 +288,7 @@ impl Origin {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: "
+            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\naccept-encoding: identity\r\ncontent-length: "
         );
         Ok(Origin {
             authority: format!("{host}:{port}").into(),
@@ -283,7 +327,9 @@ mod tests {
         assert!(o
             .head
             .starts_with(b"POST /reviews?x=1 HTTP/1.1\r\nhost: 127.0.0.1:4200\r\n"));
-        assert!(o.head.ends_with(b"content-length: "));
+        assert!(o
+            .head
+            .ends_with(b"\r\naccept-encoding: identity\r\ncontent-length: "));
         let o = Origin::new("http://example.com").unwrap();
         assert_eq!(&*o.authority, "example.com:80");
         assert!(o

@@ -34,7 +34,9 @@ pub(crate) fn http_error(endpoint: &SubgraphEndpoint, e: &FetchError, path: &[Va
     err
 }
 
-/// `SUBREQUEST_MALFORMED_RESPONSE`: the answer is not a usable GraphQL response.
+/// `SUBREQUEST_MALFORMED_RESPONSE`: the answer is not a usable GraphQL
+/// response, including answers the client refused before using them
+/// ([`FetchError::Malformed`]: too large, badly framed, compressed).
 pub(crate) fn malformed(endpoint: &SubgraphEndpoint, why: &str, path: &[Value]) -> Value {
     let service = &endpoint.name;
     let message = if endpoint.include_errors {

@@ -7,10 +7,11 @@
 use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 
+use apollo_compiler::ast::OperationType;
 use goliath_planner::{FetchNode, PathElement};
 use serde_json::{Map, Value};
 
-use crate::client::FetchError;
+use crate::client::{FetchError, Resend};
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
     deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
@@ -117,10 +118,13 @@ impl Executor {
             return;
         };
         let endpoint = &self.endpoints[node.graph];
-        let result = self
-            .client
-            .post(&endpoint.url, body, endpoint.timeout)
-            .await;
+        // A mutation is never sent twice; a query (entity fetches are
+        // queries) only when it provably did not reach the subgraph.
+        let resend = match node.kind {
+            OperationType::Query => Resend::IfUnsent,
+            _ => Resend::Never,
+        };
+        let result = self.client.post(endpoint, body, resend).await;
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(bytes) => {
@@ -360,6 +364,10 @@ fn failed(
     e: FetchError,
 ) {
     let path = targets.first_path(&st.data);
+    if let FetchError::Malformed(why) = &e {
+        st.errors.push(malformed(endpoint, why, &path));
+        return;
+    }
     st.errors.push(http_error(endpoint, &e, &path));
     if let FetchError::Status {
         body: Some(body), ..

@@ -2,6 +2,15 @@
 //! `httparse`), then the body, framed by `content-length`, by chunks or by
 //! the connection closing. The body ends up in the buffer the head was
 //! read into, so it is never copied (chunks are joined in place).
+//!
+//! Nothing the subgraph says is trusted with memory: the buffer never
+//! grows past the subgraph's `max_response_bytes`, a `content-length` or
+//! chunk size that would take the answer past it is refused before
+//! anything is reserved for it, and a body that only ends when the
+//! connection closes is refused as soon as it passes the cap. Answers
+//! that are compressed, or framed by anything but `content-length`, plain
+//! `chunked` or the connection closing, are refused too: they are never
+//! passed on as if they were plain JSON.
 
 use std::ops::Range;
 
@@ -10,7 +19,8 @@ use httparse::Status;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-/// The largest response head (and trailer section) accepted.
+/// The largest response head (interim answers included) and trailer
+/// section accepted.
 const MAX_HEAD: usize = 64 * 1024;
 /// The most header fields accepted in a head.
 const MAX_HEADERS: usize = 100;
@@ -32,14 +42,20 @@ pub(super) struct Answer {
 /// Why no answer came back.
 #[derive(Debug)]
 pub(super) enum ExchangeError {
-    /// The connection was closed or failed before any byte of an answer
-    /// arrived: a pooled connection the subgraph had closed.
+    /// Writing the request failed: the subgraph did not receive all of
+    /// it, so it cannot have acted on it.
+    Unsent(String),
+    /// The request was sent, and the connection was closed or failed
+    /// before any byte of an answer arrived.
     Closed(String),
-    /// Anything else: a broken answer, or the connection failing during one.
+    /// The connection failed or was closed in the middle of an answer.
     Failed(String),
+    /// The answer is not acceptable: larger than the cap, badly framed,
+    /// compressed.
+    Malformed(String),
 }
 
-use ExchangeError::{Closed, Failed};
+use ExchangeError::{Closed, Failed, Malformed};
 
 /// How the body's end is known.
 enum Framing {
@@ -61,26 +77,38 @@ struct Head {
     keep_alive: bool,
 }
 
-/// Reads one answer from `conn` into a buffer of `capacity` bytes (grown
-/// if the answer is larger).
+/// The refusal of an answer larger than `max` bytes.
+fn too_large(max: usize) -> ExchangeError {
+    Malformed(format!(
+        "the answer is larger than {max} bytes (subgraph max_response_bytes)"
+    ))
+}
+
+/// Reads one answer of at most `max` bytes (head and body as they come
+/// on the wire) from `conn`, into a buffer of `capacity` bytes (grown if
+/// the answer is larger, never past `max`).
 pub(super) async fn read_answer(
     conn: &mut TcpStream,
     capacity: usize,
+    max: usize,
 ) -> Result<Answer, ExchangeError> {
-    let mut buf = Vec::with_capacity(capacity.max(1024));
-    let head = read_head(conn, &mut buf).await?;
+    let mut buf = Vec::with_capacity(capacity.max(1024).min(max));
+    let head = read_head(conn, &mut buf, max).await?;
     let (body, reusable): (Range<usize>, bool) = match head.framing {
         Framing::Length(n) => {
+            // Refused from the head alone: nothing is reserved for a
+            // length past the cap.
             let end = head
                 .len
                 .checked_add(n)
-                .ok_or_else(|| Failed("invalid content-length".into()))?;
+                .filter(|&end| end <= max)
+                .ok_or_else(|| too_large(max))?;
             if buf.len() < end {
                 buf.reserve_exact(end - buf.len());
             }
             while buf.len() < end {
                 let missing = end - buf.len();
-                if read_more(conn, &mut buf, missing).await? == 0 {
+                if read_more(conn, &mut buf, missing, max).await? == 0 {
                     return Err(Failed(format!(
                         "connection closed after {} of {n} body bytes",
                         buf.len() - head.len
@@ -90,11 +118,25 @@ pub(super) async fn read_answer(
             (head.len..end, head.keep_alive && buf.len() == end)
         }
         Framing::Chunked => {
-            let (end, whole) = dechunk(conn, &mut buf, head.len).await?;
+            let (end, whole) = dechunk(conn, &mut buf, head.len, max).await?;
             (head.len..end, head.keep_alive && whole)
         }
         Framing::UntilClose => {
-            while read_more(conn, &mut buf, READ_ROOM).await? > 0 {}
+            loop {
+                if buf.len() >= max {
+                    // The answer fills the cap: it fits only if the
+                    // subgraph closes the connection now.
+                    let mut probe = [0u8; 1];
+                    match conn.read(&mut probe).await {
+                        Ok(0) => break,
+                        Ok(_) => return Err(too_large(max)),
+                        Err(e) => return Err(Failed(e.to_string())),
+                    }
+                }
+                if read_more(conn, &mut buf, READ_ROOM, max).await? == 0 {
+                    break;
+                }
+            }
             (head.len..buf.len(), false)
         }
     };
@@ -108,11 +150,16 @@ pub(super) async fn read_answer(
 }
 
 /// Reads until a final (non-1xx) head is complete; interim answers are
-/// skipped.
-async fn read_head(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Head, ExchangeError> {
+/// skipped (and count towards [`MAX_HEAD`]).
+async fn read_head(
+    conn: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<Head, ExchangeError> {
     let mut received = false;
+    let mut skipped = 0;
     loop {
-        let n = match read_more(conn, buf, READ_ROOM).await {
+        let n = match read_more(conn, buf, READ_ROOM, max).await {
             Ok(n) => n,
             Err(Failed(why)) if !received => return Err(Closed(why)),
             Err(e) => return Err(e),
@@ -127,15 +174,16 @@ async fn read_head(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Head, Exch
         received = true;
         while let Some(head) = parse_head(buf)? {
             match head.status {
-                101 => return Err(Failed("unexpected 101 Switching Protocols".into())),
+                101 => return Err(Malformed("unexpected 101 Switching Protocols".into())),
                 100..=199 => {
+                    skipped += head.len;
                     buf.drain(..head.len);
                 }
                 _ => return Ok(head),
             }
         }
-        if buf.len() > MAX_HEAD {
-            return Err(Failed("response head larger than 64 KB".into()));
+        if skipped + buf.len() > MAX_HEAD {
+            return Err(Malformed("response head larger than 64 KB".into()));
         }
     }
 }
@@ -147,41 +195,69 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
     let len = match res.parse(buf) {
         Ok(Status::Complete(len)) => len,
         Ok(Status::Partial) => return Ok(None),
-        Err(e) => return Err(Failed(format!("invalid HTTP response head: {e}"))),
+        Err(e) => return Err(Malformed(format!("invalid HTTP response head: {e}"))),
     };
     let status = res.code.unwrap_or(0);
     let http10 = res.version == Some(0);
     let mut close = http10;
     let mut length = None;
+    let mut transfer_encoding = false;
     let mut chunked = false;
+    let mut content_encoding = None;
     for h in res.headers.iter() {
-        let value = std::str::from_utf8(h.value).unwrap_or("");
+        let text = || String::from_utf8_lossy(h.value);
         if h.name.eq_ignore_ascii_case("content-length") {
-            let n: usize = value
-                .trim()
-                .parse()
-                .map_err(|_| Failed(format!("invalid content-length {value:?}")))?;
+            let n = content_length(h.value)
+                .ok_or_else(|| Malformed(format!("invalid content-length {:?}", text())))?;
             if length.is_some_and(|l| l != n) {
-                return Err(Failed("conflicting content-length headers".into()));
+                return Err(Malformed("conflicting content-length headers".into()));
             }
             length = Some(n);
         } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            let last = value.rsplit(',').next().unwrap_or("").trim();
-            if !last.eq_ignore_ascii_case("chunked") {
-                return Err(Failed(format!("unsupported transfer-encoding {value:?}")));
+            // Only plain `chunked`, once: any other coding (gzip, ...)
+            // would leave the body encoded.
+            transfer_encoding = true;
+            for coding in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if coding.is_empty() {
+                    continue;
+                }
+                if chunked || !coding.eq_ignore_ascii_case(b"chunked") {
+                    return Err(Malformed(format!(
+                        "unsupported transfer-encoding {:?} (only chunked is accepted)",
+                        text()
+                    )));
+                }
+                chunked = true;
             }
-            chunked = true;
+        } else if h.name.eq_ignore_ascii_case("content-encoding") {
+            let identity = h
+                .value
+                .split(|&b| b == b',')
+                .map(<[u8]>::trim_ascii)
+                .all(|c| c.is_empty() || c.eq_ignore_ascii_case(b"identity"));
+            if !identity {
+                content_encoding = Some(text().into_owned());
+            }
         } else if h.name.eq_ignore_ascii_case("connection") {
-            for token in value.split(',').map(str::trim) {
-                if token.eq_ignore_ascii_case("close") {
+            for token in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if token.eq_ignore_ascii_case(b"close") {
                     close = true;
-                } else if token.eq_ignore_ascii_case("keep-alive") && http10 {
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && http10 {
                     close = false;
                 }
             }
         }
     }
-    let framing = if matches!(status, 100..=199 | 204 | 304) {
+    if transfer_encoding && !chunked {
+        return Err(Malformed("empty transfer-encoding".into()));
+    }
+    let bodiless = matches!(status, 100..=199 | 204 | 304);
+    if let Some(coding) = content_encoding.filter(|_| !bodiless) {
+        return Err(Malformed(format!(
+            "compressed answers (content-encoding: {coding}) are not accepted"
+        )));
+    }
+    let framing = if bodiless {
         Framing::Length(0)
     } else if chunked {
         // Both framings at once: the chunks win, and the connection is
@@ -201,13 +277,26 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
     }))
 }
 
+/// A `content-length` value: decimal digits only (no sign, no list), and
+/// small enough to count in.
+fn content_length(value: &[u8]) -> Option<usize> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
 /// Reads a chunked body that starts at `start`, joining the chunks' data
 /// in place from `start`. Returns where the data ends, and whether the
 /// buffer ended exactly with the body (no bytes of anything after it).
+/// The buffer (chunk framing included) never grows past `max` bytes: a
+/// chunk that would take it further is refused from its size line.
 async fn dechunk(
     conn: &mut TcpStream,
     buf: &mut Vec<u8>,
     start: usize,
+    max: usize,
 ) -> Result<(usize, bool), ExchangeError> {
     let truncated = || Failed("connection closed in the middle of a chunked body".into());
     let (mut write, mut read) = (start, start);
@@ -221,30 +310,34 @@ async fn dechunk(
                         return Ok((write, read + end == buf.len()));
                     }
                     if buf.len() - read > MAX_HEAD {
-                        return Err(Failed("trailers larger than 64 KB".into()));
+                        return Err(Malformed("trailers larger than 64 KB".into()));
                     }
-                    if read_more(conn, buf, READ_ROOM).await? == 0 {
+                    if read_more(conn, buf, READ_ROOM, max).await? == 0 {
                         return Err(truncated());
                     }
                 }
             }
             Ok(Status::Complete((line, size))) => {
                 let data = read + line;
+                // The chunk's data and its CRLF must fit under the cap.
                 let end = usize::try_from(size)
                     .ok()
                     .and_then(|s| data.checked_add(s)?.checked_add(2))
-                    .ok_or_else(|| Failed("chunk too large".into()))?;
-                if buf.len() < end {
-                    buf.reserve(end - buf.len());
+                    .filter(|&end| end <= max)
+                    .ok_or_else(|| too_large(max))?;
+                if buf.capacity() < end {
+                    // Grow as `Vec::reserve` would, but not past the cap.
+                    let target = end.max(buf.capacity().saturating_mul(2)).min(max);
+                    buf.reserve_exact(target - buf.len());
                 }
                 while buf.len() < end {
                     let missing = end - buf.len();
-                    if read_more(conn, buf, missing).await? == 0 {
+                    if read_more(conn, buf, missing, max).await? == 0 {
                         return Err(truncated());
                     }
                 }
                 if &buf[end - 2..end] != b"\r\n" {
-                    return Err(Failed("invalid chunk: no CRLF after its data".into()));
+                    return Err(Malformed("invalid chunk: no CRLF after its data".into()));
                 }
                 buf.copy_within(data..end - 2, write);
                 write += end - 2 - data;
@@ -252,13 +345,13 @@ async fn dechunk(
             }
             Ok(Status::Partial) => {
                 if buf.len() - read > 1024 {
-                    return Err(Failed("invalid chunk size line".into()));
+                    return Err(Malformed("invalid chunk size line".into()));
                 }
-                if read_more(conn, buf, READ_ROOM).await? == 0 {
+                if read_more(conn, buf, READ_ROOM, max).await? == 0 {
                     return Err(truncated());
                 }
             }
-            Err(_) => return Err(Failed("invalid chunk size".into())),
+            Err(_) => return Err(Malformed("invalid chunk size".into())),
         }
     }
 }
@@ -272,15 +365,29 @@ fn trailers_end(s: &[u8]) -> Option<usize> {
 }
 
 /// One read, with at least `room` bytes (at least one) free in `buf`
-/// first. `Ok(0)`: the connection was closed.
+/// first, as far as the cap allows: `buf` never grows past `max` bytes,
+/// and more bytes are wanted when it holds `max` already, the answer is
+/// too large. `Ok(0)`: the connection was closed.
 async fn read_more(
     conn: &mut TcpStream,
     buf: &mut Vec<u8>,
     room: usize,
+    max: usize,
 ) -> Result<usize, ExchangeError> {
+    if buf.len() >= max {
+        return Err(too_large(max));
+    }
     let room = room.max(1);
     if buf.capacity() - buf.len() < room {
-        buf.reserve(room);
+        // Grow as `Vec::reserve` would (at least double), but never past
+        // the cap. There is room for at least one byte, so the read never
+        // has to grow the buffer itself.
+        let target = buf
+            .len()
+            .saturating_add(room)
+            .max(buf.capacity().saturating_mul(2))
+            .min(max);
+        buf.reserve_exact(target - buf.len());
     }
     conn.read_buf(buf).await.map_err(|e| Failed(e.to_string()))
 }
@@ -293,13 +400,15 @@ mod tests {
         match parse_head(text.as_bytes()) {
             Ok(Some(h)) => h,
             Ok(None) => panic!("incomplete: {text:?}"),
-            Err(Closed(e) | Failed(e)) => panic!("{e}"),
+            Err(e) => panic!("{e:?}"),
         }
     }
 
+    /// Why a head is refused (always as malformed).
     fn error(text: &str) -> String {
         match parse_head(text.as_bytes()) {
-            Err(Closed(e) | Failed(e)) => e,
+            Err(Malformed(e)) => e,
+            Err(e) => panic!("not refused as malformed: {e:?}"),
             _ => panic!("accepted: {text:?}"),
         }
     }
@@ -309,7 +418,7 @@ mod tests {
         let h = head("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"data\":{}}");
         assert_eq!((h.status, h.len, h.keep_alive), (200, 39, true));
         assert!(matches!(h.framing, Framing::Length(11)));
-        let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n");
+        let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n");
         assert!(matches!(h.framing, Framing::Chunked));
         assert!(h.keep_alive);
         let h = head("HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n");
@@ -336,8 +445,92 @@ mod tests {
             error("HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n")
                 .contains("conflicting")
         );
-        assert!(error("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n").contains("gzip"));
         assert!(error("SMTP 220 hello\r\n\r\n").contains("invalid HTTP response head"));
+    }
+
+    #[test]
+    fn content_lengths_are_digits_only() {
+        for ok in ["0", "11", " 11 ", "99999999999", "0011"] {
+            let text = format!("HTTP/1.1 200 OK\r\ncontent-length: {ok}\r\n\r\n");
+            let want: usize = ok.trim().parse().unwrap();
+            assert!(
+                matches!(head(&text).framing, Framing::Length(n) if n == want),
+                "{ok:?}"
+            );
+        }
+        for bad in [
+            "+11",
+            "-1",
+            "1 1",
+            "11, 11",
+            "0x10",
+            "",
+            "1e3",
+            "99999999999999999999999",
+        ] {
+            let text = format!("HTTP/1.1 200 OK\r\ncontent-length: {bad}\r\n\r\n");
+            assert!(error(&text).contains("invalid content-length"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn transfer_codings_other_than_plain_chunked_are_refused() {
+        for bad in [
+            "gzip",
+            "gzip, chunked",
+            "deflate,chunked",
+            "br, chunked",
+            "chunked, gzip",
+            "identity",
+            "chunked, chunked",
+            "chunked;foo=bar",
+            "x-custom",
+        ] {
+            let text = format!("HTTP/1.1 200 OK\r\ntransfer-encoding: {bad}\r\n\r\n");
+            let e = error(&text);
+            assert!(e.contains("unsupported transfer-encoding"), "{bad:?}: {e}");
+            assert!(e.contains(bad), "{bad:?}: {e}");
+        }
+        let e = error(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        assert!(e.contains("unsupported transfer-encoding"), "{e}");
+        let e = error("HTTP/1.1 200 OK\r\ntransfer-encoding: \r\ncontent-length: 2\r\n\r\n");
+        assert!(e.contains("empty transfer-encoding"), "{e}");
+    }
+
+    #[test]
+    fn compressed_answers_are_refused() {
+        for coding in [
+            "gzip",
+            "br",
+            "deflate",
+            "zstd",
+            "x-gzip",
+            "identity, gzip",
+            "GZIP",
+        ] {
+            let text = format!(
+                "HTTP/1.1 200 OK\r\ncontent-encoding: {coding}\r\ncontent-length: 2\r\n\r\n"
+            );
+            assert_eq!(
+                error(&text),
+                format!("compressed answers (content-encoding: {coding}) are not accepted")
+            );
+        }
+        // Error statuses are refused as well: their bodies are read too.
+        let e = error("HTTP/1.1 502 Bad Gateway\r\ncontent-encoding: gzip\r\n\r\n");
+        assert!(e.contains("content-encoding: gzip"), "{e}");
+        // A value that is not text is not mistaken for identity.
+        let text = b"HTTP/1.1 200 OK\r\ncontent-encoding: \xff\r\ncontent-length: 2\r\n\r\n";
+        assert!(matches!(parse_head(text), Err(Malformed(e)) if e.contains("compressed")));
+        // Identity is plain; answers without a body have nothing to decode.
+        let h = head("HTTP/1.1 200 OK\r\nContent-Encoding: Identity\r\ncontent-length: 2\r\n\r\n");
+        assert!(matches!(h.framing, Framing::Length(2)));
+        let h = head("HTTP/1.1 304 Not Modified\r\ncontent-encoding: gzip\r\n\r\n");
+        assert!(matches!(h.framing, Framing::Length(0)));
+        let h = head("HTTP/1.1 103 Early Hints\r\ncontent-encoding: gzip\r\n\r\n");
+        assert_eq!(h.status, 103);
     }
 
     #[test]
