@@ -40,5 +40,18 @@ pub fn plan(
     operation: &Operation,
     labels: &HashSet<String>,
 ) -> Result<QueryPlan, PlanError> {
-    build::Builder::new(supergraph, labels).plan(doc, operation)
+    build::Builder::new(supergraph, labels, &|| false).plan(doc, operation)
+}
+
+/// [`plan`], stopping with an error as soon as `cancelled` returns true
+/// (it is asked before each field is planned): the caller's way to end
+/// planning for a request that has given up.
+pub fn plan_cancellable(
+    supergraph: &Supergraph,
+    doc: &ExecutableDocument,
+    operation: &Operation,
+    labels: &HashSet<String>,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<QueryPlan, PlanError> {
+    build::Builder::new(supergraph, labels, cancelled).plan(doc, operation)
 }

@@ -30,6 +30,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::csrf::CsrfConfig;
+
 /// The router configuration. Keys are snake_case; all have defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -54,23 +56,65 @@ pub struct Config {
     pub subgraph_defaults: SubgraphDefaults,
     /// The progressive-override labels (`@override(label: ...)`) switched on.
     pub override_labels: Vec<String>,
+    /// CSRF prevention (on by default).
+    pub csrf: CsrfConfig,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
 /// stack of the recursive parser, planner and projection.
 pub const MAX_DEPTH_LIMIT: usize = 256;
 
-/// Request limits (`limits:`).
+/// Request limits (`limits:`), named as in Apollo Router where it has the
+/// same limit. See `docs/security.md` for each limit's error code.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// The largest request body accepted, in bytes (default 2,000,000).
+    /// The largest request body accepted, in bytes (default 2,000,000);
+    /// also accepted as Apollo Router's `http_max_request_bytes`.
+    #[serde(alias = "http_max_request_bytes")]
     pub max_body_bytes: usize,
-    /// The deepest selection-set nesting accepted (default 64).
+    /// The largest request head (request line and headers), in bytes
+    /// (default 32 KiB, at least 8 KiB); a larger one is answered 431.
+    pub http1_max_request_buf_size: usize,
+    /// The most header fields in a request (default 100); more is 431.
+    pub http1_max_request_headers: usize,
+    /// How long a client may take to send a request head, in milliseconds
+    /// (default 10,000); a slower one is disconnected.
+    pub http_header_read_timeout_ms: u64,
+    /// The most client connections open at once (default 10,000). Past it
+    /// the router stops accepting until one closes (the kernel queues new
+    /// connections).
+    pub max_connections: usize,
+    /// The deepest field nesting, fragments expanded (default 64, at most
+    /// 256): `MAX_DEPTH_LIMIT`.
     pub max_depth: usize,
+    /// The most fields, counted as Apollo Router counts height (no default):
+    /// `MAX_HEIGHT_LIMIT`.
+    pub max_height: Option<u32>,
+    /// The most aliases, fragments expanded (no default): `MAX_ALIASES_LIMIT`.
+    pub max_aliases: Option<u32>,
+    /// The most root fields (no default): `MAX_ROOT_FIELDS_LIMIT`.
+    pub max_root_fields: Option<u32>,
+    /// Log operations over `max_depth`, `max_height`, `max_aliases` or
+    /// `max_root_fields` instead of refusing them (default false).
+    pub warn_only: bool,
+    /// The most selections an operation has with its fragments expanded
+    /// (counted, never built; default 100,000): `MAX_RECURSIVE_SELECTIONS_LIMIT`,
+    /// whatever `warn_only` says.
+    pub max_recursive_selections: u64,
+    /// The most lexical tokens in a document (default 15,000):
+    /// `PARSER_MAX_TOKENS_LIMIT`.
+    pub parser_max_tokens: usize,
+    /// The deepest syntactic nesting the parser follows (default 500, at
+    /// most [`MAX_PARSER_RECURSION`]): `PARSER_MAX_RECURSION_LIMIT`.
+    pub parser_max_recursion: usize,
     /// How long one request may take, in milliseconds (default 30,000).
     pub request_timeout_ms: u64,
 }
+
+/// The largest `limits.parser_max_recursion` accepted: the parser recurses
+/// once per level, on a worker's stack.
+pub const MAX_PARSER_RECURSION: usize = 2_000;
 
 /// Which subgraph errors reach the client (`include_subgraph_errors:`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -119,6 +163,7 @@ impl Default for Config {
             subgraphs: BTreeMap::new(),
             subgraph_defaults: SubgraphDefaults::default(),
             override_labels: Vec::new(),
+            csrf: CsrfConfig::default(),
         }
     }
 }
@@ -127,7 +172,18 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 2_000_000,
+            http1_max_request_buf_size: 32 * 1024,
+            http1_max_request_headers: 100,
+            http_header_read_timeout_ms: 10_000,
+            max_connections: 10_000,
             max_depth: 64,
+            max_height: None,
+            max_aliases: None,
+            max_root_fields: None,
+            warn_only: false,
+            max_recursive_selections: 100_000,
+            parser_max_tokens: 15_000,
+            parser_max_recursion: 500,
             request_timeout_ms: 30_000,
         }
     }
@@ -162,6 +218,11 @@ impl Limits {
     /// `request_timeout_ms` as a [`Duration`].
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// `http_header_read_timeout_ms` as a [`Duration`].
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.http_header_read_timeout_ms)
     }
 }
 
@@ -255,6 +316,45 @@ impl Config {
         }
         positive("limits.request_timeout_ms", self.limits.request_timeout_ms)?;
         positive(
+            "limits.http_header_read_timeout_ms",
+            self.limits.http_header_read_timeout_ms,
+        )?;
+        positive("limits.max_connections", self.limits.max_connections as u64)?;
+        positive(
+            "limits.http1_max_request_headers",
+            self.limits.http1_max_request_headers as u64,
+        )?;
+        positive(
+            "limits.max_recursive_selections",
+            self.limits.max_recursive_selections,
+        )?;
+        positive(
+            "limits.parser_max_tokens",
+            self.limits.parser_max_tokens as u64,
+        )?;
+        positive(
+            "limits.parser_max_recursion",
+            self.limits.parser_max_recursion as u64,
+        )?;
+        if self.limits.parser_max_recursion > MAX_PARSER_RECURSION {
+            return Err(invalid(
+                "limits.parser_max_recursion",
+                format!(
+                    "{} is above {MAX_PARSER_RECURSION}, the deepest nesting goliath parses safely",
+                    self.limits.parser_max_recursion
+                ),
+            ));
+        }
+        if self.limits.http1_max_request_buf_size < 8192 {
+            return Err(invalid(
+                "limits.http1_max_request_buf_size",
+                format!(
+                    "{} is below 8192, the smallest request buffer the HTTP server takes",
+                    self.limits.http1_max_request_buf_size
+                ),
+            ));
+        }
+        positive(
             "subgraph_defaults.timeout_ms",
             self.subgraph_defaults.timeout_ms,
         )?;
@@ -276,6 +376,14 @@ impl Config {
                 if !matches!(url.scheme(), "http" | "https") {
                     return Err(invalid(&key, format!("`{raw}` is not an http(s) URL")));
                 }
+            }
+        }
+        for (i, name) in self.csrf.required_headers.iter().enumerate() {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(invalid(
+                    &format!("csrf.required_headers[{i}]"),
+                    format!("`{name}` is not an HTTP header name"),
+                ));
             }
         }
         if let Some(i) = self.override_labels.iter().position(|l| l.is_empty()) {

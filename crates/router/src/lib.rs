@@ -2,8 +2,11 @@
 //! request pipeline (parse → validate → plan → execute) that ties the
 //! supergraph model, the planner and the executor together.
 
+pub mod compute;
 pub mod config;
+pub mod csrf;
 pub mod http;
+pub mod limits;
 pub mod pipeline;
 
 pub use config::Config;

@@ -447,7 +447,7 @@ async fn query_over_get() {
         .send(
             Method::GET,
             "/graphql?query=query(%24n%3AInt)%7BtopProducts(first%3A%24n)%7Bname%20inStock%7D%7D&variables=%7B%22n%22%3A1%7D",
-            &[],
+            &[("apollo-require-preflight", "true")],
             "",
         )
         .await;
@@ -736,7 +736,7 @@ async fn mutation_over_get_is_refused() {
         .send(
             Method::GET,
             "/graphql?query=mutation%7BcreateReview(upc%3A%221%22%2Cbody%3A%22x%22)%7Bid%7D%7D",
-            &[],
+            &[("apollo-require-preflight", "true")],
             "",
         )
         .await;
@@ -1279,14 +1279,20 @@ async fn malformed_bodies_are_400() {
 #[tokio::test(flavor = "multi_thread")]
 async fn deeply_nested_queries_are_refused() {
     let graph = TestGraph::start().await;
-    for depth in [100, 500, 5_000] {
+    // Under the parser's recursion limit (500) it parses, and fails
+    // validation (`a` is no field); over it, the parser stops.
+    let query = format!("{}{}", "{a".repeat(100), "}".repeat(100));
+    let (status, body) = graph.post(&query, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(error_codes(&body), ["GRAPHQL_VALIDATION_FAILED"]);
+    for depth in [501, 4_000] {
         let query = format!("{}{}", "{a".repeat(depth), "}".repeat(depth));
         let (status, body) = graph.post(&query, json!({})).await;
-        assert_eq!(status, StatusCode::OK, "depth {depth}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "depth {depth}");
         assert!(body.get("data").is_none(), "depth {depth}: {body:#}");
         assert_eq!(
             error_codes(&body),
-            ["GRAPHQL_PARSE_FAILED"],
+            ["PARSER_MAX_RECURSION_LIMIT"],
             "depth {depth}"
         );
     }
@@ -1324,11 +1330,11 @@ async fn deeply_nested_queries_are_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
 
-/// `limits.max_depth` becomes the parser's recursion limit. Config files
-/// cap it (`MAX_DEPTH_LIMIT`); a config built in code with a huge value is
-/// clamped by the pipeline, so a 1 000-deep `{a{a{...}}}` is refused instead
-/// of overflowing the worker's stack (which would abort the process: hence
-/// the query is sent from a child process).
+/// Config files cap `limits.parser_max_recursion` (`MAX_PARSER_RECURSION`)
+/// and `limits.max_depth`; a config built in code with huge values is
+/// clamped by the pipeline, so a 4 000-deep `{a{a{...}}}` is refused instead
+/// of overflowing a stack (which would abort the process: hence the query
+/// is sent from a child process).
 #[test]
 fn deep_query_with_a_raised_depth_limit_does_not_abort() {
     let child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -1353,11 +1359,15 @@ async fn deep_query_child() {
     if std::env::var_os("GOLIATH_DEEP_QUERY_CHILD").is_none() {
         return;
     }
-    let graph = TestGraph::start_with(|config| config.limits.max_depth = 100_000).await;
-    let query = format!("{}{}", "{a".repeat(1_000), "}".repeat(1_000));
+    let graph = TestGraph::start_with(|config| {
+        config.limits.max_depth = 100_000;
+        config.limits.parser_max_recursion = 100_000;
+    })
+    .await;
+    let query = format!("{}{}", "{a".repeat(4_000), "}".repeat(4_000));
     let (status, body) = graph.post(&query, json!({})).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(body.get("data").is_none(), "{body:#}");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(&body), ["PARSER_MAX_RECURSION_LIMIT"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1371,13 +1381,13 @@ async fn huge_queries_are_refused_or_answered() {
     let product = &body["data"]["topProducts"][0];
     assert_eq!(product.as_object().unwrap().len(), 2_000, "{body:#}");
     assert_eq!(product["n1999"], "Table");
-    // Over the token limit: a parse error.
+    // Over the token limit (15 000 by default): refused by the parser.
     let fields: String = (0..60_000).map(|i| format!("n{i}: name ")).collect();
     let (status, body) = graph
         .post(&format!("{{ topProducts {{ {fields} }} }}"), json!({}))
         .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(error_codes(&body), ["GRAPHQL_PARSE_FAILED"]);
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error_codes(&body), ["PARSER_MAX_TOKENS_LIMIT"]);
     // Over the body limit: 413, from the declared length alone.
     let head = "POST /graphql HTTP/1.1\r\nhost: localhost\r\n\
                 content-type: application/json\r\ncontent-length: 2100000\r\n\r\n";
@@ -1385,7 +1395,7 @@ async fn huge_queries_are_refused_or_answered() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("PAYLOAD_TOO_LARGE"), "{answer}");
     // The same field many times over merges into one.
-    let same = "name ".repeat(20_000);
+    let same = "name ".repeat(5_000);
     let body = graph.query(&format!("{{ me {{ {same} }} }}")).await;
     assert_eq!(body, json!({"data": {"me": {"name": "Ada Lovelace"}}}));
 }

@@ -60,6 +60,9 @@ impl Handler for Echo {
     }
 }
 
+/// The header that lets a GET through CSRF prevention.
+const PREFLIGHT: &[(&str, &str)] = &[("apollo-require-preflight", "true")];
+
 /// A running server and what is needed to talk to it and stop it.
 struct Server {
     addr: SocketAddr,
@@ -183,7 +186,7 @@ async fn get_with_parameters() {
         .send(
             Method::GET,
             "/graphql?query=%7B%20a%20%7D&operationName=Op&variables=%7B%22x%22%3A%5B1%5D%7D&extensions=%7B%7D",
-            &[],
+            PREFLIGHT,
             "",
         )
         .await;
@@ -194,13 +197,18 @@ async fn get_with_parameters() {
                         "extensions": {}, "isGet": true}})
     );
     let (status, headers, body) = server
-        .send(Method::GET, "/graphql?query=mutation+%7Bm%7D", &[], "")
+        .send(
+            Method::GET,
+            "/graphql?query=mutation+%7Bm%7D",
+            PREFLIGHT,
+            "",
+        )
         .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(headers["allow"], "POST");
     assert_eq!(body["errors"][0]["message"], "mutations need POST");
     let (status, _, body) = server
-        .send(Method::GET, "/graphql?query=x&variables=%7B", &[], "")
+        .send(Method::GET, "/graphql?query=x&variables=%7B", PREFLIGHT, "")
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(code(&body), "BAD_REQUEST");
@@ -315,7 +323,10 @@ async fn accept_header_picks_media_type_and_status() {
         .send(
             Method::GET,
             "/graphql?query=mutation%7Bm%7D",
-            &[("accept", "application/graphql-response+json")],
+            &[
+                ("accept", "application/graphql-response+json"),
+                ("apollo-require-preflight", "true"),
+            ],
             "",
         )
         .await;
@@ -424,7 +435,7 @@ async fn custom_paths() {
     );
     assert_eq!(
         server
-            .send(Method::GET, "/api?query=%7Ba%7D", &[], "")
+            .send(Method::GET, "/api?query=%7Ba%7D", PREFLIGHT, "")
             .await
             .0,
         StatusCode::OK

@@ -137,14 +137,21 @@ pub(crate) struct Builder<'a> {
     sg: &'a Supergraph,
     labels: &'a HashSet<String>,
     groups: Vec<Group>,
+    /// Asked before each field is planned: true stops planning.
+    cancelled: &'a dyn Fn() -> bool,
 }
 
 impl<'a> Builder<'a> {
-    pub(crate) fn new(sg: &'a Supergraph, labels: &'a HashSet<String>) -> Self {
+    pub(crate) fn new(
+        sg: &'a Supergraph,
+        labels: &'a HashSet<String>,
+        cancelled: &'a dyn Fn() -> bool,
+    ) -> Self {
         Builder {
             sg,
             labels,
             groups: vec![],
+            cancelled,
         }
     }
 

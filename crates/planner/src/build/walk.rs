@@ -125,6 +125,9 @@ impl<'a> Builder<'a> {
         field: &Field,
         touched: &mut BTreeSet<usize>,
     ) -> Result<(), PlanError> {
+        if (self.cancelled)() {
+            return Err(PlanError::new("planning was cancelled"));
+        }
         let graph = self.groups[ctx.group].graph;
         if field.name == "__typename" {
             let group = &mut self.groups[ctx.group];

@@ -1,0 +1,391 @@
+//! The HTTP server: GraphQL over HTTP (graphql.github.io/graphql-over-http)
+//! in front of a [`Handler`], normally the current [`Pipeline`].
+//!
+//! On the GraphQL path:
+//!
+//! - `POST` with `Content-Type: application/json` (any other type, or a
+//!   charset other than UTF-8, is 415) and a JSON object body with `query`,
+//!   `operationName`, `variables` and `extensions`; a body over
+//!   `limits.max_body_bytes` is 413.
+//! - `GET` with the same parameters in the query string, `variables` and
+//!   `extensions` as JSON text (empty values count as absent).
+//! - Any other method is 405 with `Allow: GET, POST`.
+//!
+//! Request errors found here are `400` with a GraphQL error body whatever the
+//! response media type, since such requests are not well-formed
+//! GraphQL-over-HTTP requests:
+//!
+//! - code `BAD_REQUEST`: the body is not JSON, not an object, or a parameter
+//!   has the wrong type (`query` and `operationName` must be strings or null,
+//!   `variables` and `extensions` objects or null), or a GET parameter is
+//!   repeated;
+//! - code `MISSING_QUERY_STRING`, message "Must provide query string.": no
+//!   `query` and no `extensions.persistedQuery` (as Apollo Router does). With
+//!   a persisted query the [`Request`] is passed on with `query: None`.
+//!
+//! The response media type follows `Accept`: `application/graphql-response+json`
+//! when listed (and not ranked below `application/json`), else
+//! `application/json` when listed, matched by a wildcard, or when `Accept` is
+//! absent; otherwise 406. The status for a [`Response`] is 200, except that
+//! [`Outcome::RequestError`] is 400 with `application/graphql-response+json`
+//! and [`Outcome::MethodNotAllowed`] is 405 with `Allow: POST`.
+//!
+//! One deadline of `limits.request_timeout_ms` covers reading the body and
+//! executing: when it passes while the body is still arriving the answer is
+//! 408 (code `REQUEST_TIMEOUT`), during execution 504 (code `GATEWAY_TIMEOUT`,
+//! message "request timed out").
+//! Without a handler loaded the GraphQL path answers 503 and the health path
+//! (`GET` only) answers 503 `{"status":"DOWN"}`, else 200 `{"status":"UP"}`.
+//! Any other path is 404. A handler that panics yields a 500.
+//!
+//! Before any of that, on the GraphQL path, requests a browser could send
+//! cross-site without a preflight are refused (`crate::csrf`: 400, code
+//! `CSRF_ERROR`). Operations refused by the limits ([`Outcome::Refused`])
+//! are 400 whatever the media type.
+//!
+//! Connections: a request head over `limits.http1_max_request_buf_size`
+//! (or with more than `limits.http1_max_request_headers` fields) is 431; a
+//! head not complete within `limits.http_header_read_timeout_ms` ends the
+//! connection; at most `limits.max_connections` are open at once (past
+//! that, accepting waits); a connection closed with request bytes unread
+//! lingers so the client still reads the answer ([`linger`]).
+
+mod decode;
+mod linger;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Method, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::config::{Config, CsrfConfig, Limits};
+use crate::pipeline::{Outcome, Pipeline, Request, Response};
+use decode::{decode_get, negotiate, read_post, MediaType};
+use linger::Lingering;
+
+/// Something that answers GraphQL requests: the [`Pipeline`], or a stand-in
+/// in tests.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one GraphQL request to completion.
+    fn execute(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
+}
+
+impl Handler for Pipeline {
+    fn execute(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
+        Box::pin(Pipeline::execute(self, req))
+    }
+}
+
+/// What the server needs: its settings and the current handler, which can
+/// be replaced (or set for the first time) while the server runs.
+pub struct ServerState {
+    graphql_path: String,
+    health_path: String,
+    limits: Limits,
+    request_timeout: Duration,
+    csrf: CsrfConfig,
+    /// One permit per open connection (`limits.max_connections`).
+    connections: Arc<Semaphore>,
+    handler: RwLock<Option<Arc<dyn Handler>>>,
+}
+
+impl ServerState {
+    /// A state with the paths and limits of `config` and no handler yet.
+    pub fn new(config: &Config) -> Self {
+        ServerState {
+            graphql_path: config.graphql_path.clone(),
+            health_path: config.health_path.clone(),
+            limits: config.limits.clone(),
+            request_timeout: config.limits.request_timeout(),
+            csrf: config.csrf.clone(),
+            connections: Arc::new(Semaphore::new(
+                config
+                    .limits
+                    .max_connections
+                    .clamp(1, Semaphore::MAX_PERMITS),
+            )),
+            handler: RwLock::new(None),
+        }
+    }
+
+    /// The current handler, if one is loaded.
+    pub fn handler(&self) -> Option<Arc<dyn Handler>> {
+        self.handler
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Installs `handler` for the requests that start from now on (requests
+    /// already running finish with the old one) and returns the old one.
+    pub fn set_handler(&self, handler: Option<Arc<dyn Handler>>) -> Option<Arc<dyn Handler>> {
+        let mut slot = self
+            .handler
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        std::mem::replace(&mut *slot, handler)
+    }
+}
+
+/// Serves HTTP/1.1 (with keep-alive) on `listener` until `shutdown`
+/// completes; then stops accepting, closes idle connections and waits up to
+/// the request timeout for requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    let limits = &state.limits;
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .max_buf_size(limits.http1_max_request_buf_size.max(8192))
+        .max_headers(limits.http1_max_request_headers)
+        .header_read_timeout(limits.header_read_timeout());
+    tokio::pin!(shutdown);
+    loop {
+        // A place among the open connections first: at the cap, new
+        // connections wait in the kernel's accept queue.
+        let permit = tokio::select! {
+            permit = state.connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break, // never closed
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Typically out of file descriptors: back off, go on.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let state = state.clone();
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(handle(&state, req).await) }
+        });
+        let io = TokioIo::new(Lingering::new(stream, permit));
+        let conn = graceful.watch(builder.serve_connection(io, service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection error: {e}");
+            }
+        });
+    }
+    drop(listener);
+    let grace = state.request_timeout + Duration::from_secs(1);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {grace:?}, closing them");
+    }
+}
+
+/// An HTTP response with a JSON body.
+type HttpResponse = http::Response<Full<Bytes>>;
+
+/// Routes one HTTP request.
+async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpResponse {
+    let path = req.uri().path();
+    if path == state.health_path {
+        if req.method() != Method::GET {
+            return with_allow(
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method not allowed",
+                    "METHOD_NOT_ALLOWED",
+                    MediaType::Json,
+                ),
+                "GET",
+            );
+        }
+        return match state.handler() {
+            Some(_) => json_response(StatusCode::OK, &json!({"status": "UP"}), MediaType::Json),
+            None => json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "DOWN"}),
+                MediaType::Json,
+            ),
+        };
+    }
+    if path != state.graphql_path {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not found",
+            "NOT_FOUND",
+            MediaType::Json,
+        );
+    }
+    graphql(state, req).await
+}
+
+/// Serves one request on the GraphQL path.
+async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpResponse {
+    // A timeout too large for the clock means none, in effect.
+    let deadline = Instant::now()
+        .checked_add(state.request_timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
+    let is_get = match *req.method() {
+        Method::GET => true,
+        Method::POST => false,
+        _ => {
+            return with_allow(
+                error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method not allowed",
+                    "METHOD_NOT_ALLOWED",
+                    MediaType::Json,
+                ),
+                "GET, POST",
+            )
+        }
+    };
+    let Some(media) = negotiate(req.headers()) else {
+        let message = "Accept must allow application/graphql-response+json or application/json";
+        return error(
+            StatusCode::NOT_ACCEPTABLE,
+            message,
+            "NOT_ACCEPTABLE",
+            MediaType::Json,
+        );
+    };
+    if let Err(message) = state.csrf.check(req.headers()) {
+        return error(StatusCode::BAD_REQUEST, &message, crate::csrf::CODE, media);
+    }
+    let decoded = if is_get {
+        decode_get(req.uri().query().unwrap_or(""))
+    } else {
+        match tokio::time::timeout_at(deadline, read_post(req, state.limits.max_body_bytes)).await {
+            Ok(decoded) => decoded,
+            Err(_) => {
+                let message = "timed out reading the request body";
+                return error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    message,
+                    "REQUEST_TIMEOUT",
+                    media,
+                );
+            }
+        }
+    };
+    let request = match decoded {
+        Ok(request) => request,
+        Err(e) => return error(e.status, &e.message, e.code, media),
+    };
+    let Some(handler) = state.handler() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no supergraph is loaded",
+            "SERVICE_UNAVAILABLE",
+            media,
+        );
+    };
+    let execution = CatchUnwind(handler.execute(request));
+    let response = match tokio::time::timeout_at(deadline, execution).await {
+        Err(_) => return timed_out(media),
+        Ok(Err(())) => {
+            tracing::error!("the request handler panicked");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal server error",
+                "INTERNAL_SERVER_ERROR",
+                media,
+            );
+        }
+        Ok(Ok(response)) => response,
+    };
+    let status = match (response.outcome, media) {
+        (Outcome::Executed, _) => StatusCode::OK,
+        (Outcome::RequestError, MediaType::Json) => StatusCode::OK,
+        (Outcome::RequestError, MediaType::GraphqlResponse) => StatusCode::BAD_REQUEST,
+        (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
+        (Outcome::Refused, _) => StatusCode::BAD_REQUEST,
+    };
+    let http = bytes_response(status, response.body.to_bytes(), media);
+    if response.outcome == Outcome::MethodNotAllowed {
+        return with_allow(http, "POST");
+    }
+    http
+}
+
+/// A response with `body` serialized as JSON of type `media`.
+fn json_response(status: StatusCode, body: &Value, media: MediaType) -> HttpResponse {
+    // Serializing a `Value` cannot fail (its map keys are strings).
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes_response(status, Bytes::from(bytes), media)
+}
+
+/// A response with this JSON text as its body.
+fn bytes_response(status: StatusCode, bytes: Bytes, media: MediaType) -> HttpResponse {
+    let mut response = http::Response::new(Full::new(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    response
+}
+
+/// A response whose body is one GraphQL error with `message` and `code`.
+fn error(status: StatusCode, message: &str, code: &str, media: MediaType) -> HttpResponse {
+    let body = json!({"errors": [{"message": message, "extensions": {"code": code}}]});
+    json_response(status, &body, media)
+}
+
+/// The 504 for a request that ran past its deadline.
+fn timed_out(media: MediaType) -> HttpResponse {
+    error(
+        StatusCode::GATEWAY_TIMEOUT,
+        "request timed out",
+        "GATEWAY_TIMEOUT",
+        media,
+    )
+}
+
+/// Adds an `Allow` header listing `methods`.
+fn with_allow(mut response: HttpResponse, methods: &'static str) -> HttpResponse {
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(methods));
+    response
+}
+
+/// A future that turns a panic while polling `F` into `Err(())`.
+struct CatchUnwind<F>(F);
+
+impl<F: Future + Unpin> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = &mut self.0;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}

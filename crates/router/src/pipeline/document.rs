@@ -1,0 +1,163 @@
+//! The parse/validate stage: a document's text becomes a validated
+//! [`Document`], measured for the operation limits, or the error response
+//! that refuses it. Documents are cached by text, with the plans made for
+//! them.
+
+use std::sync::{Arc, Mutex};
+
+use apollo_compiler::executable::ExecutableDocument;
+use apollo_compiler::parser::Parser;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::Name;
+use goliath_planner::QueryPlan;
+use goliath_supergraph::Supergraph;
+use serde_json::{json, Value};
+
+use crate::config::Limits;
+use crate::limits::{self, Measurement, Measurer, Refusal};
+use crate::pipeline::{Outcome, Response};
+
+/// A parsed and validated document, or the error response for it.
+pub type Parsed = Result<Arc<Document>, Arc<Response>>;
+
+/// A valid document, what each of its operations measures, and the plans
+/// made for it by operation name and active override labels (usually one:
+/// looked up without allocating).
+pub struct Document {
+    /// The validated document.
+    pub doc: Valid<ExecutableDocument>,
+    /// Each operation's measurement, by operation name.
+    measurements: Vec<(Option<Name>, Measurement)>,
+    plans: Mutex<Vec<CachedPlan>>,
+}
+
+/// One plan of a document: operation name, labels, and the plan or why
+/// planning failed.
+type CachedPlan = (Option<String>, Vec<String>, Result<Arc<QueryPlan>, String>);
+
+/// How many plans one document keeps (operations × label combinations).
+const PLANS_PER_DOCUMENT: usize = 64;
+
+impl Document {
+    /// What the operation named `name` measures.
+    pub fn measurement(&self, name: Option<&Name>) -> Option<&Measurement> {
+        self.measurements
+            .iter()
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, m)| m)
+    }
+
+    /// The cached plan for this operation and labels, if any.
+    pub fn cached_plan(
+        &self,
+        operation_name: Option<&str>,
+        labels: &[String],
+    ) -> Option<Result<Arc<QueryPlan>, String>> {
+        let plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        plans
+            .iter()
+            .find(|(op, l, _)| op.as_deref() == operation_name && l == labels)
+            .map(|(_, _, plan)| plan.clone())
+    }
+
+    /// Remembers a plan (the oldest goes when the document has many).
+    pub fn cache_plan(
+        &self,
+        operation_name: Option<&str>,
+        labels: Vec<String>,
+        plan: Result<Arc<QueryPlan>, String>,
+    ) {
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if plans.len() >= PLANS_PER_DOCUMENT {
+            drop(plans.remove(0));
+        }
+        plans.push((operation_name.map(str::to_owned), labels, plan));
+    }
+}
+
+/// Parses `query`, measures it and validates it against the API schema.
+///
+/// In this order, so that each step only sees what the one before
+/// bounded: the parser stops at `parser_max_tokens` and
+/// `parser_max_recursion`; the document is built (no validation yet) and
+/// every operation and fragment measured with fragments counted, never
+/// expanded; the safety limits refuse what is too large to validate or
+/// plan; only then is the document validated.
+pub fn parse(supergraph: &Supergraph, limits: &Limits, query: &str) -> Parsed {
+    let schema = &supergraph.api_schema;
+    let mut parser = Parser::new()
+        .recursion_limit(limits.parser_max_recursion)
+        .token_limit(limits.parser_max_tokens);
+    let ast = match parser.parse_ast(query, "query.graphql") {
+        Ok(ast) => ast,
+        Err(e) => {
+            let reached = (parser.tokens_reached(), parser.recursion_reached());
+            if let Some(refusal) = limits::parser_refusal(reached.0, reached.1, limits) {
+                return Err(refused(&refusal));
+            }
+            return Err(request_error(&e.errors, "GRAPHQL_PARSE_FAILED"));
+        }
+    };
+    let doc = match ast.to_executable(schema) {
+        Ok(doc) => doc,
+        Err(e) => return Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
+    };
+    let mut measurer = Measurer::new(&doc, limits::MAX_NESTING);
+    // Fragments first: validation walks every one, used or not.
+    for fragment in doc.fragments.values() {
+        let m = measurer.measure(&fragment.selection_set);
+        if let Some(refusal) = limits::check_safety(&m, limits) {
+            return Err(refused(&refusal));
+        }
+    }
+    let mut measurements = Vec::with_capacity(doc.operations.len());
+    for operation in doc.operations.iter() {
+        let m = measurer.measure(&operation.selection_set);
+        if let Some(refusal) = limits::check_safety(&m, limits) {
+            return Err(refused(&refusal));
+        }
+        measurements.push((operation.name.clone(), m));
+    }
+    match doc.validate(schema) {
+        Ok(doc) => Ok(Arc::new(Document {
+            doc,
+            measurements,
+            plans: Mutex::new(vec![]),
+        })),
+        Err(e) => Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
+    }
+}
+
+/// The response for a document over a limit.
+fn refused(refusal: &Refusal) -> Arc<Response> {
+    Arc::new(Response {
+        body: json!({ "errors": [refusal.to_error()] }).into(),
+        outcome: Outcome::Refused,
+    })
+}
+
+/// The response for parse or validation diagnostics, all with `code`.
+fn request_error(
+    diagnostics: &apollo_compiler::validation::DiagnosticList,
+    code: &str,
+) -> Arc<Response> {
+    Arc::new(Response {
+        body: errors_body(diagnostics, code).into(),
+        outcome: Outcome::RequestError,
+    })
+}
+
+/// The error body for parse or validation diagnostics, all with `code`.
+fn errors_body(diagnostics: &apollo_compiler::validation::DiagnosticList, code: &str) -> Value {
+    let errors: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let gql = d.unstable_to_json_compat();
+            let mut v = serde_json::to_value(&gql)
+                .unwrap_or_else(|_| json!({"message": d.error.to_string()}));
+            v["extensions"] = json!({"code": code});
+            v
+        })
+        .collect();
+    json!({ "errors": errors })
+}

@@ -1,0 +1,447 @@
+//! The request pipeline: one GraphQL request in, one GraphQL response out.
+//!
+//! The HTTP layer (`http.rs`) turns HTTP requests into [`Request`]s and
+//! [`Response`]s back into HTTP responses. [`Pipeline::execute`] runs the
+//! GraphQL stages in order, each a call into the module that owns it:
+//!
+//! 1. **document** ([`document`]): parse, measure (`crate::limits`) and
+//!    validate; cached by text, computed off the event loop on a miss
+//!    (`crate::compute`);
+//! 2. **operation**: pick the operation, refuse mutations over GET;
+//! 3. **limits** (`crate::limits`): the operation limits;
+//! 4. **variables**: coerce them;
+//! 5. **introspection** ([`introspection`]): answer `__schema`/`__type`;
+//! 6. **plan**: cached per document, operation and active override labels,
+//!    planned off the event loop on a miss;
+//! 7. **execute** (`goliath_executor`): the fetches;
+//! 8. **project** (`goliath_executor::project`): the client's response.
+
+mod document;
+mod introspection;
+mod request;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use apollo_compiler::executable::Operation;
+use apollo_compiler::schema::Implementers;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::Name;
+use bytes::Bytes;
+use goliath_executor::client::SubgraphClient;
+use goliath_executor::project::Projection;
+use goliath_executor::{Executor, SubgraphEndpoint};
+use goliath_planner::QueryPlan;
+use goliath_supergraph::Supergraph;
+use moka::sync::Cache;
+use serde_json::{json, Map, Value};
+
+use crate::compute;
+use crate::config::{Config, Limits};
+use crate::limits;
+pub use document::{Document, Parsed};
+use introspection::Introspection;
+pub use request::{Body, Outcome, Request, Response};
+
+/// The request pipeline for one loaded supergraph.
+pub struct Pipeline {
+    supergraph: Arc<Supergraph>,
+    executor: Executor,
+    implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
+    introspection: bool,
+    limits: Arc<Limits>,
+    /// Named labels switched on by config.
+    config_labels: HashSet<String>,
+    /// `percent(N)` labels in the supergraph, with N.
+    percent_labels: Vec<(String, f64)>,
+    /// Documents by text, each with its plans.
+    documents: Cache<String, Parsed>,
+}
+
+impl Pipeline {
+    /// Loads `sdl` as a supergraph and prepares to serve it with `config`.
+    pub fn new(sdl: &str, config: &Config) -> Result<Pipeline, String> {
+        let supergraph = Supergraph::parse(sdl).map_err(|e| e.to_string())?;
+        let client = SubgraphClient::new();
+        let endpoints = supergraph
+            .graphs
+            .iter()
+            .map(|g| SubgraphEndpoint {
+                name: g.name.clone(),
+                url: config.subgraph_url(&g.name).unwrap_or(&g.url).to_owned(),
+                timeout: config.subgraph_timeout(&g.name),
+                include_errors: config.include_subgraph_errors.includes(&g.name),
+                max_response_bytes: config.subgraph_max_response_bytes(&g.name),
+            })
+            .collect();
+        let mut percent_labels: Vec<(String, f64)> = vec![];
+        for ty in supergraph.types.values() {
+            for f in ty.fields.values() {
+                for fig in &f.graphs {
+                    if let Some(label) = &fig.override_label {
+                        if let Some(n) = parse_percent(label) {
+                            if !percent_labels.iter().any(|(l, _)| l == label) {
+                                percent_labels.push((label.clone(), n));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut limits = config.limits.clone();
+        // Validated configs never exceed the caps; a config built in code
+        // might, and the parser's recursion must stay bounded.
+        limits.parser_max_recursion = limits
+            .parser_max_recursion
+            .min(crate::config::MAX_PARSER_RECURSION);
+        limits.max_depth = limits.max_depth.min(crate::config::MAX_DEPTH_LIMIT);
+        Ok(Pipeline {
+            implementers: supergraph.api_schema.implementers_map(),
+            supergraph: Arc::new(supergraph),
+            executor: Executor::new(client, endpoints),
+            introspection: config.introspection,
+            limits: Arc::new(limits),
+            config_labels: config.override_labels.iter().cloned().collect(),
+            percent_labels,
+            documents: Cache::builder().max_capacity(4096).build(),
+        })
+    }
+
+    /// The loaded supergraph.
+    pub fn supergraph(&self) -> &Supergraph {
+        &self.supergraph
+    }
+
+    /// Runs one GraphQL request to completion.
+    pub async fn execute(&self, req: Request) -> Response {
+        let Some(query) = req.query.as_deref() else {
+            if req.extensions.contains_key("persistedQuery") {
+                return Response::request_error(
+                    "PersistedQueryNotSupported",
+                    "PERSISTED_QUERY_NOT_SUPPORTED",
+                );
+            }
+            return Response::request_error("Must provide query string.", "MISSING_QUERY_STRING");
+        };
+        let document = match self.document(query).await {
+            Ok(document) => document,
+            Err(response) => return (*response).clone(),
+        };
+        let doc = &document.doc;
+        let operation = match self.operation(&document, &req) {
+            Ok(operation) => operation,
+            Err(response) => return response,
+        };
+        if let Err(response) = self.check_limits(&document, operation, &req) {
+            return response;
+        }
+        let coerced = match self.coerce(operation, req.variables) {
+            Ok(c) => c,
+            Err(response) => return response,
+        };
+        let variables: Map<String, Value> = match &coerced {
+            None => Map::new(),
+            Some(c) => match serde_json::to_value(&**c) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            },
+        };
+        let introspection = Introspection {
+            schema: &self.supergraph.api_schema,
+            implementers: &self.implementers,
+            enabled: self.introspection,
+        };
+        let answers = introspection.answer(doc, operation, || match coerced {
+            Some(c) => Ok(c),
+            None => self.coerce_all(operation, &Default::default()),
+        });
+        let introspection::Answers {
+            verbatim,
+            mut errors,
+        } = match answers {
+            Ok(answers) => answers,
+            Err(response) => return response,
+        };
+        let plan = match self
+            .plan(
+                &document,
+                req.operation_name.as_deref(),
+                self.active_labels(),
+            )
+            .await
+        {
+            Ok(p) => p,
+            Err(message) => {
+                return Response::request_error(
+                    format!("query planning failed: {message}"),
+                    "QUERY_PLANNING_FAILED",
+                )
+            }
+        };
+        let is_subtype =
+            |abstract_ty: &str, object: &str| self.supergraph.is_possible_type(abstract_ty, object);
+        // The subgraphs' answers, which the merged data borrows from.
+        let buffers = goliath_executor::value::Buffers::new();
+        let execution = self
+            .executor
+            .execute(&buffers, &plan, &variables, &is_subtype)
+            .await;
+        errors.extend(execution.errors);
+        let mut projection = Projection {
+            schema: &self.supergraph.api_schema,
+            doc,
+            variables: &variables,
+            errors: &mut errors,
+        };
+        // The answer is about as large as what the subgraphs sent, or as
+        // the last answer to this plan on this thread, if that was larger.
+        let size_hint = answer_size_hint(&plan);
+        let mut body = Vec::with_capacity((buffers.total_len() + 256).max(size_hint));
+        body.extend_from_slice(b"{\"data\":");
+        projection.write_root(
+            operation.object_type(),
+            &operation.selection_set,
+            &execution.data,
+            &verbatim,
+            &mut body,
+        );
+        body.push(b'}');
+        note_answer_size(&plan, body.len());
+        if !errors.is_empty() {
+            // Errors come first; rare enough to pay for a copy.
+            let mut with_errors = Vec::with_capacity(body.len() + 256);
+            with_errors.extend_from_slice(b"{\"errors\":");
+            // Serializing a Value into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut with_errors, &errors);
+            with_errors.push(b',');
+            with_errors.extend_from_slice(&body[1..]);
+            body = with_errors;
+        }
+        Response {
+            body: Body::Raw(Bytes::from(body)),
+            outcome: Outcome::Executed,
+        }
+    }
+
+    /// The document stage: the parsed, measured and validated document for
+    /// `query`, from the cache or made off the event loop.
+    async fn document(&self, query: &str) -> Parsed {
+        if let Some(hit) = self.documents.get(query) {
+            return hit;
+        }
+        let (supergraph, limits, text) = (
+            self.supergraph.clone(),
+            self.limits.clone(),
+            query.to_owned(),
+        );
+        let parsed = compute::run(move |_| document::parse(&supergraph, &limits, &text))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Arc::new(Response::request_error(
+                    "internal error while parsing the operation",
+                    "INTERNAL_SERVER_ERROR",
+                )))
+            });
+        self.documents.insert(query.to_owned(), parsed.clone());
+        parsed
+    }
+
+    /// The operation stage: the operation the request names, which must
+    /// be a query over GET, and not a subscription.
+    #[allow(clippy::result_large_err)]
+    fn operation<'d>(
+        &self,
+        document: &'d Document,
+        req: &Request,
+    ) -> Result<&'d Operation, Response> {
+        let operation = match document.doc.operations.get(req.operation_name.as_deref()) {
+            Ok(op) => op,
+            Err(e) => {
+                let code = if req.operation_name.is_some() {
+                    "GRAPHQL_UNKNOWN_OPERATION_NAME"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                return Err(Response::request_error(e.message().to_string(), code));
+            }
+        };
+        if req.is_get && !operation.operation_type.is_query() {
+            return Err(Response {
+                body: Body::Json(json!({"errors": [{
+                    "message": format!("{} operations are not allowed over GET", operation.operation_type.name()),
+                    "extensions": {"code": "METHOD_NOT_ALLOWED"}
+                }]})),
+                outcome: Outcome::MethodNotAllowed,
+            });
+        }
+        if operation.operation_type.is_subscription() {
+            return Err(Response::request_error(
+                "subscriptions are not supported",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+            ));
+        }
+        Ok(operation)
+    }
+
+    /// The limits stage: refuses an operation over `max_depth`,
+    /// `max_height`, `max_aliases` or `max_root_fields` (logs it instead
+    /// with `warn_only`).
+    #[allow(clippy::result_large_err)]
+    fn check_limits(
+        &self,
+        document: &Document,
+        operation: &Operation,
+        req: &Request,
+    ) -> Result<(), Response> {
+        let Some(measured) = document.measurement(operation.name.as_ref()) else {
+            return Ok(());
+        };
+        let refusals = limits::check_operation(measured, &self.limits);
+        if refusals.is_empty() {
+            return Ok(());
+        }
+        let messages: Vec<&str> = refusals.iter().map(|r| r.message.as_str()).collect();
+        if self.limits.warn_only {
+            tracing::warn!(
+                operation_name = ?req.operation_name,
+                "operation over its limits (warn_only): {}",
+                messages.join("; ")
+            );
+            return Ok(());
+        }
+        tracing::debug!(operation_name = ?req.operation_name, "operation refused: {}", messages.join("; "));
+        let errors: Vec<Value> = refusals.iter().map(limits::Refusal::to_error).collect();
+        Err(Response {
+            body: json!({ "errors": errors }).into(),
+            outcome: Outcome::Refused,
+        })
+    }
+
+    /// The override labels active for one request: config's named labels,
+    /// and each `percent(N)` label rolled once.
+    fn active_labels(&self) -> Vec<String> {
+        let mut labels: BTreeSet<String> = self.config_labels.iter().cloned().collect();
+        for (label, percent) in &self.percent_labels {
+            if fastrand::f64() * 100.0 < *percent {
+                labels.insert(label.clone());
+            }
+        }
+        labels.into_iter().collect()
+    }
+
+    /// The plan stage: plans `operation_name` of `document` with these
+    /// labels (cached in the document; planned off the event loop on a
+    /// miss, and stopped if the request gives up meanwhile).
+    pub async fn plan(
+        &self,
+        document: &Arc<Document>,
+        operation_name: Option<&str>,
+        labels: Vec<String>,
+    ) -> Result<Arc<QueryPlan>, String> {
+        if let Some(plan) = document.cached_plan(operation_name, &labels) {
+            return plan;
+        }
+        let (supergraph, job_document, name) = (
+            self.supergraph.clone(),
+            document.clone(),
+            operation_name.map(str::to_owned),
+        );
+        let active: HashSet<String> = labels.iter().cloned().collect();
+        let job = compute::run(move |cancel| {
+            let document = &job_document;
+            let operation = document
+                .doc
+                .operations
+                .get(name.as_deref())
+                .map_err(|e| e.message().to_string())?;
+            let cancelled = || cancel.is_cancelled();
+            let plan = goliath_planner::plan_cancellable(
+                &supergraph,
+                &document.doc,
+                operation,
+                &active,
+                &cancelled,
+            );
+            if cancel.is_cancelled() {
+                // Nobody waits for it, and it may be cut short: not kept.
+                return Err("cancelled".to_owned());
+            }
+            let plan = plan.map(Arc::new).map_err(|e| e.message);
+            document.cache_plan(name.as_deref(), labels, plan.clone());
+            plan
+        });
+        job.await
+            .unwrap_or_else(|_| Err("internal error while planning".to_owned()))
+    }
+
+    /// Coerces the request's variables for `operation`; `None` when there
+    /// are none (the common case costs nothing).
+    #[allow(clippy::result_large_err)]
+    fn coerce(
+        &self,
+        operation: &Operation,
+        variables: Map<String, Value>,
+    ) -> Result<Option<Valid<apollo_compiler::response::JsonMap>>, Response> {
+        if variables.is_empty() && operation.variables.is_empty() {
+            return Ok(None);
+        }
+        let input: apollo_compiler::response::JsonMap =
+            serde_json::from_value(Value::Object(variables))
+                .map_err(|e| Response::request_error(e.to_string(), "BAD_USER_INPUT"))?;
+        self.coerce_all(operation, &input).map(Some)
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn coerce_all(
+        &self,
+        operation: &Operation,
+        input: &apollo_compiler::response::JsonMap,
+    ) -> Result<Valid<apollo_compiler::response::JsonMap>, Response> {
+        apollo_compiler::request::coerce_variable_values(
+            &self.supergraph.api_schema,
+            operation,
+            input,
+        )
+        .map_err(|e| Response::request_error(e.message().to_string(), "BAD_USER_INPUT"))
+    }
+}
+
+thread_local! {
+    /// The size of the last answer to each plan (by the plan's address) on
+    /// this thread: a buffer that large is never copied while it grows.
+    static ANSWER_SIZES: std::cell::RefCell<std::collections::HashMap<usize, usize>> =
+        Default::default();
+}
+
+/// Plans whose answer sizes are kept per thread; past this, the sizes start
+/// over (a stale size only sizes a buffer).
+const ANSWER_SIZES_KEPT: usize = 4096;
+
+fn answer_size_hint(plan: &Arc<QueryPlan>) -> usize {
+    let key = Arc::as_ptr(plan) as usize;
+    ANSWER_SIZES.with(|m| m.borrow().get(&key).copied().unwrap_or(0))
+}
+
+fn note_answer_size(plan: &Arc<QueryPlan>, size: usize) {
+    let key = Arc::as_ptr(plan) as usize;
+    ANSWER_SIZES.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= ANSWER_SIZES_KEPT && !m.contains_key(&key) {
+            m.clear();
+        }
+        m.insert(key, size);
+    })
+}
+
+/// Parses `percent(N)` (N may have a fraction).
+fn parse_percent(label: &str) -> Option<f64> {
+    let n = label.strip_prefix("percent(")?.strip_suffix(')')?;
+    n.trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| (0.0..=100.0).contains(n))
+}
+
+/// How long the executor may wait for a subgraph when config says nothing.
+pub const DEFAULT_SUBGRAPH_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,98 @@
+//! What goes in and out of the pipeline: a decoded GraphQL request, and a
+//! response body with the outcome that decides its HTTP status.
+
+use bytes::Bytes;
+use serde_json::{json, Map, Value};
+
+/// A GraphQL request as the HTTP layer decoded it (GraphQL-over-HTTP
+/// `query`, `operationName`, `variables`, `extensions`).
+#[derive(Debug, Default, Clone)]
+pub struct Request {
+    /// The document text. `None` when the request had no `query`.
+    pub query: Option<String>,
+    /// The operation to run when the document has several.
+    pub operation_name: Option<String>,
+    /// Variable values, as JSON.
+    pub variables: Map<String, Value>,
+    /// Request extensions (persisted queries and so on).
+    pub extensions: Map<String, Value>,
+    /// True for `GET`: only queries may run (a mutation gets 405).
+    pub is_get: bool,
+}
+
+/// What the pipeline answers: a GraphQL response body and how it went.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The response body: an object with `data`, `errors`, `extensions`.
+    pub body: Body,
+    /// How the request ended, which decides the HTTP status code.
+    pub outcome: Outcome,
+}
+
+/// A response body: a JSON value, or JSON text already written (executed
+/// operations write their `data` straight to bytes).
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A JSON value, serialized when sent.
+    Json(Value),
+    /// Serialized JSON.
+    Raw(Bytes),
+}
+
+impl Body {
+    /// The body as JSON text.
+    pub fn to_bytes(&self) -> Bytes {
+        match self {
+            // Serializing a Value cannot fail (its map keys are strings).
+            Body::Json(v) => Bytes::from(serde_json::to_vec(v).unwrap_or_default()),
+            Body::Raw(b) => b.clone(),
+        }
+    }
+
+    /// The body as a JSON value (parsed again when it is raw).
+    pub fn to_value(&self) -> Value {
+        match self {
+            Body::Json(v) => v.clone(),
+            Body::Raw(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Compares the JSON the body holds (handy in tests).
+impl PartialEq<Value> for Body {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
+}
+
+impl From<Value> for Body {
+    fn from(v: Value) -> Self {
+        Body::Json(v)
+    }
+}
+
+/// How a request ended, for choosing the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Execution started: the body has a `data` key (possibly null).
+    Executed,
+    /// A request error before execution (parse, validation, variable
+    /// coercion, unknown operation): the body has no `data` key.
+    RequestError,
+    /// A mutation (or subscription) was sent over GET.
+    MethodNotAllowed,
+    /// The request is over a limit (`limits:`): 400 whatever the media
+    /// type, as Apollo Router answers.
+    Refused,
+}
+
+impl Response {
+    /// A request error (no `data`) with one error of `code`.
+    pub fn request_error(message: impl Into<String>, code: &str) -> Self {
+        Response {
+            body: json!({"errors": [{"message": message.into(), "extensions": {"code": code}}]})
+                .into(),
+            outcome: Outcome::RequestError,
+        }
+    }
+}
