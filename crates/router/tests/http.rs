@@ -252,11 +252,25 @@ async fn malformed_requests_are_400() {
 #[tokio::test]
 async fn content_type_and_method_checks() {
     let server = Server::start(Config::default()).await;
-    for content_type in [None, Some("text/plain"), Some("application/graphql")] {
+    // Types a browser sends without a preflight are CSRF-refused first;
+    // with a preflight header they are unsupported all the same.
+    for content_type in [None, Some("text/plain")] {
         let headers: Vec<(&str, &str)> = content_type
             .map(|t| ("content-type", t))
             .into_iter()
             .collect();
+        let (status, _, body) = server
+            .send(Method::POST, "/graphql", &headers, r#"{"query":"{a}"}"#)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{content_type:?}");
+        assert_eq!(code(&body), "CSRF_ERROR");
+    }
+    for content_type in [None, Some("text/plain"), Some("application/graphql")] {
+        let mut headers: Vec<(&str, &str)> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        headers.extend_from_slice(PREFLIGHT);
         let (status, _, body) = server
             .send(Method::POST, "/graphql", &headers, r#"{"query":"{a}"}"#)
             .await;

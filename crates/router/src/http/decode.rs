@@ -83,7 +83,12 @@ pub(super) async fn read_post(
             )))
         }
     };
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+    decode_post_body(&body)
+}
+
+/// Decodes a POST body, read whole, into a [`Request`].
+pub(super) fn decode_post_body(body: &[u8]) -> Result<Request, DecodeError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
         DecodeError::bad_request(format!("the request body is not valid JSON: {e}"))
     })?;
     let Value::Object(mut params) = value else {
@@ -186,7 +191,7 @@ fn object_param(name: &str, value: Value) -> Result<Map<String, Value>, DecodeEr
 
 /// Whether the request's `Content-Type` is `application/json`, with no
 /// charset or UTF-8.
-fn is_json_content_type(headers: &HeaderMap) -> bool {
+pub(super) fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };

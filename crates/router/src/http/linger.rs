@@ -4,13 +4,15 @@
 //! over `max_body_bytes` gets its 413 from the declared length alone, a
 //! head over `http1_max_request_buf_size` its 431), the connection is then
 //! closed with the client's bytes still arriving. Closing a socket with
-//! unread data makes the kernel send a reset, and a reset can destroy the
-//! answer in the client's receive buffer before the client reads it: the
-//! client sees "connection reset" instead of the 413. So a connection that
-//! still has bytes waiting when it is dropped lingers: the router shuts
-//! its sending side (the client gets the answer, then end-of-stream) and
-//! reads and discards what comes, for a bounded time and amount, before it
-//! closes. The connection keeps its place in `max_connections` meanwhile.
+//! unread data (or receiving data after the close) makes the kernel send a
+//! reset, and a reset can destroy the answer in the client's receive
+//! buffer before the client reads it: the client sees "connection reset"
+//! instead of the 413. So a connection the router closes before the client
+//! did lingers: the router shuts its sending side (the client gets the
+//! answer, then end-of-stream) and reads and discards what comes, until
+//! the client closes or for a bounded time and amount. The connection
+//! keeps its place in `max_connections` meanwhile. Connections the client
+//! closed first (the usual end of keep-alive) close at once.
 
 use std::io;
 use std::pin::Pin;
@@ -31,6 +33,8 @@ const LINGER_BYTES: usize = 64 * 1024 * 1024;
 pub(super) struct Lingering {
     stream: Option<TcpStream>,
     permit: Option<OwnedSemaphorePermit>,
+    /// A read saw the end of the client's stream.
+    client_closed: bool,
 }
 
 impl Lingering {
@@ -39,6 +43,7 @@ impl Lingering {
         Lingering {
             stream: Some(stream),
             permit: Some(permit),
+            client_closed: false,
         }
     }
 
@@ -55,10 +60,15 @@ impl AsyncRead for Lingering {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.stream() {
+        let before = buf.filled().len();
+        let polled = match self.stream() {
             Ok(stream) => Pin::new(stream).poll_read(cx, buf),
             Err(e) => Poll::Ready(Err(e)),
+        };
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() == before {
+            self.client_closed = true;
         }
+        polled
     }
 }
 
@@ -109,11 +119,16 @@ impl Drop for Lingering {
         let (Some(stream), permit) = (self.stream.take(), self.permit.take()) else {
             return;
         };
-        // Nothing waiting (or the client closed): a plain close loses
-        // nothing.
-        let mut probe = [0u8; 1];
-        if !matches!(stream.try_read(&mut probe), Ok(n) if n > 0) {
+        if self.client_closed {
             return;
+        }
+        // The client closed (or the connection failed) since: a plain
+        // close loses nothing. Otherwise it may still be sending.
+        let mut probe = [0u8; 1];
+        match stream.try_read(&mut probe) {
+            Ok(0) => return,
+            Err(e) if e.kind() != std::io::ErrorKind::WouldBlock => return,
+            _ => {}
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(linger(stream, permit));
