@@ -540,7 +540,7 @@ fn print_banner(
             out.push_str(&format!("    {line}\n"));
         }
         out.push_str(&format!(
-            "\n    curl -sG {router} --data-urlencode query@{}\n",
+            "\n    curl -sG {router} -H 'apollo-require-preflight: true' --data-urlencode query@{}\n",
             queries.join(file).display()
         ));
     }
