@@ -2,7 +2,7 @@
 //!
 //! A pure library: an operation and a supergraph (and the active
 //! progressive-override labels) go in, a [`QueryPlan`] comes out. No I/O.
-//! See `build.rs` for the algorithm.
+//! See `build/mod.rs` for the algorithm.
 
 pub mod build;
 pub mod plan;
