@@ -15,7 +15,7 @@
 //! second time only when it provably never reached the subgraph (see
 //! [`Resend`]).
 
-mod h1;
+pub(crate) mod h1;
 
 use std::cell::RefCell;
 use std::io::ErrorKind;

@@ -6,6 +6,8 @@ pub mod arena;
 pub mod client;
 mod errors;
 pub mod fetch;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod merge;
 pub mod parse;
 pub mod project;

@@ -5,6 +5,8 @@
 pub mod compute;
 pub mod config;
 pub mod csrf;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod limits;
 pub mod pipeline;

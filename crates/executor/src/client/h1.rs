@@ -16,8 +16,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use httparse::Status;
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The largest response head (interim answers included) and trailer
 /// section accepted.
@@ -28,7 +27,7 @@ const MAX_HEADERS: usize = 100;
 const READ_ROOM: usize = 8 * 1024;
 
 /// A complete answer.
-pub(super) struct Answer {
+pub(crate) struct Answer {
     /// The status code.
     pub status: u16,
     /// The body, without framing.
@@ -41,7 +40,7 @@ pub(super) struct Answer {
 
 /// Why no answer came back.
 #[derive(Debug)]
-pub(super) enum ExchangeError {
+pub(crate) enum ExchangeError {
     /// Writing the request failed: the subgraph did not receive all of
     /// it, so it cannot have acted on it.
     Unsent(String),
@@ -87,8 +86,8 @@ fn too_large(max: usize) -> ExchangeError {
 /// Reads one answer of at most `max` bytes (head and body as they come
 /// on the wire) from `conn`, into a buffer of `capacity` bytes (grown if
 /// the answer is larger, never past `max`).
-pub(super) async fn read_answer(
-    conn: &mut TcpStream,
+pub(crate) async fn read_answer<R: AsyncRead + Unpin>(
+    conn: &mut R,
     capacity: usize,
     max: usize,
 ) -> Result<Answer, ExchangeError> {
@@ -151,8 +150,8 @@ pub(super) async fn read_answer(
 
 /// Reads until a final (non-1xx) head is complete; interim answers are
 /// skipped (and count towards [`MAX_HEAD`]).
-async fn read_head(
-    conn: &mut TcpStream,
+async fn read_head<R: AsyncRead + Unpin>(
+    conn: &mut R,
     buf: &mut Vec<u8>,
     max: usize,
 ) -> Result<Head, ExchangeError> {
@@ -292,8 +291,8 @@ fn content_length(value: &[u8]) -> Option<usize> {
 /// buffer ended exactly with the body (no bytes of anything after it).
 /// The buffer (chunk framing included) never grows past `max` bytes: a
 /// chunk that would take it further is refused from its size line.
-async fn dechunk(
-    conn: &mut TcpStream,
+async fn dechunk<R: AsyncRead + Unpin>(
+    conn: &mut R,
     buf: &mut Vec<u8>,
     start: usize,
     max: usize,
@@ -368,8 +367,8 @@ fn trailers_end(s: &[u8]) -> Option<usize> {
 /// first, as far as the cap allows: `buf` never grows past `max` bytes,
 /// and more bytes are wanted when it holds `max` already, the answer is
 /// too large. `Ok(0)`: the connection was closed.
-async fn read_more(
-    conn: &mut TcpStream,
+async fn read_more<R: AsyncRead + Unpin>(
+    conn: &mut R,
     buf: &mut Vec<u8>,
     room: usize,
     max: usize,

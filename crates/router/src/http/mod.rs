@@ -51,6 +51,8 @@
 //! lingers so the client still reads the answer ([`linger`]).
 
 mod decode;
+#[doc(hidden)]
+pub mod fuzzing;
 mod linger;
 
 use std::convert::Infallible;

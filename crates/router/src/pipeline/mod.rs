@@ -17,6 +17,8 @@
 //! 8. **project** (`goliath_executor::project`): the client's response.
 
 mod document;
+#[doc(hidden)]
+pub mod fuzzing;
 mod introspection;
 mod request;
 
