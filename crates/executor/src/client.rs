@@ -77,7 +77,11 @@ pub enum Resend {
 /// Idle connections kept per subgraph URL and thread.
 const MAX_IDLE: usize = 256;
 /// Idle connections older than this are closed instead of reused.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Short, because a query written to a connection the subgraph closes at
+/// that moment is not sent again (it may have reached the subgraph): the
+/// pool drops connections before common server keep-alive timeouts (5 s
+/// in Node.js) can close them under it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The first read buffer for a subgraph, before any answer sized it.
 const FIRST_BUFFER: usize = 16 * 1024;
 
