@@ -338,3 +338,104 @@ async fn csrf_prevention() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+// ------------------------------------------------------------ subgraphs
+
+/// An `accounts` subgraph on a raw socket: queries get a whole answer on a
+/// keep-alive connection; mutations are counted, then the connection is
+/// closed, with the first bytes of an answer written or none.
+async fn accounts_that_break_mid_mutation(
+    mutations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    partial_answer: &'static [u8],
+) -> String {
+    use std::sync::atomic::Ordering;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                continue;
+            };
+            let mutations = mutations.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    // One request: the head, then content-length bytes.
+                    let request = loop {
+                        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                            let len: usize = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(0);
+                            if buf.len() >= end + 4 + len {
+                                let body = buf[end + 4..end + 4 + len].to_vec();
+                                buf.drain(..end + 4 + len);
+                                break body;
+                            }
+                        }
+                        let mut chunk = [0u8; 4096];
+                        match conn.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    };
+                    if String::from_utf8_lossy(&request).contains("mutation") {
+                        mutations.fetch_add(1, Ordering::SeqCst);
+                        let _ = conn.write_all(partial_answer).await;
+                        return; // closed mid-answer
+                    }
+                    let body = r#"{"data":{"me":{"name":"Ada Lovelace"}}}"#;
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if conn.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/graphql")
+}
+
+/// A subgraph that closes the connection in the middle of its answer to a
+/// mutation, on a connection the router had pooled: the mutation reached
+/// it exactly once, and the client gets an error, not a second attempt.
+#[tokio::test(flavor = "current_thread")]
+async fn a_mutation_reaches_a_failing_subgraph_exactly_once() {
+    let half = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"da";
+    for partial_answer in [&half[..], b""] {
+        mutation_once(partial_answer).await;
+    }
+}
+
+async fn mutation_once(partial_answer: &'static [u8]) {
+    let mutations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accounts = accounts_that_break_mid_mutation(mutations.clone(), partial_answer).await;
+    let graph = TestGraph::start_with(|c| {
+        c.subgraphs.insert(
+            "accounts".into(),
+            goliath_router::config::SubgraphConfig {
+                url: Some(accounts.clone()),
+                ..Default::default()
+            },
+        );
+    })
+    .await;
+    // A query first, so that the router has a pooled connection to reuse.
+    assert_eq!(graph.query(ME).await, me());
+    let (status, body) = post(
+        &graph,
+        "mutation { updateName(id: \"1\", name: \"Grace\") { name } }",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(error_codes(&body), ["SUBREQUEST_HTTP_ERROR"], "{body:#}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(mutations.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The router still serves.
+    assert_eq!(graph.query(ME).await, me());
+}
