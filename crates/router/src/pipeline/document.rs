@@ -38,6 +38,23 @@ type CachedPlan = (Option<String>, Vec<String>, Result<Arc<QueryPlan>, String>);
 /// How many plans one document keeps (operations × label combinations).
 const PLANS_PER_DOCUMENT: usize = 64;
 
+/// The document cache's budget, in weight units (about bytes).
+const CACHE_BUDGET: u64 = 256 * 1024 * 1024;
+
+/// A document cache whose entries weigh what their text does, times a
+/// factor for the parsed forms, so that many large documents (each up to
+/// `max_body_bytes`) cannot take more than about [`CACHE_BUDGET`] bytes
+/// between them.
+pub fn cache() -> moka::sync::Cache<String, Parsed> {
+    moka::sync::Cache::builder()
+        .max_capacity(CACHE_BUDGET)
+        .weigher(|text: &String, _: &Parsed| {
+            let weight = text.len().saturating_mul(16).saturating_add(4096);
+            u32::try_from(weight).unwrap_or(u32::MAX)
+        })
+        .build()
+}
+
 impl Document {
     /// What the operation named `name` measures.
     pub fn measurement(&self, name: Option<&Name>) -> Option<&Measurement> {
@@ -160,4 +177,34 @@ fn errors_body(diagnostics: &apollo_compiler::validation::DiagnosticList, code: 
         })
         .collect();
     json!({ "errors": errors })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_bounded_by_the_size_of_its_documents() {
+        let cache = cache();
+        let refused: Parsed = Err(Arc::new(Response::request_error("x", "X")));
+        // 200 documents of 1 MB: 3.2 GB by weight, far over the budget.
+        for i in 0..200 {
+            let text = format!("{i}{}", " ".repeat(1 << 20));
+            cache.insert(text, refused.clone());
+        }
+        cache.run_pending_tasks();
+        assert!(
+            cache.weighted_size() <= CACHE_BUDGET,
+            "{}",
+            cache.weighted_size()
+        );
+        assert!(cache.entry_count() < 20, "{}", cache.entry_count());
+        // Small documents: thousands fit.
+        let cache = super::cache();
+        for i in 0..5_000 {
+            cache.insert(format!("{{ f{i} }}"), refused.clone());
+        }
+        cache.run_pending_tasks();
+        assert_eq!(cache.entry_count(), 5_000);
+    }
 }

@@ -10,11 +10,14 @@
 //! 2. **operation**: pick the operation, refuse mutations over GET;
 //! 3. **limits** (`crate::limits`): the operation limits;
 //! 4. **variables**: coerce them;
-//! 5. **introspection** ([`introspection`]): answer `__schema`/`__type`;
-//! 6. **plan**: cached per document, operation and active override labels,
+//! 5. **cost** (`crate::demand_control`, when enabled): estimate the
+//!    operation's cost, refuse it over the maximum in `enforce` mode;
+//! 6. **introspection** ([`introspection`]): answer `__schema`/`__type`;
+//! 7. **plan**: cached per document, operation and active override labels,
 //!    planned off the event loop on a miss;
-//! 7. **execute** (`goliath_executor`): the fetches;
-//! 8. **project** (`goliath_executor::project`): the client's response.
+//! 8. **execute** (`goliath_executor`): the fetches;
+//! 9. **project** (`goliath_executor::project`): the client's response (and,
+//!    with demand control, the actual cost).
 
 mod document;
 #[doc(hidden)]
@@ -41,6 +44,7 @@ use serde_json::{json, Map, Value};
 
 use crate::compute;
 use crate::config::{Config, Limits};
+use crate::demand_control::{Cost, DemandControl};
 use crate::limits;
 pub use document::{Document, Parsed};
 use introspection::Introspection;
@@ -59,6 +63,8 @@ pub struct Pipeline {
     percent_labels: Vec<(String, f64)>,
     /// Documents by text, each with its plans.
     documents: Cache<String, Parsed>,
+    /// Demand control, when enabled.
+    demand_control: Option<DemandControl>,
 }
 
 impl Pipeline {
@@ -106,7 +112,8 @@ impl Pipeline {
             limits: Arc::new(limits),
             config_labels: config.override_labels.iter().cloned().collect(),
             percent_labels,
-            documents: Cache::builder().max_capacity(4096).build(),
+            documents: document::cache(),
+            demand_control: DemandControl::new(&config.demand_control),
         })
     }
 
@@ -148,6 +155,10 @@ impl Pipeline {
                 Ok(Value::Object(m)) => m,
                 _ => Map::new(),
             },
+        };
+        let mut cost = match self.check_cost(doc, operation, &variables) {
+            Ok(cost) => cost,
+            Err(response) => return response,
         };
         let introspection = Introspection {
             schema: &self.supergraph.api_schema,
@@ -219,6 +230,23 @@ impl Pipeline {
             with_errors.push(b',');
             with_errors.extend_from_slice(&body[1..]);
             body = with_errors;
+        }
+        if let (Some(dc), Some(cost)) = (&self.demand_control, cost.as_mut()) {
+            dc.measure(
+                &self.supergraph,
+                doc,
+                operation,
+                &variables,
+                &execution.data,
+                cost,
+            );
+            if dc.include_in_response {
+                // `{...}` becomes `{...,"extensions":{"cost":{...}}}`.
+                body.pop();
+                body.extend_from_slice(b",\"extensions\":{\"cost\":");
+                let _ = serde_json::to_writer(&mut body, &dc.report(cost));
+                body.extend_from_slice(b"}}");
+            }
         }
         Response {
             body: Body::Raw(Bytes::from(body)),
@@ -318,6 +346,27 @@ impl Pipeline {
             body: json!({ "errors": errors }).into(),
             outcome: Outcome::Refused,
         })
+    }
+
+    /// The cost stage: the operation's estimated cost (`None` when demand
+    /// control is off), or its refusal in `enforce` mode.
+    #[allow(clippy::result_large_err)]
+    fn check_cost(
+        &self,
+        doc: &apollo_compiler::ExecutableDocument,
+        operation: &Operation,
+        variables: &Map<String, Value>,
+    ) -> Result<Option<Cost>, Response> {
+        let Some(dc) = &self.demand_control else {
+            return Ok(None);
+        };
+        match dc.check(&self.supergraph, doc, operation, variables) {
+            Ok(cost) => Ok(Some(cost)),
+            Err(refusal) => Err(Response {
+                body: dc.refusal_body(&refusal).into(),
+                outcome: Outcome::Refused,
+            }),
+        }
     }
 
     /// The override labels active for one request: config's named labels,
