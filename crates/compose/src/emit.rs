@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::cost::{self, CostApp, ListSizeApp};
 use crate::model::{Composed, FieldEntry, MField, MInput, MType};
 use crate::subgraph::Kind;
 
@@ -119,6 +120,9 @@ pub(crate) fn emit(c: &Composed) -> String {
             "  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n",
         );
     }
+    if let Some(spec) = &c.cost_spec {
+        let _ = writeln!(out, "  {}", spec.link());
+    }
     let mut links: Vec<String> = Vec::new();
     for d in &c.composed_directives {
         if let Some((url, import)) = &d.link {
@@ -158,6 +162,14 @@ pub(crate) fn emit(c: &Composed) -> String {
     }
     for d in &c.composed_directives {
         directives.push((d.name.clone(), d.definition.clone()));
+    }
+    // Apollo adds both of the cost spec's directives when it links it.
+    if let Some(spec) = &c.cost_spec {
+        directives.push((spec.cost.clone(), cost::cost_definition(&spec.cost)));
+        directives.push((
+            spec.list_size.clone(),
+            cost::list_size_definition(&spec.list_size),
+        ));
     }
     directives.sort_by_key(|(n, _)| sort_key(n));
     for (_, d) in directives {
@@ -308,7 +320,24 @@ fn type_directives(c: &Composed, t: &MType) -> Vec<String> {
         ds.push("@inaccessible".into());
     }
     ds.extend(t.directives.iter().cloned());
+    ds.extend(demand(c, t.cost.as_ref(), None));
     ds
+}
+
+/// `@cost` and `@listSize` as the supergraph names them (Apollo adds them
+/// after the join directives).
+fn demand(c: &Composed, cost: Option<&CostApp>, list_size: Option<&ListSizeApp>) -> Vec<String> {
+    let Some(spec) = &c.cost_spec else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(app) = cost {
+        out.push(format!("@{}{}", spec.cost, app.args));
+    }
+    if let Some(app) = list_size {
+        out.push(format!("@{}{}", spec.list_size, app.args));
+    }
+    out
 }
 
 /// `@join__unionMember`s ordered by member, then subgraph.
@@ -388,7 +417,7 @@ fn print_type(c: &Composed, t: &MType) -> String {
                 first = false;
                 s.push_str(&description(&f.description, "  "));
                 s.push_str("  ");
-                s.push_str(&input_value(f));
+                s.push_str(&input_value(c, f));
                 s.push('\n');
             }
             s.push('}');
@@ -413,7 +442,7 @@ fn print_type(c: &Composed, t: &MType) -> String {
     s
 }
 
-fn input_value(v: &MInput) -> String {
+fn input_value(c: &Composed, v: &MInput) -> String {
     let mut s = format!("{}: {}", v.name, v.ty);
     if let Some(d) = &v.default {
         let _ = write!(s, " = {d}");
@@ -425,6 +454,10 @@ fn input_value(v: &MInput) -> String {
         s.push(' ');
         s.push_str(d);
     }
+    for d in demand(c, v.cost.as_ref(), None) {
+        s.push(' ');
+        s.push_str(&d);
+    }
     s
 }
 
@@ -435,11 +468,11 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         s.push_str("(\n");
         for a in f.args.values() {
             s.push_str(&description(&a.description, "    "));
-            let _ = writeln!(s, "    {}", input_value(a));
+            let _ = writeln!(s, "    {}", input_value(c, a));
         }
         s.push_str("  )");
     } else if !f.args.is_empty() {
-        let args: Vec<String> = f.args.values().map(input_value).collect();
+        let args: Vec<String> = f.args.values().map(|a| input_value(c, a)).collect();
         let _ = write!(s, "({})", args.join(", "));
     }
     let _ = write!(s, ": {}", f.ty);
@@ -450,7 +483,16 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         s.push(' ');
         s.push_str(d);
     }
+    let demand = demand(c, f.cost.as_ref(), f.list_size.as_ref());
+    let push_demand = |s: &mut String| {
+        for d in &demand {
+            s.push(' ');
+            s.push_str(d);
+        }
+    };
     if f.via_interface_object {
+        // Copied from the interface with its directives, then joined.
+        push_demand(&mut s);
         s.push_str(" @join__field");
         return s;
     }
@@ -458,13 +500,13 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         && type_graphs
             .iter()
             .all(|g| f.entries.iter().any(|e| e.graph == *g));
-    if everywhere && f.entries.iter().all(FieldEntry::is_plain) {
-        return s;
+    if !(everywhere && f.entries.iter().all(FieldEntry::is_plain)) {
+        for e in &f.entries {
+            s.push(' ');
+            s.push_str(&join_field(c, e));
+        }
     }
-    for e in &f.entries {
-        s.push(' ');
-        s.push_str(&join_field(c, e));
-    }
+    push_demand(&mut s);
     s
 }
 

@@ -89,6 +89,19 @@ pub enum ErrorCode {
     SatisfiabilityError,
     /// A federation feature goliath does not implement (`@authenticated`, `@context`, ...).
     UnsupportedFeature,
+    /// Subgraphs import the same linked directive (`@cost`, ...) under different names.
+    LinkImportNameMismatch,
+    /// `@cost` on a field of an interface.
+    CostAppliedToInterfaceField,
+    /// `@listSize` on a field that is not a list (without `sizedFields`), or a
+    /// sized field that is not a list.
+    ListSizeAppliedToNonList,
+    /// A negative `@listSize(assumedSize:)`.
+    ListSizeInvalidAssumedSize,
+    /// A `@listSize(slicingArguments:)` entry that is not an Int argument of the field.
+    ListSizeInvalidSlicingArgument,
+    /// A `@listSize(sizedFields:)` entry that is not a field of the field's type.
+    ListSizeInvalidSizedField,
     /// The supergraph composed is not a valid supergraph (a bug in goliath).
     InvalidSupergraph,
 }
@@ -140,6 +153,12 @@ impl ErrorCode {
             DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             SatisfiabilityError => "SATISFIABILITY_ERROR",
             UnsupportedFeature => "UNSUPPORTED_FEATURE",
+            LinkImportNameMismatch => "LINK_IMPORT_NAME_MISMATCH",
+            CostAppliedToInterfaceField => "COST_APPLIED_TO_INTERFACE_FIELD",
+            ListSizeAppliedToNonList => "LIST_SIZE_APPLIED_TO_NON_LIST",
+            ListSizeInvalidAssumedSize => "LIST_SIZE_INVALID_ASSUMED_SIZE",
+            ListSizeInvalidSlicingArgument => "LIST_SIZE_INVALID_SLICING_ARGUMENT",
+            ListSizeInvalidSizedField => "LIST_SIZE_INVALID_SIZED_FIELD",
             InvalidSupergraph => "INVALID_SUPERGRAPH",
         }
     }

@@ -16,6 +16,7 @@
 
 mod checks;
 mod config;
+mod cost;
 mod emit;
 mod errors;
 mod fetch;
@@ -70,6 +71,7 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
             Ok((mut sg, read_errors)) => {
                 errors.extend(read_errors);
                 errors.extend(subgraph_checks::check(&mut sg));
+                errors.extend(cost::check(&sg));
                 subgraphs.push(sg);
             }
             Err(e) => errors.extend(e),

@@ -130,6 +130,11 @@ pub(crate) struct Spec {
     pub type_names: Vec<String>,
     /// Other specs this subgraph links.
     pub other_links: Vec<OtherLink>,
+    /// The federation link's URL, if any.
+    fed_url: Option<String>,
+    /// The cost spec's link (`https://specs.apollo.dev/cost/v0.x`), if any,
+    /// and the local names it gives `@cost` and `@listSize`.
+    cost_link: Option<(String, Vec<String>)>,
 }
 
 impl Spec {
@@ -148,10 +153,25 @@ impl Spec {
         self.names.contains_key(local) || local == "link" || local.starts_with("link__")
     }
 
+    /// True when the subgraph links the cost spec itself (which implies
+    /// Federation 2.9, as Apollo upgrades such subgraphs).
+    pub fn links_cost_spec(&self) -> bool {
+        self.cost_link.is_some()
+    }
+
+    /// The URL of the link that defines `@cost`/`@listSize` name `local`.
+    pub fn demand_url(&self, local: &str) -> &str {
+        match &self.cost_link {
+            Some((url, names)) if names.iter().any(|n| n == local) => url,
+            _ => self.fed_url.as_deref().unwrap_or(COST_URL),
+        }
+    }
+
     /// Reads the `@link`s of a subgraph document.
     pub fn read(doc: &ast::Document, subgraph: &str) -> Result<Spec, Vec<CompositionError>> {
         let mut errors = Vec::new();
         let mut fed_link: Option<&ast::Directive> = None;
+        let mut cost_link: Option<(String, Vec<(String, Fed)>)> = None;
         let mut other_links = Vec::new();
         for def in &doc.definitions {
             let directives = match def {
@@ -173,6 +193,11 @@ impl Spec {
                 };
                 if url.contains("specs.apollo.dev/federation/") {
                     fed_link = Some(d);
+                } else if url.contains("specs.apollo.dev/cost/") {
+                    match cost_names(d, url, subgraph) {
+                        Ok(names) => cost_link = Some((url.to_owned(), names)),
+                        Err(e) => errors.push(e),
+                    }
                 } else if !url.contains("specs.apollo.dev/link/") {
                     let import = d.specified_argument_by_name("import");
                     let directives = import
@@ -186,13 +211,31 @@ impl Spec {
                 }
             }
         }
+        let cost_names: Vec<(String, Fed)> = cost_link
+            .as_ref()
+            .map(|(_, names)| names.clone())
+            .unwrap_or_default();
+        let cost_link =
+            cost_link.map(|(url, names)| (url, names.into_iter().map(|(n, _)| n).collect()));
         let Some(link) = fed_link else {
-            let names = Fed::ALL.iter().map(|f| (f.name().to_owned(), *f)).collect();
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            // Federation 1 knows no demand control: `@cost` there is a
+            // directive of the subgraph's own (unless a cost link says otherwise).
+            let mut names: HashMap<String, Fed> = Fed::ALL
+                .iter()
+                .filter(|f| !matches!(f, Fed::Cost | Fed::ListSize))
+                .map(|f| (f.name().to_owned(), *f))
+                .collect();
+            names.extend(cost_names);
             return Ok(Spec {
                 version: (1, 0),
                 names,
                 type_names: vec!["_FieldSet".into(), "FieldSet".into()],
                 other_links,
+                fed_url: None,
+                cost_link,
             });
         };
         let url = link
@@ -246,13 +289,68 @@ impl Spec {
         if !errors.is_empty() {
             return Err(errors);
         }
+        names.extend(cost_names);
         Ok(Spec {
             version,
             names,
             type_names,
             other_links,
+            fed_url: Some(url.to_owned()),
+            cost_link,
         })
     }
+}
+
+/// The cost spec's URL, for messages about subgraphs that do not link it.
+const COST_URL: &str = "https://specs.apollo.dev/cost/v0.1";
+
+/// The local names a cost link gives `@cost` and `@listSize`: the imports
+/// (possibly renamed), and `@cost` (the spec's own name, or its `as:`) and
+/// `@cost__listSize` for the others.
+fn cost_names(
+    link: &ast::Directive,
+    url: &str,
+    subgraph: &str,
+) -> Result<Vec<(String, Fed)>, CompositionError> {
+    if !url.trim_end_matches('/').ends_with("/v0.1") {
+        return Err(CompositionError::in_subgraph(
+            ErrorCode::InvalidLinkDirectiveUsage,
+            subgraph,
+            format!("Unsupported version of the cost spec: {url} (goliath knows v0.1)"),
+        ));
+    }
+    let prefix = link
+        .specified_argument_by_name("as")
+        .and_then(|v| v.as_str())
+        .unwrap_or("cost");
+    let mut names = Vec::new();
+    let imported = link
+        .specified_argument_by_name("import")
+        .map(|v| imports(v))
+        .unwrap_or_default();
+    for (name, local) in imported {
+        let fed = match name.as_str() {
+            "@cost" => Fed::Cost,
+            "@listSize" => Fed::ListSize,
+            _ => {
+                return Err(CompositionError::in_subgraph(
+                    ErrorCode::InvalidLinkDirectiveUsage,
+                    subgraph,
+                    format!("Cannot import unknown element \"{name}\"."),
+                ))
+            }
+        };
+        names.push((local, fed));
+    }
+    for (default, fed) in [
+        (prefix.to_owned(), Fed::Cost),
+        (format!("{prefix}__listSize"), Fed::ListSize),
+    ] {
+        if !names.iter().any(|(_, f)| *f == fed) {
+            names.push((default, fed));
+        }
+    }
+    Ok(names)
 }
 
 /// `v2.3` at the end of a spec URL.

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
+use crate::cost;
 use crate::errors::{and_list, subgraphs_phrase, CompositionError, ErrorCode};
 use crate::model::{
     Composed, ComposedDefinition, FieldEntry, Graph, MField, MInput, MType, MValue, TypeInGraph,
@@ -30,7 +31,14 @@ pub(crate) fn merge(subgraphs: &[Subgraph]) -> (Composed, Vec<CompositionError>)
             graphs: graphs(subgraphs),
             max_version: subgraphs
                 .iter()
-                .map(|s| s.spec.version)
+                .map(|s| {
+                    // Linking the cost spec implies Federation 2.9 (Apollo upgrades).
+                    if s.spec.links_cost_spec() {
+                        s.spec.version.max((2, 9))
+                    } else {
+                        s.spec.version
+                    }
+                })
                 .max()
                 .unwrap_or((2, 0)),
             ..Default::default()
@@ -56,6 +64,7 @@ pub(crate) fn merge(subgraphs: &[Subgraph]) -> (Composed, Vec<CompositionError>)
         }
     }
     m.interface_object_fields();
+    m.out.cost_spec = cost::supergraph_use(subgraphs, &mut m.errors);
     (m.out, m.errors)
 }
 
@@ -322,6 +331,11 @@ impl<'a> Merger<'a> {
         ty.description = pick_description(defs.iter().map(|(_, t)| t.description.as_ref()));
         ty.inaccessible = defs.iter().any(|(_, t)| t.inaccessible);
         ty.directives = self.carry(defs.iter().map(|(_, t)| &t.directives));
+        // `@cost` may apply to objects, enums and scalars (not to the
+        // interface an @interfaceObject stands for).
+        if matches!(kind, Kind::Object | Kind::Enum | Kind::Scalar) {
+            ty.cost = cost::merge_cost(defs.iter().filter_map(|(_, t)| t.cost.as_ref()));
+        }
         let is_root = matches!(name, "Query" | "Mutation" | "Subscription");
         for (g, t) in &defs {
             // Federation 1 `extend type`s are definitions for Apollo (only
@@ -571,6 +585,13 @@ impl<'a> Merger<'a> {
             via_interface_object: false,
             inaccessible: defs.iter().any(|(_, _, f)| f.inaccessible),
             directives: self.carry(defs.iter().map(|(_, _, f)| &f.directives)),
+            // As Apollo: from the definitions that resolve the field.
+            cost: cost::merge_cost(candidates.iter().filter_map(|(_, _, f)| f.cost.as_ref())),
+            list_size: cost::merge_list_size(
+                candidates
+                    .iter()
+                    .filter_map(|(_, _, f)| f.list_size.as_ref()),
+            ),
         })
     }
 
@@ -690,6 +711,7 @@ impl<'a> Merger<'a> {
                     default: defaults.first().map(|d| (*d).clone()),
                     inaccessible: present.iter().any(|(_, v)| v.inaccessible),
                     directives: self.carry(present.iter().map(|(_, v)| &v.directives)),
+                    cost: cost::merge_cost(present.iter().filter_map(|(_, v)| v.cost.as_ref())),
                 },
             );
         }

@@ -3,6 +3,7 @@
 
 use indexmap::IndexMap;
 
+use crate::cost::{CostApp, CostSpecUse, ListSizeApp};
 use crate::subgraph::{KeyDef, Kind};
 use crate::types::TypeRef;
 
@@ -69,6 +70,8 @@ pub(crate) struct MField {
     pub via_interface_object: bool,
     pub inaccessible: bool,
     pub directives: Vec<String>,
+    pub cost: Option<CostApp>,
+    pub list_size: Option<ListSizeApp>,
 }
 
 /// An enum value.
@@ -99,6 +102,7 @@ pub(crate) struct MType {
     pub values: IndexMap<String, MValue>,
     pub inaccessible: bool,
     pub directives: Vec<String>,
+    pub cost: Option<CostApp>,
 }
 
 impl MType {
@@ -118,6 +122,7 @@ impl MType {
             values: IndexMap::new(),
             inaccessible: false,
             directives: Vec::new(),
+            cost: None,
         }
     }
 
@@ -143,6 +148,8 @@ pub(crate) struct Composed {
     pub composed_directives: Vec<ComposedDefinition>,
     /// The highest federation version among the subgraphs.
     pub max_version: (u32, u32),
+    /// How the cost spec is linked, when a subgraph applies `@cost` or `@listSize`.
+    pub cost_spec: Option<CostSpecUse>,
 }
 
 impl Composed {

@@ -16,6 +16,7 @@ use apollo_compiler::ast::{self, OperationType};
 use apollo_compiler::Node;
 use indexmap::IndexMap;
 
+use crate::cost::{self, CostApp, ListSizeApp};
 use crate::errors::{CompositionError, ErrorCode};
 use crate::link::{Fed, Spec};
 use crate::types::{is_builtin_scalar, TypeRef};
@@ -68,6 +69,8 @@ pub(crate) struct InputValue {
     pub inaccessible: bool,
     /// Directives carried to the supergraph (`@tag`, `@deprecated`, composed ones), printed.
     pub directives: Vec<String>,
+    /// `@cost`.
+    pub cost: Option<CostApp>,
 }
 
 /// A field of an object or interface type.
@@ -88,6 +91,8 @@ pub(crate) struct Field {
     pub override_label: Option<String>,
     pub inaccessible: bool,
     pub directives: Vec<String>,
+    pub cost: Option<CostApp>,
+    pub list_size: Option<ListSizeApp>,
     /// Selected by a `@key` of this subgraph.
     pub used_as_key: bool,
     /// Selected by a `@key` of its own type, at the top level.
@@ -126,6 +131,8 @@ pub(crate) struct Type {
     pub interface_object: bool,
     pub inaccessible: bool,
     pub directives: Vec<String>,
+    /// `@cost` (objects, enums and scalars).
+    pub cost: Option<CostApp>,
     pub implements: Vec<String>,
     /// Object and interface fields.
     pub fields: IndexMap<String, Field>,
@@ -149,6 +156,7 @@ impl Type {
             interface_object: false,
             inaccessible: false,
             directives: Vec::new(),
+            cost: None,
             implements: Vec::new(),
             fields: IndexMap::new(),
             input_fields: IndexMap::new(),
@@ -178,6 +186,8 @@ pub(crate) struct Subgraph {
     pub types: IndexMap<String, Type>,
     /// Directives composed with `@composeDirective`.
     pub composed: Vec<ComposedDirective>,
+    /// The names `@cost` and `@listSize` are applied under here (first use).
+    pub demand_names: Vec<(Fed, String)>,
 }
 
 impl Subgraph {
@@ -189,6 +199,14 @@ impl Subgraph {
     /// The field `ty.field`, if defined here.
     pub fn field(&self, ty: &str, field: &str) -> Option<&Field> {
         self.types.get(ty)?.fields.get(field)
+    }
+
+    /// The name `@cost` or `@listSize` (`fed`) is applied under here, if used.
+    pub fn demand_name(&self, fed: Fed) -> Option<&str> {
+        self.demand_names
+            .iter()
+            .find(|(f, _)| *f == fed)
+            .map(|(_, n)| n.as_str())
     }
 
     /// Object types of this subgraph implementing interface `iface`.
@@ -237,6 +255,7 @@ pub(crate) fn read(
         errors: Vec::new(),
         compose_names: Vec::new(),
         directive_defs: HashMap::new(),
+        demand_names: Vec::new(),
     };
     for def in &doc.definitions {
         reader.definition(def);
@@ -246,6 +265,7 @@ pub(crate) fn read(
         mut errors,
         compose_names,
         directive_defs,
+        demand_names,
         ..
     } = reader;
     types.retain(|n, _| !is_machinery_type(n, &spec));
@@ -273,6 +293,7 @@ pub(crate) fn read(
         spec,
         types,
         composed,
+        demand_names,
     };
     Ok((subgraph, errors))
 }
@@ -309,6 +330,7 @@ struct Reader<'a> {
     errors: Vec<CompositionError>,
     compose_names: Vec<String>,
     directive_defs: HashMap<String, Node<ast::DirectiveDefinition>>,
+    demand_names: Vec<(Fed, String)>,
 }
 
 /// What the federation directives on one element say.
@@ -325,6 +347,8 @@ struct Marks {
     override_from: Option<String>,
     override_label: Option<String>,
     carried: Vec<String>,
+    cost: Option<CostApp>,
+    list_size: Option<ListSizeApp>,
 }
 
 impl Reader<'_> {
@@ -338,6 +362,39 @@ impl Reader<'_> {
     fn error(&mut self, code: ErrorCode, message: String) {
         self.errors
             .push(CompositionError::in_subgraph(code, self.subgraph, message));
+    }
+
+    /// Reads a `@cost`/`@listSize` application into `m`, noting the name
+    /// it is applied under.
+    fn demand(&mut self, d: &ast::Directive, fed: Fed, m: &mut Marks, what: &str) {
+        let parsed = match fed {
+            Fed::Cost => cost::parse_cost(d).map(|c| m.cost = Some(c)),
+            _ => cost::parse_list_size(d).map(|l| m.list_size = Some(l)),
+        };
+        match parsed {
+            Ok(()) if !self.demand_names.iter().any(|(f, _)| *f == fed) => {
+                self.demand_names.push((fed, d.name.to_string()))
+            }
+            Ok(()) => {}
+            Err(e) => self.error(ErrorCode::InvalidGraphql, format!("{e} (on \"{what}\")")),
+        }
+    }
+
+    /// Refuses `@cost`/`@listSize` where their definitions do not allow them.
+    fn demand_location(&mut self, m: &mut Marks, location: &str, cost: bool, list_size: bool) {
+        let mut misplaced = Vec::new();
+        if !cost {
+            misplaced.extend(m.cost.take().map(|c| c.name));
+        }
+        if !list_size {
+            misplaced.extend(m.list_size.take().map(|l| l.name));
+        }
+        for name in misplaced {
+            self.error(
+                ErrorCode::InvalidGraphql,
+                format!("Directive \"@{name}\" may not be used on {location}."),
+            );
+        }
     }
 
     /// Reads the directives of an element: federation ones into marks, the
@@ -417,8 +474,7 @@ impl Reader<'_> {
                         f.name()
                     ),
                 ),
-                // Demand control hints only tune cost limits: dropped.
-                Some(_) => {}
+                Some(f @ (Fed::Cost | Fed::ListSize)) => self.demand(d, f, &mut m, what),
                 None if d.name == "deprecated" || d.name == "specifiedBy" => {
                     m.carried.push(print_directive(d));
                 }
@@ -467,6 +523,9 @@ impl Reader<'_> {
         t.interface_object |= m.interface_object;
         t.inaccessible |= m.inaccessible;
         t.directives.extend(m.carried);
+        if t.cost.is_none() {
+            t.cost = m.cost;
+        }
     }
 
     fn definition(&mut self, def: &ast::Definition) {
@@ -477,10 +536,12 @@ impl Reader<'_> {
             }
             // Schema directives: only @composeDirective matters here.
             D::SchemaDefinition(s) => {
-                self.marks(&s.directives, "schema");
+                let mut m = self.marks(&s.directives, "schema");
+                self.demand_location(&mut m, "SCHEMA", false, false);
             }
             D::SchemaExtension(s) => {
-                self.marks(&s.directives, "schema");
+                let mut m = self.marks(&s.directives, "schema");
+                self.demand_location(&mut m, "SCHEMA", false, false);
             }
             D::OperationDefinition(_) | D::FragmentDefinition(_) => self.error(
                 ErrorCode::InvalidGraphql,
@@ -573,7 +634,8 @@ impl Reader<'_> {
         if is_builtin_scalar(name) {
             return;
         }
-        let m = self.marks(directives, name);
+        let mut m = self.marks(directives, name);
+        self.demand_location(&mut m, "SCALAR", true, false);
         self.apply_type_marks(name, Kind::Scalar, m, is_definition);
         self.set_description(name, description);
     }
@@ -589,7 +651,13 @@ impl Reader<'_> {
         fields: &[Node<ast::FieldDefinition>],
         is_definition: bool,
     ) {
-        let m = self.marks(directives, name);
+        let mut m = self.marks(directives, name);
+        let location = if kind == Kind::Interface {
+            "INTERFACE"
+        } else {
+            "OBJECT"
+        };
+        self.demand_location(&mut m, location, kind == Kind::Object, false);
         // Type-level @shareable and @external apply to the fields of this
         // definition or extension only, as in Apollo.
         let (block_shareable, block_external) = (m.shareable, m.external);
@@ -601,7 +669,7 @@ impl Reader<'_> {
         for f in fields {
             let what = format!("{}.{}", self.rename(name), f.name);
             let fm = self.marks(&f.directives, &what);
-            let args = self.arguments(&f.arguments, &what);
+            let args = self.arguments(&f.arguments, &what, "ARGUMENT_DEFINITION");
             read_fields.push(Field {
                 name: f.name.to_string(),
                 description: f.description.as_deref().map(str::to_owned),
@@ -615,6 +683,8 @@ impl Reader<'_> {
                 override_label: fm.override_label,
                 inaccessible: fm.inaccessible,
                 directives: fm.carried,
+                cost: fm.cost,
+                list_size: fm.list_size,
                 used_as_key: false,
                 in_own_key: false,
                 used_in_requires_or_provides: false,
@@ -651,10 +721,12 @@ impl Reader<'_> {
         &mut self,
         args: &[Node<ast::InputValueDefinition>],
         what: &str,
+        location: &str,
     ) -> IndexMap<String, InputValue> {
         let mut out = IndexMap::new();
         for a in args {
-            let m = self.marks(&a.directives, &format!("{what}({}:)", a.name));
+            let mut m = self.marks(&a.directives, &format!("{what}({}:)", a.name));
+            self.demand_location(&mut m, location, true, false);
             out.insert(
                 a.name.to_string(),
                 InputValue {
@@ -664,6 +736,7 @@ impl Reader<'_> {
                     default: a.default_value.as_ref().map(|v| print_value(v)),
                     inaccessible: m.inaccessible,
                     directives: m.carried,
+                    cost: m.cost,
                 },
             );
         }
@@ -678,7 +751,8 @@ impl Reader<'_> {
         members: &[apollo_compiler::Name],
         is_definition: bool,
     ) {
-        let m = self.marks(directives, name);
+        let mut m = self.marks(directives, name);
+        self.demand_location(&mut m, "UNION", false, false);
         self.apply_type_marks(name, Kind::Union, m, is_definition);
         self.set_description(name, description);
         let renamed: Vec<String> = members.iter().map(|n| self.rename(n)).collect();
@@ -699,12 +773,14 @@ impl Reader<'_> {
         values: &[Node<ast::EnumValueDefinition>],
         is_definition: bool,
     ) {
-        let m = self.marks(directives, name);
+        let mut m = self.marks(directives, name);
+        self.demand_location(&mut m, "ENUM", true, false);
         self.apply_type_marks(name, Kind::Enum, m, is_definition);
         self.set_description(name, description);
         let mut read = Vec::new();
         for v in values {
-            let vm = self.marks(&v.directives, &format!("{name}.{}", v.value));
+            let mut vm = self.marks(&v.directives, &format!("{name}.{}", v.value));
+            self.demand_location(&mut vm, "ENUM_VALUE", false, false);
             read.push(EnumValue {
                 name: v.value.to_string(),
                 description: v.description.as_deref().map(str::to_owned),
@@ -727,10 +803,11 @@ impl Reader<'_> {
         fields: &[Node<ast::InputValueDefinition>],
         is_definition: bool,
     ) {
-        let m = self.marks(directives, name);
+        let mut m = self.marks(directives, name);
+        self.demand_location(&mut m, "INPUT_OBJECT", false, false);
         self.apply_type_marks(name, Kind::InputObject, m, is_definition);
         self.set_description(name, description);
-        let read = self.arguments(fields, name);
+        let read = self.arguments(fields, name, "INPUT_FIELD_DEFINITION");
         if let Some(t) = self.types.get_mut(&self.rename(name)) {
             t.input_fields.extend(read);
         }

@@ -44,6 +44,15 @@ impl TypeRef {
         matches!(self, TypeRef::NonNull(_))
     }
 
+    /// True for lists (`[T]`, `[T]!`).
+    pub fn is_list(&self) -> bool {
+        match self {
+            TypeRef::List(_) => true,
+            TypeRef::NonNull(t) => t.is_list(),
+            TypeRef::Named(_) => false,
+        }
+    }
+
     /// True when a value of `self` can be used where `sup` is expected, for
     /// output positions: `sub_of(a, b)` tells whether named type `a` is an
     /// implementation or a member of `b`.

@@ -31,6 +31,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use crate::csrf::CsrfConfig;
+pub use crate::demand_control::DemandControlConfig;
 
 /// The router configuration. Keys are snake_case; all have defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -58,6 +59,8 @@ pub struct Config {
     pub override_labels: Vec<String>,
     /// CSRF prevention (on by default).
     pub csrf: CsrfConfig,
+    /// Demand control: operation costs from `@cost`/`@listSize` (off by default).
+    pub demand_control: DemandControlConfig,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -164,6 +167,7 @@ impl Default for Config {
             subgraph_defaults: SubgraphDefaults::default(),
             override_labels: Vec::new(),
             csrf: CsrfConfig::default(),
+            demand_control: DemandControlConfig::default(),
         }
     }
 }
@@ -386,6 +390,9 @@ impl Config {
                 ));
             }
         }
+        self.demand_control
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         if let Some(i) = self.override_labels.iter().position(|l| l.is_empty()) {
             return Err(invalid(
                 &format!("override_labels[{i}]"),
@@ -756,6 +763,53 @@ override_labels: [a, b]
         );
         assert!(error("health_path: /graphql").contains("health_path: "));
         assert!(error("override_labels: ['']").contains("override_labels[0]"));
+    }
+
+    #[test]
+    fn demand_control() {
+        use crate::demand_control::{Mode, StaticEstimated, StrategyConfig};
+        let config = Config::from_yaml_str("").unwrap();
+        assert!(!config.demand_control.enabled);
+        let config = Config::from_yaml_str(
+            "demand_control:\n  enabled: true\n  mode: enforce\n  strategy:\n    static_estimated:\n      list_size: 10\n      max: 1000\n  include_in_response: true\n",
+        )
+        .unwrap();
+        let dc = &config.demand_control;
+        assert!(dc.enabled && dc.include_in_response);
+        assert_eq!(dc.mode, Some(Mode::Enforce));
+        assert_eq!(
+            dc.strategy,
+            Some(StrategyConfig {
+                static_estimated: StaticEstimated {
+                    list_size: 10,
+                    max: 1000.0
+                }
+            })
+        );
+        let err = error(
+            "demand_control: {enabled: true, strategy: {static_estimated: {list_size: 1, max: 5}}}",
+        );
+        assert!(err.contains("demand_control.mode: required"), "{err}");
+        let err = error("demand_control: {enabled: true, mode: measure}");
+        assert!(err.contains("demand_control.strategy: required"), "{err}");
+        let err = error(
+            "demand_control: {enabled: true, mode: measure, strategy: {static_estimated: {list_size: 1, max: -1}}}",
+        );
+        assert!(
+            err.contains("demand_control.strategy.static_estimated.max: -1 is not a cost"),
+            "{err}"
+        );
+        let err = error("demand_control: {mode: sometimes}");
+        assert!(err.contains("unknown variant `sometimes`"), "{err}");
+        let err = error("demand_control: {strategy: {dynamic: {}}}");
+        assert!(err.contains("unknown field `dynamic`"), "{err}");
+        let err = error(
+            "demand_control: {strategy: {static_estimated: {list_size: 1, max: 5, subgraph: {}}}}",
+        );
+        assert!(err.contains("unknown field `subgraph`"), "{err}");
+        assert!(error("demand_control: {enable: true}").contains("unknown field `enable`"));
+        // Off: nothing else is required.
+        assert!(Config::from_yaml_str("demand_control: {enabled: false}").is_ok());
     }
 
     #[test]

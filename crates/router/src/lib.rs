@@ -5,6 +5,7 @@
 pub mod compute;
 pub mod config;
 pub mod csrf;
+pub mod demand_control;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -5,10 +5,15 @@
 //! reads those directives into a typed model ([`Supergraph`]) that the planner
 //! queries ("can subgraph G resolve `T.f`?", "what are `T`'s keys in G?"), and
 //! derives the API schema that clients see (no `join__`/`link__` elements,
-//! `@inaccessible` elements removed).
+//! `@inaccessible` elements removed). It also reads the demand control
+//! directives (`@cost`, `@listSize`) into per-type and per-field lookups
+//! ([`Costs`]).
 
 mod api_schema;
+mod cost;
 mod model;
+
+pub use cost::{Costs, FieldCost, ListSize};
 
 pub use model::{
     FieldInGraph, FieldInfo, Graph, GraphId, Key, Supergraph, SupergraphError, TypeInGraph,

@@ -152,6 +152,8 @@ pub struct Supergraph {
     pub graphs: Vec<Graph>,
     /// Every named type (built-ins excluded), with its join information.
     pub types: IndexMap<Name, TypeInfo>,
+    /// The demand control directives (`@cost`, `@listSize`).
+    pub costs: crate::cost::Costs,
     /// Possible runtime types of each abstract type, in the supergraph.
     possible: HashMap<Name, Vec<Name>>,
 }
@@ -176,6 +178,7 @@ impl Supergraph {
             types.insert(name.clone(), read_type(&schema, &graph_ids, name, ty)?);
         }
         let api_schema = crate::api_schema::derive(&schema)?;
+        let costs = crate::cost::Costs::read(&schema);
         let mut possible: HashMap<Name, Vec<Name>> = HashMap::new();
         for (name, ty) in &schema.types {
             match ty {
@@ -199,6 +202,7 @@ impl Supergraph {
             api_schema,
             graphs,
             types,
+            costs,
             possible,
         })
     }
