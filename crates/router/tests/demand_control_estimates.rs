@@ -152,3 +152,20 @@ fn the_default_list_size_applies_where_nothing_else_does() {
     let op = doc.operations.get(None).unwrap();
     assert_eq!(estimate(&sg, &doc, op, &Map::new(), 3.0).cost, 12.0);
 }
+
+#[test]
+fn fragments_are_walked_at_each_spread_within_the_selection_limit() {
+    // 2^15 spreads of `rating` (the default max_recursive_selections,
+    // 100,000, lets it through): each one counts, as in Apollo Router.
+    let mut q = String::from("{ ...F15 }\nfragment F0 on Query { rating }\n");
+    for i in 1..=15 {
+        q.push_str(&format!(
+            "fragment F{i} on Query {{ ...F{} ...F{} }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    let started = std::time::Instant::now();
+    assert_eq!(cost(&q), 5.0 * 32768.0);
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+}

@@ -99,13 +99,24 @@ impl<'a> Estimator<'a> {
                 self.field(i.parent, i.field, sized)
             })
             .collect();
-        let unconditional: f64 = items
-            .iter()
-            .zip(&costs)
-            .filter(|(i, _)| i.conditions.is_empty())
-            .map(|(_, c)| c)
-            .sum();
-        if items.iter().all(|i| i.conditions.is_empty()) {
+        // Fields outside fragments that narrow the type apply to every
+        // object; the others are summed per list of type conditions.
+        let mut unconditional = 0.0;
+        let mut groups: Vec<(&[&Name], f64)> = Vec::new();
+        for (item, cost) in items.iter().zip(costs) {
+            if item.conditions.is_empty() {
+                unconditional += cost;
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|(c, _)| *c == item.conditions.as_slice())
+            {
+                Some((_, sum)) => *sum += cost,
+                None => groups.push((&item.conditions, cost)),
+            }
+        }
+        if groups.is_empty() {
             return unconditional;
         }
         // The most expensive runtime type of the set's type.
@@ -113,16 +124,14 @@ impl<'a> Estimator<'a> {
         let conditional = runtime
             .iter()
             .map(|t| {
-                items
+                groups
                     .iter()
-                    .zip(&costs)
-                    .filter(|(i, _)| {
-                        !i.conditions.is_empty()
-                            && i.conditions
-                                .iter()
-                                .all(|c| self.supergraph.is_possible_type(c, t))
+                    .filter(|(conditions, _)| {
+                        conditions
+                            .iter()
+                            .all(|c| self.supergraph.is_possible_type(c, t))
                     })
-                    .map(|(_, c)| c)
+                    .map(|(_, sum)| sum)
                     .sum::<f64>()
             })
             .fold(0.0, f64::max);
