@@ -48,7 +48,8 @@ fn generated(bytes: &[u8]) -> Vec<String> {
             .filter(|d| {
                 !matches!(
                     d,
-                    ast::Definition::OperationDefinition(_) | ast::Definition::FragmentDefinition(_)
+                    ast::Definition::OperationDefinition(_)
+                        | ast::Definition::FragmentDefinition(_)
                 )
             })
             .collect();

@@ -131,7 +131,11 @@ fn headers(rest: &[u8]) {
         }
     }
     let media = negotiate(&headers);
-    if headers.get_all(ACCEPT).iter().all(|v| v.as_bytes().trim_ascii().is_empty()) {
+    if headers
+        .get_all(ACCEPT)
+        .iter()
+        .all(|v| v.as_bytes().trim_ascii().is_empty())
+    {
         assert_eq!(media, Some("application/json; charset=utf-8"));
     }
     if is_json_content_type(&headers) {
@@ -169,7 +173,8 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 fn same_map(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
     a.len() == b.len()
-        && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| same_json(v, w)))
 }
 
 /// `req` as a POST body.
@@ -200,7 +205,10 @@ fn query_string(req: &Request) -> String {
         pairs.push(("variables", serde_json::to_string(&req.variables).unwrap()));
     }
     if !req.extensions.is_empty() {
-        pairs.push(("extensions", serde_json::to_string(&req.extensions).unwrap()));
+        pairs.push((
+            "extensions",
+            serde_json::to_string(&req.extensions).unwrap(),
+        ));
     }
     pairs
         .iter()

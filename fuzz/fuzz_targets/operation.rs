@@ -75,8 +75,8 @@ fn override_labels(sdl: &str) -> HashSet<String> {
 /// string literal is a valid value for them), input object arguments are
 /// dropped (the field too when one is required), types left without
 /// fields are dropped with the fields of their type (until none is
-/// left), and leaf fields come first in every object and interface, so
-/// that generation always ends. An explicit schema definition and the
+/// left), and leaf fields (`__typename` added to each) come first in
+/// every object and interface, so that generation always ends. An explicit schema definition and the
 /// `@skip`/`@include` directives are added for it to use.
 fn smith_document(api: &Schema) -> Result<Option<apollo_smith::Document>, String> {
     let kind = |name: &str| api.types.get(name);
@@ -106,32 +106,45 @@ fn smith_document(api: &Schema) -> Result<Option<apollo_smith::Document>, String
             ty.clone()
         }
     };
-    let fix_fields =
-        |fields: &mut IndexMap<Name, Component<FieldDefinition>>, gone: &HashSet<Name>| {
-            fields.retain(|_, f| {
-                if gone.contains(f.ty.inner_named_type()) {
-                    return false;
-                }
-                let required_input_object = f.arguments.iter().any(|a| {
-                    input_object(a.ty.inner_named_type())
-                        && a.ty.is_non_null()
-                        && a.default_value.is_none()
-                });
-                if required_input_object {
-                    return false;
-                }
-                let f = f.make_mut();
-                f.ty = plain(&f.ty);
-                f.arguments
-                    .retain(|a| !input_object(a.ty.inner_named_type()));
-                for a in &mut f.arguments {
-                    let a = a.make_mut();
-                    a.ty = Node::new(plain(&a.ty));
-                }
-                true
+    let fix_fields = |fields: &mut IndexMap<Name, Component<FieldDefinition>>,
+                      gone: &HashSet<Name>| {
+        fields.retain(|_, f| {
+            if gone.contains(f.ty.inner_named_type()) {
+                return false;
+            }
+            let required_input_object = f.arguments.iter().any(|a| {
+                input_object(a.ty.inner_named_type())
+                    && a.ty.is_non_null()
+                    && a.default_value.is_none()
             });
-            fields.sort_by_cached_key(|_, f| !leaf(f.ty.inner_named_type()));
-        };
+            if required_input_object {
+                return false;
+            }
+            let f = f.make_mut();
+            f.ty = plain(&f.ty);
+            f.arguments
+                .retain(|a| !input_object(a.ty.inner_named_type()));
+            for a in &mut f.arguments {
+                let a = a.make_mut();
+                a.ty = Node::new(plain(&a.ty));
+            }
+            true
+        });
+        // `__typename`, which any composite type has: a leaf to end on in
+        // types whose fields all nest further.
+        let typename = Name::new("__typename").unwrap();
+        fields.insert(
+            typename.clone(),
+            Component::new(FieldDefinition {
+                description: None,
+                name: typename,
+                arguments: vec![],
+                ty: Type::NonNullNamed(string.clone()),
+                directives: Default::default(),
+            }),
+        );
+        fields.sort_by_cached_key(|_, f| !leaf(f.ty.inner_named_type()));
+    };
     let mut schema = api.clone();
     let mut gone: HashSet<Name> = schema
         .types
@@ -167,7 +180,11 @@ fn smith_document(api: &Schema) -> Result<Option<apollo_smith::Document>, String
         gone.extend(empty);
     }
     let roots = schema.schema_definition.make_mut();
-    for root in [&mut roots.query, &mut roots.mutation, &mut roots.subscription] {
+    for root in [
+        &mut roots.query,
+        &mut roots.mutation,
+        &mut roots.subscription,
+    ] {
         if root.as_ref().is_some_and(|r| gone.contains(&r.name)) {
             *root = None;
         }
@@ -201,9 +218,15 @@ fn smith_document(api: &Schema) -> Result<Option<apollo_smith::Document>, String
         "\ndirective @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT\n\
          directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT\n",
     );
+    if std::env::var_os("FUZZ_DEBUG_SMITH").is_some() {
+        eprintln!("{text}");
+    }
     let tree = apollo_parser::Parser::new(&text).parse();
     if tree.errors().len() > 0 {
-        return Err(format!("the API schema does not parse: {:?}", tree.errors()));
+        return Err(format!(
+            "the API schema does not parse: {:?}",
+            tree.errors()
+        ));
     }
     apollo_smith::Document::try_from(tree.document())
         .map(Some)

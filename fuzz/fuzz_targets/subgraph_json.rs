@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
             let mut out = Vec::new();
             v.write(&mut out);
             let back: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
-                panic!("written back as invalid JSON ({e}): {:?}", String::from_utf8_lossy(&out))
+                panic!(
+                    "written back as invalid JSON ({e}): {:?}",
+                    String::from_utf8_lossy(&out)
+                )
             });
             assert_eq!(back, expected, "written back");
             let copy = v.clone_in(&mut alloc);
@@ -47,7 +50,8 @@ fuzz_target!(|data: &[u8]| {
         (Ok(v), Err(e)) => {
             let why = e.to_string();
             assert!(
-                why.starts_with("number out of range") || why.starts_with("recursion limit exceeded"),
+                why.starts_with("number out of range")
+                    || why.starts_with("recursion limit exceeded"),
                 "executor accepted what serde_json refuses ({why}): {v:?}"
             );
             let mut out = Vec::new();
