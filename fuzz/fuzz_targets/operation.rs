@@ -21,7 +21,7 @@ use apollo_compiler::collections::IndexMap;
 use apollo_compiler::schema::{Component, ExtendedType, FieldDefinition, Type};
 use apollo_compiler::{Name, Node, Schema};
 use arbitrary::Unstructured;
-use goliath_router::fuzzing::{Prepared, Stages};
+use goliath_router::fuzzing::{OperationOutcome, Prepared, Stages};
 use libfuzzer_sys::fuzz_target;
 
 const SUPERGRAPHS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/supergraphs.rs"));
@@ -218,7 +218,7 @@ fn smith_document(api: &Schema) -> Result<Option<apollo_smith::Document>, String
         "\ndirective @skip(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT\n\
          directive @include(if: Boolean!) on FIELD | FRAGMENT_SPREAD | INLINE_FRAGMENT\n",
     );
-    if std::env::var_os("FUZZ_DEBUG_SMITH").is_some() {
+    if debug() {
         eprintln!("{text}");
     }
     let tree = apollo_parser::Parser::new(&text).parse();
@@ -291,12 +291,48 @@ fuzz_target!(|data: &[u8]| {
         HashSet::new()
     };
     let stages: &'static Stages = &target.stages;
+    let generated = mode & 1;
     on_compute_stack(Box::new(move || {
         let prepared = stages.prepare(&query, &labels);
         if let Prepared::Operations(ops) = &prepared {
             // Every operation of a valid document is accounted for.
             assert!(!ops.is_empty(), "a valid document has an operation");
         }
+        if debug() {
+            eprintln!("outcome: {generated} {}", summary(&prepared));
+            if generated == 1 {
+                eprintln!("query: {query}");
+            }
+        }
         std::hint::black_box(prepared);
     }));
 });
+
+/// Whether `FUZZ_DEBUG_SMITH` is set: the API schemas as apollo-smith
+/// sees them and each input's outcome are printed (to see how many
+/// generated operations are valid).
+fn debug() -> bool {
+    static DEBUG: OnceLock<bool> = OnceLock::new();
+    *DEBUG.get_or_init(|| std::env::var_os("FUZZ_DEBUG_SMITH").is_some())
+}
+
+/// One word for how far a document went.
+fn summary(prepared: &Prepared) -> String {
+    match prepared {
+        Prepared::Rejected(r) => {
+            let body = r.body.to_value();
+            let code = &body["errors"][0]["extensions"]["code"];
+            format!("rejected {}", code.as_str().unwrap_or("?"))
+        }
+        Prepared::Operations(ops) => ops
+            .iter()
+            .map(|o| match o {
+                OperationOutcome::Refused(codes) => format!("refused {}", codes.join(",")),
+                OperationOutcome::RequestError(_) => "request-error".to_owned(),
+                OperationOutcome::Planned(Ok(_)) => "planned".to_owned(),
+                OperationOutcome::Planned(Err(e)) => format!("plan-failed: {e}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
