@@ -204,7 +204,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
     let mut chunked = false;
     let mut content_encoding = None;
     for h in res.headers.iter() {
-        let text = || String::from_utf8_lossy(h.value);
+        let text = || quoted(h.value);
         if h.name.eq_ignore_ascii_case("content-length") {
             let n = content_length(h.value)
                 .ok_or_else(|| Malformed(format!("invalid content-length {:?}", text())))?;
@@ -235,7 +235,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
                 .map(<[u8]>::trim_ascii)
                 .all(|c| c.is_empty() || c.eq_ignore_ascii_case(b"identity"));
             if !identity {
-                content_encoding = Some(text().into_owned());
+                content_encoding = Some(text());
             }
         } else if h.name.eq_ignore_ascii_case("connection") {
             for token in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
@@ -274,6 +274,19 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
         framing,
         keep_alive: !close,
     }))
+}
+
+/// How many bytes of a header value an error message quotes.
+const QUOTED: usize = 64;
+
+/// A header value as error messages quote it: as text, and no more than
+/// [`QUOTED`] bytes of it (a value can be as large as the head, and
+/// nothing the subgraph sends is copied whole into a message).
+fn quoted(value: &[u8]) -> String {
+    match value.get(..QUOTED) {
+        Some(head) if value.len() > QUOTED => format!("{}...", String::from_utf8_lossy(head)),
+        _ => String::from_utf8_lossy(value).into_owned(),
+    }
 }
 
 /// A `content-length` value: decimal digits only (no sign, no list), and
@@ -530,6 +543,27 @@ mod tests {
         assert!(matches!(h.framing, Framing::Length(0)));
         let h = head("HTTP/1.1 103 Early Hints\r\ncontent-encoding: gzip\r\n\r\n");
         assert_eq!(h.status, 103);
+    }
+
+    /// Found by the `subgraph_response` fuzz target: a 6,000-byte
+    /// `content-length` of non-UTF-8 bytes was copied into the error
+    /// message whole, 3 bytes for each (U+FFFD), so refusing a head held
+    /// several times the answer cap.
+    #[test]
+    fn long_header_values_are_not_copied_into_errors() {
+        let long = vec![0xffu8; 6000];
+        for name in ["content-length", "transfer-encoding", "content-encoding"] {
+            let mut text = format!("HTTP/1.1 200 OK\r\n{name}: ").into_bytes();
+            text.extend_from_slice(&long);
+            text.extend_from_slice(b"\r\ncontent-length: 2\r\n\r\n");
+            let Err(Malformed(e)) = parse_head(&text) else {
+                panic!("{name}: not refused as malformed");
+            };
+            assert!(e.len() < 300, "{name}: a {}-byte message", e.len());
+            assert!(e.contains("..."), "{name}: {e}");
+        }
+        assert_eq!(quoted(b"gzip"), "gzip");
+        assert_eq!(quoted(&[b'x'; 65]), format!("{}...", "x".repeat(64)));
     }
 
     #[test]
