@@ -32,9 +32,11 @@ use serde::Deserialize;
 
 pub use crate::csrf::CsrfConfig;
 pub use crate::demand_control::DemandControlConfig;
+pub use crate::migrations::MigrationsConfig;
+pub use crate::store::StoreConfig;
 
 /// The router configuration. Keys are snake_case; all have defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The socket address to listen on (default `127.0.0.1:4000`).
@@ -61,6 +63,11 @@ pub struct Config {
     pub csrf: CsrfConfig,
     /// Demand control: operation costs from `@cost`/`@listSize` (off by default).
     pub demand_control: DemandControlConfig,
+    /// The state store (`store:`): embedded redb by default, or Redis.
+    pub store: StoreConfig,
+    /// Field migrations (`migrations:`): comparison settings and per-field
+    /// states overriding the supergraph's (see `docs/migrations.md`).
+    pub migrations: MigrationsConfig,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -168,6 +175,8 @@ impl Default for Config {
             override_labels: Vec::new(),
             csrf: CsrfConfig::default(),
             demand_control: DemandControlConfig::default(),
+            store: StoreConfig::default(),
+            migrations: MigrationsConfig::default(),
         }
     }
 }
@@ -393,6 +402,14 @@ impl Config {
         self.demand_control
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        self.migrations
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        if let Some(url) = &self.store.redis {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(invalid("store.redis", format!("`{url}` is not a redis:// URL")));
+            }
+        }
         if let Some(i) = self.override_labels.iter().position(|l| l.is_empty()) {
             return Err(invalid(
                 &format!("override_labels[{i}]"),

@@ -10,7 +10,9 @@ pub mod demand_control;
 pub mod fuzzing;
 pub mod http;
 pub mod limits;
+pub mod migrations;
 pub mod pipeline;
+pub mod store;
 
 pub use config::Config;
 pub use pipeline::{Body, Pipeline, Request, Response};

@@ -11,9 +11,11 @@
 
 mod api_schema;
 mod cost;
+mod migrate;
 mod model;
 
 pub use cost::{Costs, FieldCost, ListSize};
+pub use migrate::{Migration, MigrationState, MIGRATE_SPEC_URL};
 
 pub use model::{
     FieldInGraph, FieldInfo, Graph, GraphId, Key, Supergraph, SupergraphError, TypeInGraph,

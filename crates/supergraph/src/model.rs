@@ -154,6 +154,8 @@ pub struct Supergraph {
     pub types: IndexMap<Name, TypeInfo>,
     /// The demand control directives (`@cost`, `@listSize`).
     pub costs: crate::cost::Costs,
+    /// The field migrations (`@migrate`), in schema order.
+    pub migrations: Vec<crate::Migration>,
     /// Possible runtime types of each abstract type, in the supergraph.
     possible: HashMap<Name, Vec<Name>>,
 }
@@ -203,6 +205,7 @@ impl Supergraph {
             graphs,
             types,
             costs,
+            migrations: Vec::new(), // read by `migrate::read` (to do)
             possible,
         })
     }
