@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::cost::{self, CostApp, ListSizeApp};
+use crate::migrate;
 use crate::model::{Composed, FieldEntry, MField, MInput, MType};
 use crate::subgraph::Kind;
 
@@ -139,6 +140,9 @@ pub(crate) fn emit(c: &Composed) -> String {
         out.push_str(&l);
         out.push('\n');
     }
+    if c.uses_migrate() {
+        let _ = writeln!(out, "  {}", migrate::link());
+    }
     out.push_str("{\n");
     for (op, ty) in [
         ("query", "Query"),
@@ -162,6 +166,9 @@ pub(crate) fn emit(c: &Composed) -> String {
     }
     for d in &c.composed_directives {
         directives.push((d.name.clone(), d.definition.clone()));
+    }
+    if c.uses_migrate() {
+        directives.push(("migrate".into(), migrate::DEFINITION.into()));
     }
     // Apollo adds both of the cost spec's directives when it links it.
     if let Some(spec) = &c.cost_spec {
@@ -507,6 +514,11 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         }
     }
     push_demand(&mut s);
+    // goliath's own directive, after Apollo's.
+    if let Some(m) = &f.migrate {
+        s.push(' ');
+        s.push_str(&migrate::print(m));
+    }
     s
 }
 

@@ -6,7 +6,8 @@ use std::fmt;
 /// An Apollo composition error code.
 ///
 /// The names are Apollo Federation's, so that a team can look them up in
-/// Apollo's documentation and search results.
+/// Apollo's documentation and search results; the `MIGRATE_*` codes are
+/// goliath's own (`@migrate`), named in the same style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// A subgraph schema does not parse, or references a type it does not define.
@@ -102,6 +103,25 @@ pub enum ErrorCode {
     ListSizeInvalidSlicingArgument,
     /// A `@listSize(sizedFields:)` entry that is not a field of the field's type.
     ListSizeInvalidSizedField,
+    /// `@migrate(from:)` names no subgraph of the composition.
+    MigrateSourceNotFound,
+    /// The `@migrate(from:)` subgraph does not define the field, or has it `@external`.
+    MigrateSourceMissingField,
+    /// `@migrate(from:)` names the subgraph it is used in.
+    MigrateSourceIsSelf,
+    /// A `@migrate(state:)` that is not `manual`, `side-by-side`, `canary` or `migrated`.
+    MigrateInvalidState,
+    /// A `@migrate(percent:)` outside 0–100.
+    MigrateInvalidPercent,
+    /// `@migrate` and `@override` on the same field.
+    MigrateWithOverride,
+    /// `@migrate` elsewhere than on a field of an object type that the
+    /// subgraph can be asked for (an entity with a resolvable key, or a root type).
+    MigrateInvalidLocation,
+    /// A field migrated by several subgraphs, a migrating field that is
+    /// `@external`, or a migration whose subgraphs another `@override` takes
+    /// the field from.
+    MigrateConflict,
     /// The supergraph composed is not a valid supergraph (a bug in goliath).
     InvalidSupergraph,
 }
@@ -159,6 +179,14 @@ impl ErrorCode {
             ListSizeInvalidAssumedSize => "LIST_SIZE_INVALID_ASSUMED_SIZE",
             ListSizeInvalidSlicingArgument => "LIST_SIZE_INVALID_SLICING_ARGUMENT",
             ListSizeInvalidSizedField => "LIST_SIZE_INVALID_SIZED_FIELD",
+            MigrateSourceNotFound => "MIGRATE_SOURCE_NOT_FOUND",
+            MigrateSourceMissingField => "MIGRATE_SOURCE_MISSING_FIELD",
+            MigrateSourceIsSelf => "MIGRATE_SOURCE_IS_SELF",
+            MigrateInvalidState => "MIGRATE_INVALID_STATE",
+            MigrateInvalidPercent => "MIGRATE_INVALID_PERCENT",
+            MigrateWithOverride => "MIGRATE_WITH_OVERRIDE",
+            MigrateInvalidLocation => "MIGRATE_INVALID_LOCATION",
+            MigrateConflict => "MIGRATE_CONFLICT",
             InvalidSupergraph => "INVALID_SUPERGRAPH",
         }
     }

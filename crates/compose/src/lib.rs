@@ -2,10 +2,11 @@
 //!
 //! [`compose`] reads each subgraph (Federation 1 or 2), checks the rules
 //! that concern one subgraph (`@key`/`@requires`/`@provides` field sets,
-//! `@external` usage, `@override`), merges the types (see [`merge`]),
-//! checks the rules across subgraphs (field sharing, types, enums, input
-//! objects, satisfiability) and prints the supergraph with `@join__*`
-//! directives as Apollo composition does. Errors carry Apollo's error codes.
+//! `@external` usage, `@override`, goliath's `@migrate`), merges the types
+//! (see [`merge`]), checks the rules across subgraphs (field sharing, types,
+//! enums, input objects, satisfiability) and prints the supergraph with
+//! `@join__*` directives as Apollo composition does. Errors carry Apollo's
+//! error codes (and goliath's own `MIGRATE_*` codes for `@migrate`).
 //!
 //! The output is parsed back with [`goliath_supergraph::Supergraph::parse`]
 //! before it is returned, so what `compose` returns the router can serve.
@@ -23,6 +24,7 @@ mod fetch;
 mod fieldset;
 mod link;
 mod merge;
+mod migrate;
 mod model;
 mod reload;
 mod satisfiability;
@@ -72,11 +74,16 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
                 errors.extend(read_errors);
                 errors.extend(subgraph_checks::check(&mut sg));
                 errors.extend(cost::check(&sg));
+                errors.extend(migrate::check_subgraph(&sg));
                 subgraphs.push(sg);
             }
             Err(e) => errors.extend(e),
         }
     }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    errors.extend(migrate::check_across(&subgraphs));
     if !errors.is_empty() {
         return Err(errors);
     }

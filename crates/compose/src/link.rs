@@ -35,6 +35,9 @@ pub(crate) enum Fed {
     FromContext,
     Cost,
     ListSize,
+    /// goliath's `@migrate` (not a federation directive: brought in by its
+    /// own link or by a definition, see [`migrate_names`]).
+    Migrate,
 }
 
 impl Fed {
@@ -80,6 +83,7 @@ impl Fed {
             Fed::FromContext => "fromContext",
             Fed::Cost => "cost",
             Fed::ListSize => "listSize",
+            Fed::Migrate => "migrate",
         }
     }
 
@@ -173,6 +177,7 @@ impl Spec {
         let mut fed_link: Option<&ast::Directive> = None;
         let mut cost_link: Option<(String, Vec<(String, Fed)>)> = None;
         let mut other_links = Vec::new();
+        let mut migrate_local: Vec<(String, Fed)> = Vec::new();
         for def in &doc.definitions {
             let directives = match def {
                 ast::Definition::SchemaDefinition(s) => &s.directives,
@@ -198,6 +203,11 @@ impl Spec {
                         Ok(names) => cost_link = Some((url.to_owned(), names)),
                         Err(e) => errors.push(e),
                     }
+                } else if is_migrate_url(url) {
+                    match migrate_link_names(d, url, subgraph) {
+                        Ok(names) => migrate_local.extend(names),
+                        Err(e) => errors.push(e),
+                    }
                 } else if !url.contains("specs.apollo.dev/link/") {
                     let import = d.specified_argument_by_name("import");
                     let directives = import
@@ -211,10 +221,13 @@ impl Spec {
                 }
             }
         }
-        let cost_names: Vec<(String, Fed)> = cost_link
+        let mut linked_names: Vec<(String, Fed)> = cost_link
             .as_ref()
             .map(|(_, names)| names.clone())
             .unwrap_or_default();
+        // `@migrate` is goliath's: its names join the linked ones.
+        linked_names.extend(migrate_local);
+        linked_names.extend(migrate_definition(doc));
         let cost_link =
             cost_link.map(|(url, names)| (url, names.into_iter().map(|(n, _)| n).collect()));
         let Some(link) = fed_link else {
@@ -228,7 +241,7 @@ impl Spec {
                 .filter(|f| !matches!(f, Fed::Cost | Fed::ListSize))
                 .map(|f| (f.name().to_owned(), *f))
                 .collect();
-            names.extend(cost_names);
+            names.extend(linked_names);
             return Ok(Spec {
                 version: (1, 0),
                 names,
@@ -289,7 +302,7 @@ impl Spec {
         if !errors.is_empty() {
             return Err(errors);
         }
-        names.extend(cost_names);
+        names.extend(linked_names);
         Ok(Spec {
             version,
             names,
@@ -351,6 +364,87 @@ fn cost_names(
         }
     }
     Ok(names)
+}
+
+/// True for a link to goliath's migrate spec (any version).
+fn is_migrate_url(url: &str) -> bool {
+    let base = goliath_supergraph::MIGRATE_SPEC_URL
+        .rsplit_once('/')
+        .map_or("", |(base, _)| base);
+    url.strip_prefix(base)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The local name a migrate link gives `@migrate`: its import (possibly
+/// renamed), else the link's `as:`, else `migrate`. Versions `v0.x` are
+/// read; importing anything but `@migrate` is an error.
+fn migrate_link_names(
+    link: &ast::Directive,
+    url: &str,
+    subgraph: &str,
+) -> Result<Vec<(String, Fed)>, CompositionError> {
+    let minor = parse_version(url).filter(|(major, _)| *major == 0);
+    if minor.is_none() {
+        return Err(CompositionError::in_subgraph(
+            ErrorCode::InvalidLinkDirectiveUsage,
+            subgraph,
+            format!(
+                "Unsupported version of the migrate spec: {url} (goliath knows v0.x, {})",
+                goliath_supergraph::MIGRATE_SPEC_URL
+            ),
+        ));
+    }
+    let mut local = link
+        .specified_argument_by_name("as")
+        .and_then(|v| v.as_str())
+        .unwrap_or("migrate")
+        .to_owned();
+    let imported = link
+        .specified_argument_by_name("import")
+        .map(|v| imports(v))
+        .unwrap_or_default();
+    for (name, alias) in imported {
+        if name != "@migrate" {
+            return Err(CompositionError::in_subgraph(
+                ErrorCode::InvalidLinkDirectiveUsage,
+                subgraph,
+                format!("Cannot import unknown element \"{name}\" from {url}."),
+            ));
+        }
+        local = alias;
+    }
+    Ok(vec![(local, Fed::Migrate)])
+}
+
+/// `@migrate` declared by a definition instead of a link:
+/// `directive @migrate(from: String!, state: String!, percent: Float) on
+/// FIELD_DEFINITION` (`percent` may be an `Int`, and may be left out). A
+/// definition of another shape is the subgraph's own directive, as before
+/// goliath knew `@migrate`.
+fn migrate_definition(doc: &ast::Document) -> Option<(String, Fed)> {
+    doc.definitions.iter().find_map(|def| {
+        let ast::Definition::DirectiveDefinition(d) = def else {
+            return None;
+        };
+        fn base(ty: &ast::Type) -> Option<&str> {
+            match ty {
+                ast::Type::Named(n) | ast::Type::NonNullNamed(n) => Some(n.as_str()),
+                _ => None,
+            }
+        }
+        let arg = |name: &str| d.arguments.iter().find(|a| a.name == name);
+        let shaped = d.name == "migrate"
+            && d.locations
+                .contains(&ast::DirectiveLocation::FieldDefinition)
+            && arg("from").is_some_and(|a| base(&a.ty) == Some("String"))
+            && arg("state").is_some_and(|a| base(&a.ty) == Some("String"))
+            && d.arguments.iter().all(|a| match a.name.as_str() {
+                "from" | "state" => true,
+                "percent" => matches!(base(&a.ty), Some("Float" | "Int")),
+                _ => false,
+            });
+        shaped.then(|| ("migrate".to_owned(), Fed::Migrate))
+    })
 }
 
 /// `v2.3` at the end of a spec URL.

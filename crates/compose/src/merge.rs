@@ -489,6 +489,12 @@ impl<'a> Merger<'a> {
                     continue;
                 }
             }
+            // A migration's new subgraph shares the field with its source.
+            if let Some(m) = &f.migrate {
+                if defs.iter().any(|(og, _, _)| self.name(*og) == m.from) {
+                    continue;
+                }
+            }
             resolvable.push(format!("\"{}\"", self.name(*g)));
             if !(f.shareable || f.used_as_key) {
                 non_shareable.push(self.name(*g));
@@ -576,6 +582,11 @@ impl<'a> Merger<'a> {
         let arg_defs: Vec<(usize, &IndexMap<String, InputValue>)> =
             candidates.iter().map(|(g, _, f)| (*g, &f.args)).collect();
         let args = self.merge_inputs(coordinate, &arg_defs, InputsOf::Arguments);
+        let type_name = coordinate.split('.').next().unwrap_or_default();
+        let migrate = defs.iter().find_map(|(g, _, f)| {
+            let app = f.migrate.as_ref()?;
+            crate::migrate::migration(type_name, name, self.name(*g), app)
+        });
         Some(MField {
             name: name.to_owned(),
             description: pick_description(defs.iter().map(|(_, _, f)| f.description.as_ref())),
@@ -592,6 +603,7 @@ impl<'a> Merger<'a> {
                     .iter()
                     .filter_map(|(_, _, f)| f.list_size.as_ref()),
             ),
+            migrate,
         })
     }
 

@@ -72,6 +72,8 @@ pub(crate) struct MField {
     pub directives: Vec<String>,
     pub cost: Option<CostApp>,
     pub list_size: Option<ListSizeApp>,
+    /// `@migrate`: the field moves from one subgraph to another.
+    pub migrate: Option<goliath_supergraph::Migration>,
 }
 
 /// An enum value.
@@ -176,6 +178,13 @@ impl Composed {
                 || t.input_fields.values().any(|f| tagged(&f.directives))
                 || t.values.values().any(|v| tagged(&v.directives))
         })
+    }
+
+    /// True when some field has `@migrate`.
+    pub fn uses_migrate(&self) -> bool {
+        self.types
+            .values()
+            .any(|t| t.fields.values().any(|f| f.migrate.is_some()))
     }
 
     /// True when a progressive `@override(label:)` is used.

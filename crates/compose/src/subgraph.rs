@@ -19,6 +19,7 @@ use indexmap::IndexMap;
 use crate::cost::{self, CostApp, ListSizeApp};
 use crate::errors::{CompositionError, ErrorCode};
 use crate::link::{Fed, Spec};
+use crate::migrate::MigrateApp;
 use crate::types::{is_builtin_scalar, TypeRef};
 
 /// The input of composition: one subgraph's name, routing URL and SDL.
@@ -93,6 +94,8 @@ pub(crate) struct Field {
     pub directives: Vec<String>,
     pub cost: Option<CostApp>,
     pub list_size: Option<ListSizeApp>,
+    /// `@migrate`: the field is taken over from another subgraph step by step.
+    pub migrate: Option<MigrateApp>,
     /// Selected by a `@key` of this subgraph.
     pub used_as_key: bool,
     /// Selected by a `@key` of its own type, at the top level.
@@ -349,6 +352,8 @@ struct Marks {
     carried: Vec<String>,
     cost: Option<CostApp>,
     list_size: Option<ListSizeApp>,
+    /// `@migrate`, with the element it is on (for messages).
+    migrate: Option<(MigrateApp, String)>,
 }
 
 impl Reader<'_> {
@@ -380,8 +385,16 @@ impl Reader<'_> {
         }
     }
 
-    /// Refuses `@cost`/`@listSize` where their definitions do not allow them.
+    /// Refuses `@cost`/`@listSize` where their definitions do not allow them,
+    /// and `@migrate` (this is called for every element but fields of
+    /// objects and interfaces, the only places `@migrate` may be).
     fn demand_location(&mut self, m: &mut Marks, location: &str, cost: bool, list_size: bool) {
+        if let Some((_, what)) = m.migrate.take() {
+            self.error(
+                ErrorCode::MigrateInvalidLocation,
+                format!("@migrate cannot be used on \"{what}\" ({location}): only fields of object types can migrate."),
+            );
+        }
         let mut misplaced = Vec::new();
         if !cost {
             misplaced.extend(m.cost.take().map(|c| c.name));
@@ -475,6 +488,10 @@ impl Reader<'_> {
                     ),
                 ),
                 Some(f @ (Fed::Cost | Fed::ListSize)) => self.demand(d, f, &mut m, what),
+                Some(Fed::Migrate) => match MigrateApp::parse(d, what) {
+                    Ok(app) => m.migrate = Some((app, what.to_owned())),
+                    Err(e) => self.error(ErrorCode::InvalidGraphql, e),
+                },
                 None if d.name == "deprecated" || d.name == "specifiedBy" => {
                     m.carried.push(print_directive(d));
                 }
@@ -685,6 +702,7 @@ impl Reader<'_> {
                 directives: fm.carried,
                 cost: fm.cost,
                 list_size: fm.list_size,
+                migrate: fm.migrate.map(|(app, _)| app),
                 used_as_key: false,
                 in_own_key: false,
                 used_in_requires_or_provides: false,

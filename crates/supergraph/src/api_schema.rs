@@ -2,7 +2,8 @@
 //!
 //! Removed: the `join__*`/`link__*` machinery and linked spec directives
 //! (`@link`, `@join__*`, `@inaccessible`, `@tag`, `@cost`, `@listSize`
-//! under the names the cost link gives them), and every element marked
+//! under the names the cost link gives them, `@migrate` under the name the
+//! migrate link gives it), and every element marked
 //! `@inaccessible` (types, fields, arguments, enum values, input fields,
 //! union members and implemented interfaces that point at removed types).
 
@@ -19,6 +20,8 @@ struct Removed {
     inaccessible: String,
     /// `@cost` and `@listSize`, when the supergraph links the cost spec.
     cost: Vec<String>,
+    /// `@migrate`, when the supergraph links the migrate spec.
+    migrate: Option<String>,
 }
 
 /// Directive definitions that belong to the supergraph machinery.
@@ -30,6 +33,7 @@ fn is_machinery_directive(name: &str, removed: &Removed) -> bool {
         || name == "tag"
         || name == removed.inaccessible
         || removed.cost.iter().any(|c| c == name)
+        || removed.migrate.as_deref() == Some(name)
 }
 
 /// The name `@inaccessible` has in this supergraph (it may be renamed by `@link(as:)`).
@@ -70,6 +74,7 @@ pub fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphErr
     let machinery = Removed {
         inaccessible: inaccessible_name(supergraph),
         cost: cost.into_iter().chain(list_size).collect(),
+        migrate: crate::migrate::directive_name(supergraph),
     };
     let m = &machinery;
     let inacc = machinery.inaccessible.as_str();

@@ -7,7 +7,8 @@
 //! derives the API schema that clients see (no `join__`/`link__` elements,
 //! `@inaccessible` elements removed). It also reads the demand control
 //! directives (`@cost`, `@listSize`) into per-type and per-field lookups
-//! ([`Costs`]).
+//! ([`Costs`]), and goliath's field migrations (`@migrate`) into
+//! [`Migration`]s.
 
 mod api_schema;
 mod cost;

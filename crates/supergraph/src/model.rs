@@ -181,6 +181,7 @@ impl Supergraph {
         }
         let api_schema = crate::api_schema::derive(&schema)?;
         let costs = crate::cost::Costs::read(&schema);
+        let migrations = crate::migrate::read(&schema, &graphs, &types)?;
         let mut possible: HashMap<Name, Vec<Name>> = HashMap::new();
         for (name, ty) in &schema.types {
             match ty {
@@ -205,7 +206,7 @@ impl Supergraph {
             graphs,
             types,
             costs,
-            migrations: Vec::new(), // read by `migrate::read` (to do)
+            migrations,
             possible,
         })
     }
@@ -299,8 +300,9 @@ fn is_join_machinery(name: &str) -> bool {
     name.starts_with("join__") || name.starts_with("link__")
 }
 
-/// Checks the `@link`s: join must be there, and no feature we do not know
-/// may be `for: EXECUTION` or `for: SECURITY`.
+/// Checks the `@link`s: join must be there, the migrate spec (goliath's
+/// own) only at a version goliath reads, and no feature we do not know may
+/// be `for: EXECUTION` or `for: SECURITY`.
 fn check_links(schema: &Schema) -> Result<(), SupergraphError> {
     let links: Vec<&Directive> = schema
         .schema_definition
@@ -333,7 +335,8 @@ fn check_links(schema: &Schema) -> Result<(), SupergraphError> {
             .map(|n| n.as_str().to_owned());
         let known = ["/link/", "/core/", "/join/", "/inaccessible/", "/tag/"]
             .iter()
-            .any(|k| url.contains(k));
+            .any(|k| url.contains(k))
+            || crate::migrate::is_migrate_link(&url)?;
         if !known && matches!(purpose.as_deref(), Some("EXECUTION" | "SECURITY")) {
             return Err(SupergraphError::Unsupported(format!(
                 "feature {url} is linked for {} and goliath does not implement it",
