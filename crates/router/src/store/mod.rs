@@ -2,9 +2,9 @@
 //! counters and samples today; APQ, the response cache and usage counts
 //! later). One trait, two backends:
 //!
-//! - [`redb`](self::redb) (the default): an embedded file `goliath.redb` in
+//! - [`redb`] (the default): an embedded file `goliath.redb` in
 //!   the configured directory; one router per file.
-//! - [`redis`](self::redis): a Redis server, so several routers add up into
+//! - [`redis`]: a Redis server, so several routers add up into
 //!   one view.
 //!
 //! Keys are plain strings; each backend namespaces them (`key_prefix`).
@@ -14,9 +14,16 @@
 //! time to live.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+pub mod redb;
+pub mod redis;
+
+pub use self::redb::RedbStore;
+pub use self::redis::RedisStore;
 
 /// A store operation that failed: the backend's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,8 +42,12 @@ pub trait Store: Send + Sync + 'static {
     async fn counters(&self, key: &str) -> Result<BTreeMap<String, i64>, StoreError>;
 
     /// Appends `items` to the list `key`, then keeps only its newest `keep`.
-    async fn push_capped(&self, key: &str, items: &[Vec<u8>], keep: usize)
-        -> Result<(), StoreError>;
+    async fn push_capped(
+        &self,
+        key: &str,
+        items: &[Vec<u8>],
+        keep: usize,
+    ) -> Result<(), StoreError>;
 
     /// The list `key`, oldest first (empty when none).
     async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, StoreError>;
@@ -51,14 +62,20 @@ pub trait Store: Send + Sync + 'static {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Sets `key` to `value`, expiring after `ttl` when given.
-    async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>)
-        -> Result<(), StoreError>;
+    async fn put(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> Result<(), StoreError>;
 
     /// Removes `key`, whatever kind of value it holds.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
     /// The keys (of any kind) that start with `prefix`, sorted.
     async fn keys(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// So that `Result<Arc<dyn Store>, _>` can be unwrapped and printed.
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn Store")
+    }
 }
 
 /// Where the state store lives (`store:` in the config).
@@ -84,4 +101,20 @@ impl Default for StoreConfig {
             key_prefix: "goliath:".to_owned(),
         }
     }
+}
+
+/// Opens the store `config` names: Redis when `config.redis` is set (keys
+/// prefixed with `config.key_prefix`), else the redb file `goliath.redb` in
+/// `config.dir` (made when missing).
+pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
+    match &config.redis {
+        Some(url) => open_redis(url, &config.key_prefix).await,
+        None => Ok(Arc::new(RedbStore::open(&config.dir).await?)),
+    }
+}
+
+/// Opens a Redis store at `url` with its own `key_prefix`, for a feature
+/// that names its own server instead of `store:`'s.
+pub async fn open_redis(url: &str, key_prefix: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(RedisStore::open(url, key_prefix).await?))
 }
