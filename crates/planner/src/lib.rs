@@ -7,6 +7,7 @@
 pub mod build;
 pub mod plan;
 pub mod selection;
+pub mod shadow;
 
 use std::collections::HashSet;
 
@@ -33,7 +34,9 @@ impl PlanError {
 
 /// Plans `operation` (from `doc`, valid against the API schema) over
 /// `supergraph`. `labels` are the progressive-override labels switched on
-/// for this request.
+/// for this request, and pins: a label `Type.field=subgraph` plans the
+/// client's `Type.field` to `subgraph` only (keys and requirements may
+/// still come from anywhere). The router pins migrating fields this way.
 pub fn plan(
     supergraph: &Supergraph,
     doc: &ExecutableDocument,

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use crate::admin::AdminConfig;
 pub use crate::csrf::CsrfConfig;
 pub use crate::demand_control::DemandControlConfig;
 pub use crate::migrations::MigrationsConfig;
@@ -68,6 +69,9 @@ pub struct Config {
     /// Field migrations (`migrations:`): comparison settings and per-field
     /// states overriding the supergraph's (see `docs/migrations.md`).
     pub migrations: MigrationsConfig,
+    /// The admin listener (`admin:`): operator pages and APIs on an
+    /// address of their own, behind a token; none by default.
+    pub admin: AdminConfig,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -177,6 +181,7 @@ impl Default for Config {
             demand_control: DemandControlConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -405,9 +410,15 @@ impl Config {
         self.migrations
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        self.admin
+            .validate(&self.listen)
+            .map_err(|(key, message)| invalid(&key, message))?;
         if let Some(url) = &self.store.redis {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(invalid("store.redis", format!("`{url}` is not a redis:// URL")));
+                return Err(invalid(
+                    "store.redis",
+                    format!("`{url}` is not a redis:// URL"),
+                ));
             }
         }
         if let Some(i) = self.override_labels.iter().position(|l| l.is_empty()) {
@@ -827,6 +838,30 @@ override_labels: [a, b]
         assert!(error("demand_control: {enable: true}").contains("unknown field `enable`"));
         // Off: nothing else is required.
         assert!(Config::from_yaml_str("demand_control: {enabled: false}").is_ok());
+    }
+
+    #[test]
+    fn admin_listener() {
+        let config = Config::from_yaml_str("").unwrap();
+        assert_eq!(config.admin.listen, None);
+        let vars = [("GOLIATH_ADMIN_TOKEN", "s3cret")];
+        let config = parse_with(
+            "admin:\n  listen: 127.0.0.1:9090\n  token: ${env.GOLIATH_ADMIN_TOKEN}\n",
+            &vars,
+        )
+        .unwrap();
+        assert_eq!(config.admin.listen.as_deref(), Some("127.0.0.1:9090"));
+        assert_eq!(config.admin.token.as_deref(), Some("s3cret"));
+        assert!(!format!("{config:?}").contains("s3cret"), "Debug hides the token");
+        let err = error("admin: {listen: 127.0.0.1:9090}");
+        assert!(err.contains("admin.token: required when admin.listen is set"), "{err}");
+        let err = error("admin: {listen: nowhere, token: t}");
+        assert!(err.contains("admin.listen: `nowhere` is not a socket address"), "{err}");
+        let err = error("listen: 127.0.0.1:4000\nadmin: {listen: 127.0.0.1:4000, token: t}");
+        assert!(err.contains("admin.listen: "), "{err}");
+        assert!(error("admin: {lisen: x}").contains("unknown field `lisen`"));
+        // A token alone, without a listener, is fine (and unused).
+        assert!(Config::from_yaml_str("admin: {token: t}").is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! response path are merged unless merging would create a cycle. Finally
 //! groups are ordered by their dependencies into sequence/parallel stages.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use apollo_compiler::ast::{DirectiveList, OperationType};
@@ -132,10 +132,26 @@ struct ParentLink {
     field: Field,
 }
 
+/// The pins among `labels`: `Type.field=subgraph` (a `=` is never in an
+/// override label) routes the client's `Type.field` to `subgraph` alone.
+fn pins_of(labels: &HashSet<String>) -> HashMap<(&str, &str), &str> {
+    labels
+        .iter()
+        .filter_map(|l| {
+            let (coordinate, graph) = l.split_once('=')?;
+            let (ty, field) = coordinate.split_once('.')?;
+            Some(((ty, field), graph))
+        })
+        .collect()
+}
+
 /// The planner's state for one operation.
 pub(crate) struct Builder<'a> {
     sg: &'a Supergraph,
     labels: &'a HashSet<String>,
+    /// Fields pinned to one subgraph (labels `Type.field=subgraph`), by
+    /// `(type, field)`.
+    pins: HashMap<(&'a str, &'a str), &'a str>,
     groups: Vec<Group>,
     /// Asked before each field is planned: true stops planning.
     cancelled: &'a dyn Fn() -> bool,
@@ -150,6 +166,7 @@ impl<'a> Builder<'a> {
         Builder {
             sg,
             labels,
+            pins: pins_of(labels),
             groups: vec![],
             cancelled,
         }

@@ -74,6 +74,13 @@ impl<'a> Builder<'a> {
         if !self.override_allows(info, fig, internal) {
             return false;
         }
+        if !internal {
+            if let Some(pinned) = self.pins.get(&(parent, field)) {
+                if self.sg.graphs[graph].name != *pinned {
+                    return false;
+                }
+            }
+        }
         if fig.external {
             if provided.is_some_and(|p| self.provided_child(p, parent, field).is_some()) {
                 return true;

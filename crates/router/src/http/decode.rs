@@ -71,10 +71,8 @@ pub(super) async fn read_post(
     if declared.is_some_and(|len| len > max_body_bytes as u64) {
         return Err(too_large());
     }
-    let body = match Limited::new(req.into_body(), max_body_bytes)
-        .collect()
-        .await
-    {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, max_body_bytes).collect().await {
         Ok(body) => body.to_bytes(),
         Err(e) if e.is::<LengthLimitError>() => return Err(too_large()),
         Err(e) => {
@@ -83,7 +81,9 @@ pub(super) async fn read_post(
             )))
         }
     };
-    decode_post_body(&body)
+    let mut request = decode_post_body(&body)?;
+    request.headers = parts.headers;
+    Ok(request)
 }
 
 /// Decodes a POST body, read whole, into a [`Request`].
@@ -164,6 +164,7 @@ fn build_request(
         variables,
         extensions,
         is_get,
+        headers: http::HeaderMap::new(),
     })
 }
 

@@ -280,7 +280,11 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         return error(StatusCode::BAD_REQUEST, &message, crate::csrf::CODE, media);
     }
     let decoded = if is_get {
-        decode_get(req.uri().query().unwrap_or(""))
+        let mut req = req;
+        decode_get(req.uri().query().unwrap_or("")).map(|mut r| {
+            r.headers = std::mem::take(req.headers_mut());
+            r
+        })
     } else {
         match tokio::time::timeout_at(deadline, read_post(req, state.limits.max_body_bytes)).await {
             Ok(decoded) => decoded,

@@ -195,16 +195,25 @@ impl MigrationsConfig {
             if (0.0..=100.0).contains(&v) {
                 Ok(())
             } else {
-                Err((key.to_owned(), format!("{v} is not a share between 0 and 100")))
+                Err((
+                    key.to_owned(),
+                    format!("{v} is not a share between 0 and 100"),
+                ))
             }
         };
         pct("migrations.sample", self.sample)?;
         pct("migrations.noise_sample", self.noise_sample)?;
         if self.max_concurrency == 0 {
-            return Err(("migrations.max_concurrency".into(), "must be greater than 0".into()));
+            return Err((
+                "migrations.max_concurrency".into(),
+                "must be greater than 0".into(),
+            ));
         }
         if self.flush_interval_ms == 0 {
-            return Err(("migrations.flush_interval_ms".into(), "must be greater than 0".into()));
+            return Err((
+                "migrations.flush_interval_ms".into(),
+                "must be greater than 0".into(),
+            ));
         }
         if http::HeaderName::from_bytes(self.opt_in_header.as_bytes()).is_err() {
             return Err((
@@ -214,7 +223,10 @@ impl MigrationsConfig {
         }
         if let Some(url) = &self.store {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(("migrations.store".into(), format!("`{url}` is not a redis:// URL")));
+                return Err((
+                    "migrations.store".into(),
+                    format!("`{url}` is not a redis:// URL"),
+                ));
             }
         }
         for (name, f) in &self.fields {
@@ -240,7 +252,10 @@ impl MigrationsConfig {
             }
             if let Some(auto) = &f.auto {
                 if auto.steps.is_empty() {
-                    return Err((format!("{key}.auto.steps"), "needs at least one step".into()));
+                    return Err((
+                        format!("{key}.auto.steps"),
+                        "needs at least one step".into(),
+                    ));
                 }
                 for s in &auto.steps {
                     pct(&format!("{key}.auto.steps"), *s)?;

@@ -3,6 +3,7 @@
 //! that refuses it. Documents are cached by text, with the plans made for
 //! them.
 
+use crate::migrations::Touched;
 use std::sync::{Arc, Mutex};
 
 use apollo_compiler::executable::ExecutableDocument;
@@ -29,10 +30,17 @@ pub struct Document {
     /// Each operation's measurement, by operation name.
     measurements: Vec<(Option<Name>, Measurement)>,
     plans: Mutex<Vec<CachedPlan>>,
+    /// What each operation selects of the migrating fields, by operation
+    /// name and migration table generation.
+    touched: Mutex<Vec<TouchedMemo>>,
 }
 
 /// One plan of a document: operation name, labels, and the plan or why
 /// planning failed.
+/// What one operation selects of the migrating fields: operation name,
+/// migration table generation, and the answer.
+type TouchedMemo = (Option<String>, u64, Arc<Touched>);
+
 type CachedPlan = (Option<String>, Vec<String>, Result<Arc<QueryPlan>, String>);
 
 /// How many plans one document keeps (operations × label combinations).
@@ -75,6 +83,30 @@ impl Document {
             .iter()
             .find(|(op, l, _)| op.as_deref() == operation_name && l == labels)
             .map(|(_, _, plan)| plan.clone())
+    }
+
+    /// What `operation_name` selects of the migrating fields of the table
+    /// of `generation`, made by `make` on the first ask.
+    pub fn touched(
+        &self,
+        operation_name: Option<&str>,
+        generation: u64,
+        make: impl FnOnce() -> Touched,
+    ) -> Arc<Touched> {
+        let mut memo = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, _, t)) = memo
+            .iter()
+            .find(|(op, g, _)| op.as_deref() == operation_name && *g == generation)
+        {
+            return t.clone();
+        }
+        let t = Arc::new(make());
+        memo.retain(|(_, g, _)| *g == generation);
+        if memo.len() >= PLANS_PER_DOCUMENT {
+            memo.remove(0);
+        }
+        memo.push((operation_name.map(str::to_owned), generation, t.clone()));
+        t
     }
 
     /// Remembers a plan (the oldest goes when the document has many).
@@ -140,6 +172,7 @@ pub fn parse(supergraph: &Supergraph, limits: &Limits, query: &str) -> Parsed {
             doc,
             measurements,
             plans: Mutex::new(vec![]),
+            touched: Mutex::new(vec![]),
         })),
         Err(e) => Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
     }

@@ -46,12 +46,18 @@ use crate::compute;
 use crate::config::{Config, Limits};
 use crate::demand_control::{Cost, DemandControl};
 use crate::limits;
+use crate::migrations::{self, Migrations, Route, Runner};
 pub use document::{Document, Parsed};
 use introspection::Introspection;
 pub use request::{Body, Outcome, Request, Response};
 
 /// The request pipeline for one loaded supergraph.
 pub struct Pipeline {
+    core: Arc<Core>,
+}
+
+/// The pipeline's state, shared with the comparisons it starts.
+struct Core {
     supergraph: Arc<Supergraph>,
     executor: Executor,
     implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
@@ -65,12 +71,36 @@ pub struct Pipeline {
     documents: Cache<String, Parsed>,
     /// Demand control, when enabled.
     demand_control: Option<DemandControl>,
+    /// Field migrations (outlive the pipeline).
+    migrations: Arc<Migrations>,
+    /// The header naming the fields a request opts in to.
+    opt_in_header: http::HeaderName,
+    /// This core, for the comparisons it hands to the background.
+    me: std::sync::Weak<Core>,
 }
 
 impl Pipeline {
-    /// Loads `sdl` as a supergraph and prepares to serve it with `config`.
+    /// Loads `sdl` as a supergraph and prepares to serve it with `config`,
+    /// with migrations of its own (see [`Pipeline::with_migrations`]).
     pub fn new(sdl: &str, config: &Config) -> Result<Pipeline, String> {
-        let supergraph = Supergraph::parse(sdl).map_err(|e| e.to_string())?;
+        let migrations = Migrations::new(&config.migrations, &config.store);
+        Pipeline::with_migrations(sdl, config, migrations)
+    }
+
+    /// [`Pipeline::new`] with the router's migrations, which outlive
+    /// pipelines (their tallies, queue and run-time states carry over when
+    /// a new supergraph or config is loaded). Fails when the config's
+    /// migrations do not fit the supergraph.
+    pub fn with_migrations(
+        sdl: &str,
+        config: &Config,
+        migrations: Arc<Migrations>,
+    ) -> Result<Pipeline, String> {
+        let supergraph = Arc::new(Supergraph::parse(sdl).map_err(|e| e.to_string())?);
+        migrations.install(supergraph.clone(), &config.migrations)?;
+        let opt_in_header =
+            http::HeaderName::from_bytes(config.migrations.opt_in_header.as_bytes())
+                .map_err(|e| format!("migrations.opt_in_header: {e}"))?;
         let client = SubgraphClient::new();
         let endpoints = supergraph
             .graphs
@@ -104,9 +134,9 @@ impl Pipeline {
             .parser_max_recursion
             .min(crate::config::MAX_PARSER_RECURSION);
         limits.max_depth = limits.max_depth.min(crate::config::MAX_DEPTH_LIMIT);
-        Ok(Pipeline {
+        let core = Arc::new_cyclic(|me| Core {
             implementers: supergraph.api_schema.implementers_map(),
-            supergraph: Arc::new(supergraph),
+            supergraph,
             executor: Executor::new(client, endpoints),
             introspection: config.introspection,
             limits: Arc::new(limits),
@@ -114,16 +144,56 @@ impl Pipeline {
             percent_labels,
             documents: document::cache(),
             demand_control: DemandControl::new(&config.demand_control),
-        })
+            migrations,
+            opt_in_header,
+            me: me.clone(),
+        });
+        Ok(Pipeline { core })
     }
 
     /// The loaded supergraph.
     pub fn supergraph(&self) -> &Supergraph {
-        &self.supergraph
+        &self.core.supergraph
+    }
+
+    /// The router's migrations.
+    pub fn migrations(&self) -> &Arc<Migrations> {
+        &self.core.migrations
     }
 
     /// Runs one GraphQL request to completion.
     pub async fn execute(&self, req: Request) -> Response {
+        self.core.execute(req, None).await
+    }
+}
+
+impl Runner for Core {
+    fn run(
+        &self,
+        query: Arc<str>,
+        operation_name: Option<String>,
+        variables: Map<String, Value>,
+        labels: Vec<String>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Bytes, String>> + Send + '_>>
+    {
+        Box::pin(async move {
+            let req = Request {
+                query: Some(query.to_string()),
+                operation_name,
+                variables,
+                ..Request::default()
+            };
+            let response = self.execute(req, Some(labels)).await;
+            Ok(response.body.to_bytes())
+        })
+    }
+}
+
+impl Core {
+    /// Runs one GraphQL request to completion. `forced` labels (a
+    /// comparison's run) replace the override labels and migration routing.
+    async fn execute(&self, req: Request, forced: Option<Vec<String>>) -> Response {
+        let started = std::time::Instant::now();
         let Some(query) = req.query.as_deref() else {
             if req.extensions.contains_key("persistedQuery") {
                 return Response::request_error(
@@ -176,12 +246,17 @@ impl Pipeline {
             Ok(answers) => answers,
             Err(response) => return response,
         };
-        let plan = match self
-            .plan(
+        let (labels, route) = match forced {
+            Some(labels) => (labels, None),
+            None => self.route(
                 &document,
+                operation,
                 req.operation_name.as_deref(),
-                self.active_labels(),
-            )
+                &req.headers,
+            ),
+        };
+        let plan = match self
+            .plan(&document, req.operation_name.as_deref(), labels.clone())
             .await
         {
             Ok(p) => p,
@@ -248,10 +323,62 @@ impl Pipeline {
                 body.extend_from_slice(b"}}");
             }
         }
+        let body = Bytes::from(body);
+        if let Some(route) = route.filter(|r| !r.compare.is_empty()) {
+            if let Some(runner) = self.me.upgrade() {
+                self.migrations.compare(migrations::Job {
+                    runner,
+                    supergraph: self.supergraph.clone(),
+                    route,
+                    labels,
+                    operation_name: operation.name.as_ref().map(|n| n.to_string()),
+                    variables,
+                    served: body.clone(),
+                    served_in: started.elapsed(),
+                });
+            }
+        }
         Response {
-            body: Body::Raw(Bytes::from(body)),
+            body: Body::Raw(body),
             outcome: Outcome::Executed,
         }
+    }
+
+    /// The migrations stage: the override labels rolled for this request,
+    /// with the pins that route each migrating field it selects, and the
+    /// fields to compare (see `crate::migrations`).
+    fn route(
+        &self,
+        document: &Arc<Document>,
+        operation: &Operation,
+        operation_name: Option<&str>,
+        headers: &http::HeaderMap,
+    ) -> (Vec<String>, Option<Route>) {
+        let mut labels = self.active_labels();
+        let table = self.migrations.table();
+        if table.fields.is_empty() {
+            return (labels, None);
+        }
+        let touched = document.touched(operation_name, table.generation, || {
+            Migrations::touched(
+                &table,
+                &self.supergraph.api_schema,
+                &document.doc,
+                operation,
+            )
+        });
+        if touched.fields.is_empty() {
+            return (labels, None);
+        }
+        let opt_in = headers
+            .get(&self.opt_in_header)
+            .and_then(|v| v.to_str().ok());
+        let route =
+            self.migrations
+                .route(table, &touched, opt_in, operation.operation_type.is_query());
+        labels.extend(route.pins.iter().cloned());
+        labels.sort();
+        (labels, Some(route))
     }
 
     /// The document stage: the parsed, measured and validated document for
@@ -384,7 +511,7 @@ impl Pipeline {
     /// The plan stage: plans `operation_name` of `document` with these
     /// labels (cached in the document; planned off the event loop on a
     /// miss, and stopped if the request gives up meanwhile).
-    pub async fn plan(
+    async fn plan(
         &self,
         document: &Arc<Document>,
         operation_name: Option<&str>,

@@ -18,6 +18,8 @@ pub struct Request {
     pub extensions: Map<String, Value>,
     /// True for `GET`: only queries may run (a mutation gets 405).
     pub is_get: bool,
+    /// The HTTP request's headers (empty for requests made in code).
+    pub headers: http::HeaderMap,
 }
 
 /// What the pipeline answers: a GraphQL response body and how it went.

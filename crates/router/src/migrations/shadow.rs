@@ -1,0 +1,283 @@
+//! One comparison, run in the background after the client has its
+//! answer: ask the new side (and, on a sampled share, the old side again),
+//! pair the migrating fields entity by entity, and tally what differs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use goliath_supergraph::Supergraph;
+use serde_json::{Map, Value};
+
+use super::compare;
+use super::record::{now_rfc3339, Tally};
+use super::report::Sample;
+use super::{Migrations, Route, Runner};
+
+/// What a comparison needs from the request it shadows.
+pub struct Job {
+    /// Runs the shadow operation.
+    pub runner: Arc<dyn Runner>,
+    /// The supergraph the request ran on.
+    pub supergraph: Arc<Supergraph>,
+    /// The request's routing (pins, fields to compare, shadow operation).
+    pub route: Route,
+    /// The primary's planner labels (override labels and pins).
+    pub labels: Vec<String>,
+    /// The operation's name.
+    pub operation_name: Option<String>,
+    /// The request's variables.
+    pub variables: Map<String, Value>,
+    /// The response the client got.
+    pub served: Bytes,
+    /// How long the client's request took to execute.
+    pub served_in: Duration,
+}
+
+/// Runs one comparison; returns the tallies by field.
+pub(super) async fn run(
+    migrations: &Migrations,
+    job: Job,
+    noise_roll: bool,
+    timeout: Duration,
+    samples_kept: usize,
+) -> Vec<(String, Tally)> {
+    let table = &job.route.table;
+    let mut tallies: Vec<(String, Tally)> = job
+        .route
+        .compare
+        .iter()
+        .map(|&i| (table.fields[i].coordinate.clone(), Tally::default()))
+        .collect();
+    let Some(query) = job.route.shadow_query.clone() else {
+        return tallies;
+    };
+    // The new side: the compared fields pinned to their new subgraph.
+    let new_labels: Vec<String> = job
+        .labels
+        .iter()
+        .map(|l| {
+            job.route
+                .compare
+                .iter()
+                .map(|&i| &table.fields[i])
+                .find(|a| *l == a.pin_old)
+                .map_or_else(|| l.clone(), |a| a.pin_new.clone())
+        })
+        .collect();
+    let started = Instant::now();
+    let new = tokio::time::timeout(
+        timeout,
+        job.runner.run(
+            query.clone(),
+            job.operation_name.clone(),
+            job.variables.clone(),
+            new_labels,
+        ),
+    )
+    .await;
+    let new_in = started.elapsed();
+    let new: Result<Value, String> = match new {
+        Err(_) => Err(format!("timed out after {} ms", timeout.as_millis())),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(body)) => serde_json::from_slice(&body).map_err(|e| e.to_string()),
+    };
+    let old: Value = serde_json::from_slice(&job.served).unwrap_or(Value::Null);
+    // The old side again, for noise.
+    let mut old_in = job.served_in;
+    let old_again: Option<Value> = if noise_roll {
+        let started = Instant::now();
+        let again = tokio::time::timeout(
+            timeout,
+            job.runner.run(
+                query.clone(),
+                job.operation_name.clone(),
+                job.variables.clone(),
+                job.labels.clone(),
+            ),
+        )
+        .await;
+        match again {
+            Ok(Ok(body)) => {
+                // Timed on the same operation as the new side.
+                old_in = started.elapsed();
+                serde_json::from_slice(&body).ok()
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let now = now_rfc3339();
+    for (_, t) in &mut tallies {
+        t.latency("old", old_in.as_secs_f64() * 1000.0);
+        if new.is_ok() {
+            t.latency("new", new_in.as_secs_f64() * 1000.0);
+        }
+    }
+    let new = match new {
+        Ok(new) => new,
+        Err(message) => {
+            // The whole new side failed: one error per field.
+            for (_, t) in &mut tallies {
+                t.count("compared", 1);
+                t.count("mismatched", 1);
+                t.count("errors_new", 1);
+                t.samples.push(Sample {
+                    path: vec![],
+                    old: Value::Null,
+                    new: Value::String(message.clone()),
+                    kind: "error".to_owned(),
+                    operation: job.operation_name.clone(),
+                    at: now.clone(),
+                });
+            }
+            return tallies;
+        }
+    };
+    // Parse the shadow operation to walk it (cheap next to the requests).
+    let schema = &job.supergraph.api_schema;
+    let Ok(doc) = apollo_compiler::ExecutableDocument::parse_and_validate(
+        schema,
+        query.as_ref(),
+        "shadow.graphql",
+    ) else {
+        return tallies;
+    };
+    let slot_of = |t: &str, f: &str| -> Option<usize> {
+        job.route
+            .compare
+            .iter()
+            .position(|&i| table.fields[i].type_name == t && table.fields[i].field == f)
+    };
+    let empty = Value::Null;
+    let old_data = old.get("data").unwrap_or(&empty);
+    let new_data = new.get("data").unwrap_or(&empty);
+    // Noise first: what differs between two old answers.
+    if let Some(again) = &old_again {
+        let again_data = again.get("data").unwrap_or(&empty);
+        let pairs = compare::occurrences(
+            schema,
+            &doc,
+            job.operation_name.as_deref(),
+            old_data,
+            again_data,
+            &slot_of,
+        );
+        for p in pairs {
+            let a = &table.fields[job.route.compare[p.field]];
+            let (Some(o), Some(n)) = (p.old, p.new) else {
+                continue;
+            };
+            for d in compare::diff(o, n, &a.rules) {
+                tallies[p.field].1.noise.insert(compare::pattern(&d.path));
+            }
+        }
+    }
+    let old_errors = error_paths(&old);
+    let new_errors = error_paths(&new);
+    let pairs = compare::occurrences(
+        schema,
+        &doc,
+        job.operation_name.as_deref(),
+        old_data,
+        new_data,
+        &slot_of,
+    );
+    let mut samples_left: Vec<usize> = vec![samples_kept.min(5); tallies.len()];
+    for p in pairs {
+        let a = &table.fields[job.route.compare[p.field]];
+        let mut noisy = migrations.noisy(&a.coordinate);
+        noisy.extend(tallies[p.field].1.noise.iter().cloned());
+        let t = &mut tallies[p.field].1;
+        t.count("compared", 1);
+        let old_failed = failed_at(&old_errors, &p.path);
+        let new_failed = failed_at(&new_errors, &p.path);
+        if old_failed != new_failed {
+            t.count("mismatched", 1);
+            t.count(
+                if old_failed {
+                    "errors_old"
+                } else {
+                    "errors_new"
+                },
+                1,
+            );
+            if samples_left[p.field] > 0 {
+                samples_left[p.field] -= 1;
+                t.samples.push(Sample {
+                    path: p.path.clone(),
+                    old: p.old.cloned().unwrap_or(Value::Null),
+                    new: p.new.cloned().unwrap_or(Value::Null),
+                    kind: "error".to_owned(),
+                    operation: job.operation_name.clone(),
+                    at: now.clone(),
+                });
+            }
+            continue;
+        }
+        let diffs = compare::diff(
+            p.old.unwrap_or(&Value::Null),
+            p.new.unwrap_or(&Value::Null),
+            &a.rules,
+        );
+        if diffs.is_empty() {
+            t.count("matched", 1);
+            continue;
+        }
+        let real: Vec<_> = diffs
+            .into_iter()
+            .filter(|d| !noisy.iter().any(|n| compare::matches(n, &d.path)))
+            .collect();
+        if real.is_empty() {
+            t.count("noise", 1);
+            continue;
+        }
+        t.count("mismatched", 1);
+        for d in real {
+            if samples_left[p.field] == 0 {
+                break;
+            }
+            samples_left[p.field] -= 1;
+            let mut path = p.path.clone();
+            path.extend(d.path);
+            t.samples.push(Sample {
+                path,
+                old: d.old,
+                new: d.new,
+                kind: "value".to_owned(),
+                operation: job.operation_name.clone(),
+                at: now.clone(),
+            });
+        }
+    }
+    tallies
+}
+
+/// The `path`s of an answer's errors.
+fn error_paths(answer: &Value) -> Vec<Vec<Value>> {
+    answer
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e.get("path")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Did an error hit `path` (at it, below it, or at an ancestor that took
+/// it down; an error without a path hits everything)?
+fn failed_at(errors: &[Vec<Value>], path: &[Value]) -> bool {
+    errors.iter().any(|e| {
+        let n = e.len().min(path.len());
+        e[..n] == path[..n]
+    })
+}
