@@ -99,3 +99,33 @@ fn progressive_override_of_a_root_field() {
     let on = plan_with(&sg, "{ flag }", &["percent(10)", "percent(50)"]);
     assert_fetches(&on, &[("a", "query {flag}")]);
 }
+
+/// A field both subgraphs resolve (a migration's old and new owner).
+const MIGRATING: &str = r#"
+type Query @join__type(graph: A) @join__type(graph: B) {
+  products: [Product] @join__field(graph: A)
+}
+type Product @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+  id: ID!
+  name: String @join__field(graph: A)
+  score: Int @join__field(graph: A) @join__field(graph: B)
+}
+"#;
+
+#[test]
+fn a_pin_routes_the_clients_field_to_one_subgraph() {
+    let sg = supergraph(&["a", "b"], MIGRATING);
+    let old = plan_with(&sg, "{ products { name score } }", &["Product.score=a"]);
+    assert_fetches(&old, &[("a", "query {products {name score}}")]);
+    let new = plan_with(&sg, "{ products { name score } }", &["Product.score=b"]);
+    assert_fetches(
+        &new,
+        &[
+            ("a", "query {products {name __typename id}}"),
+            ("b", &entities("{... on Product {score}}")),
+        ],
+    );
+    // A pin names a coordinate: other fields and labels are untouched.
+    let other = plan_with(&sg, "{ products { name } }", &["Product.score=b"]);
+    assert_fetches(&other, &[("a", "query {products {name}}")]);
+}

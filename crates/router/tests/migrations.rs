@@ -617,3 +617,89 @@ async fn two_routers_sharing_redis_add_up_into_one_report() {
         let _ = child.kill();
     }
 }
+
+/// The world's supergraph with `@migrate` on `User.score`, as composition
+/// writes it.
+fn with_migrate_directive(sdl: &str, state: &str) -> String {
+    sdl.replace(
+        "@link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)",
+        "@link(url: \"https://specs.apollo.dev/join/v0.3\", for: EXECUTION)\n  @link(url: \"https://goliath.dev/migrate/v0.1\")",
+    )
+    .replace(
+        "scalar join__FieldSet",
+        "directive @migrate(from: String!, to: String!, state: String!, percent: Float) on FIELD_DEFINITION\nscalar join__FieldSet",
+    )
+    .replace(
+        "score: Int @join__field(graph: NEW) @join__field(graph: OLD)",
+        &format!("score: Int @join__field(graph: NEW) @join__field(graph: OLD) @migrate(from: \"old\", to: \"new\", state: \"{state}\")"),
+    )
+}
+
+#[tokio::test]
+async fn the_supergraphs_migrate_directive_routes_and_config_overrides_it() {
+    let world = World::default();
+    world.mode.lock().unwrap().bug = true;
+    let sdl = with_migrate_directive(&world.start().await, "side-by-side");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.migrations.flush_interval_ms = 50;
+    config.migrations.noise_sample = 0.0;
+    config.store.dir = dir.path().to_owned();
+    let migrations = Migrations::new(&config.migrations, &config.store);
+    let pipeline = Pipeline::with_migrations(&sdl, &config, migrations.clone()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let state = Arc::new(ServerState::new(&config));
+    let router = Router {
+        addr: listener.local_addr().unwrap(),
+        migrations,
+        state: state.clone(),
+        sdl: sdl.clone(),
+        _dir: None,
+    };
+    state.set_handler(Some(Arc::new(pipeline)));
+    tokio::spawn(serve(listener, state, std::future::pending()));
+    assert_eq!(router.post(USERS, &[]).await, old_scores());
+    let f = router.settle("User.score", 3).await;
+    assert_eq!(
+        (f.source.as_str(), f.state.as_str()),
+        ("supergraph", "side-by-side")
+    );
+    assert_eq!(f.mismatched, 1);
+    // `migrations:` in the config overrides the supergraph's state.
+    config.migrations.fields.insert(
+        "User.score".into(),
+        FieldConfig {
+            state: Some(MigrationState::Migrated),
+            ..FieldConfig::default()
+        },
+    );
+    let pipeline = Pipeline::with_migrations(&sdl, &config, router.migrations.clone()).unwrap();
+    router.state.set_handler(Some(Arc::new(pipeline)));
+    let body = router.post(USERS, &[]).await;
+    assert_eq!(body["data"]["users"][1]["score"], json!(21));
+    assert_eq!(router.field("User.score").await.source, "config");
+}
+
+#[tokio::test]
+async fn a_config_migration_the_subgraphs_cannot_serve_is_refused() {
+    let world = World::default();
+    let sdl = world.start().await;
+    let mut config = Config::default();
+    config.migrations.fields.insert(
+        "User.name".into(),
+        FieldConfig {
+            from: Some("old".into()),
+            to: Some("new".into()),
+            ..FieldConfig::default()
+        },
+    );
+    let err = Pipeline::new(&sdl, &config).err().unwrap();
+    assert!(err.contains("`new` does not resolve User.name"), "{err}");
+    config.migrations.fields.clear();
+    config
+        .migrations
+        .fields
+        .insert("User.score".into(), FieldConfig::default());
+    let err = Pipeline::new(&sdl, &config).err().unwrap();
+    assert!(err.contains("give `from` and `to`"), "{err}");
+}
