@@ -68,6 +68,9 @@ pub struct Touched {
     pub fields: Vec<usize>,
     /// The shadow operation's text (`None`: not a query, or none selected).
     pub shadow_query: Option<Arc<str>>,
+    /// The shadow operation, parsed and validated (for walking answers).
+    pub shadow_doc:
+        Option<Arc<apollo_compiler::validation::Valid<apollo_compiler::ExecutableDocument>>>,
 }
 
 /// One request's routing.
@@ -81,6 +84,9 @@ pub struct Route {
     pub table: Arc<Table>,
     /// The shadow operation, when there is something to compare.
     pub shadow_query: Option<Arc<str>>,
+    /// The shadow operation, parsed.
+    pub shadow_doc:
+        Option<Arc<apollo_compiler::validation::Valid<apollo_compiler::ExecutableDocument>>>,
 }
 
 /// The migrations of one router: the table in force, the comparisons in
@@ -217,6 +223,7 @@ impl Migrations {
         drop(pending);
         if !route.compare.is_empty() {
             route.shadow_query = touched.shadow_query.clone();
+            route.shadow_doc = touched.shadow_doc.clone();
             self.start_flusher();
         } else if !touched.fields.is_empty() {
             self.start_flusher();
@@ -228,7 +235,7 @@ impl Migrations {
     /// What `operation` of `doc` selects of the migrating fields of `table`.
     pub fn touched(
         table: &Table,
-        schema: &apollo_compiler::Schema,
+        schema: &apollo_compiler::validation::Valid<apollo_compiler::Schema>,
         doc: &apollo_compiler::ExecutableDocument,
         operation: &apollo_compiler::executable::Operation,
     ) -> Touched {
@@ -252,12 +259,21 @@ impl Migrations {
             collect_fields(table, doc, &operation.selection_set, &mut found, 0);
             return Touched {
                 fields: found.into_iter().collect(),
-                shadow_query: None,
+                ..Touched::default()
             };
         }
+        let shadow_doc = shadow.as_deref().and_then(|text| {
+            apollo_compiler::ExecutableDocument::parse_and_validate(schema, text, "shadow.graphql")
+                .map_err(|e| {
+                    tracing::warn!("migrations: the shadow operation does not validate: {e}")
+                })
+                .ok()
+                .map(Arc::new)
+        });
         Touched {
             fields,
-            shadow_query: shadow.map(Arc::from),
+            shadow_query: shadow.filter(|_| shadow_doc.is_some()).map(Arc::from),
+            shadow_doc,
         }
     }
 

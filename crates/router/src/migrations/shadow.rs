@@ -135,13 +135,8 @@ pub(super) async fn run(
             return tallies;
         }
     };
-    // Parse the shadow operation to walk it (cheap next to the requests).
     let schema = &job.supergraph.api_schema;
-    let Ok(doc) = apollo_compiler::ExecutableDocument::parse_and_validate(
-        schema,
-        query.as_ref(),
-        "shadow.graphql",
-    ) else {
+    let Some(doc) = job.route.shadow_doc.clone() else {
         return tallies;
     };
     let slot_of = |t: &str, f: &str| -> Option<usize> {
