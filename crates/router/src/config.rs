@@ -852,11 +852,20 @@ override_labels: [a, b]
         .unwrap();
         assert_eq!(config.admin.listen.as_deref(), Some("127.0.0.1:9090"));
         assert_eq!(config.admin.token.as_deref(), Some("s3cret"));
-        assert!(!format!("{config:?}").contains("s3cret"), "Debug hides the token");
+        assert!(
+            !format!("{config:?}").contains("s3cret"),
+            "Debug hides the token"
+        );
         let err = error("admin: {listen: 127.0.0.1:9090}");
-        assert!(err.contains("admin.token: required when admin.listen is set"), "{err}");
+        assert!(
+            err.contains("admin.token: required when admin.listen is set"),
+            "{err}"
+        );
         let err = error("admin: {listen: nowhere, token: t}");
-        assert!(err.contains("admin.listen: `nowhere` is not a socket address"), "{err}");
+        assert!(
+            err.contains("admin.listen: `nowhere` is not a socket address"),
+            "{err}"
+        );
         let err = error("listen: 127.0.0.1:4000\nadmin: {listen: 127.0.0.1:4000, token: t}");
         assert!(err.contains("admin.listen: "), "{err}");
         assert!(error("admin: {lisen: x}").contains("unknown field `lisen`"));

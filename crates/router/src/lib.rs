@@ -2,6 +2,7 @@
 //! request pipeline (parse → validate → plan → execute) that ties the
 //! supergraph model, the planner and the executor together.
 
+pub mod admin;
 pub mod compute;
 pub mod config;
 pub mod csrf;
