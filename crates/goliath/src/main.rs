@@ -1,15 +1,20 @@
 //! The `goliath` command: `router` serves a supergraph, `plan` prints the
 //! query plan for an operation, `compose` composes subgraphs into a
-//! supergraph.
+//! supergraph, `migrate` steers field migrations through a router's admin
+//! listener.
 
 mod demo;
+mod migrate;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand};
+use goliath_router::admin::{self, Admin};
 use goliath_router::http::ServerState;
+use goliath_router::migrations::Migrations;
 use goliath_router::workers::{self, Workers};
 use goliath_router::{Config, Pipeline};
 
@@ -72,6 +77,12 @@ enum Command {
     /// Run the demo: a legacy monolith and two new services behind the
     /// router, on loopback (examples/). Ctrl-C stops it all.
     Demo(demo::DemoArgs),
+    /// Field migrations through a running router's admin listener:
+    /// status, set, clear.
+    Migrate {
+        #[command(subcommand)]
+        command: migrate::MigrateCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +110,7 @@ fn main() -> ExitCode {
         } => run_plan(supergraph, query, operation_name, labels),
         Command::Compose { config, output } => run_compose(config, output),
         Command::Demo(args) => demo::run(args),
+        Command::Migrate { command } => migrate::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -150,6 +162,17 @@ fn run_compose(config: PathBuf, output: Option<PathBuf>) -> Result<(), String> {
     }
 }
 
+/// What the recompose and config-reload loops share: the supergraph and
+/// config in force, from which either builds the next pipeline.
+struct Live {
+    sdl: String,
+    config: Config,
+}
+
+fn lock(live: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
+    live.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn run_router(
     supergraph: Option<PathBuf>,
     compose: Option<PathBuf>,
@@ -161,8 +184,8 @@ fn run_router(
         Some(p) => Config::load(p).map_err(|e| e.to_string())?,
         None => Config::default(),
     };
-    if let Some(l) = listen {
-        config.listen = l;
+    if let Some(l) = &listen {
+        config.listen = l.clone();
     }
     let addr = config
         .listen_addr()
@@ -184,19 +207,73 @@ fn run_router(
             (path, sdl, None)
         }
     };
-    let pipeline =
-        Pipeline::new(&sdl, &config).map_err(|e| format!("{}: {e}", supergraph.display()))?;
+    // One set of migrations for the router's life: every pipeline (a
+    // recomposed supergraph, a reloaded config) is built on it.
+    let migrations = Migrations::new(&config.migrations, &config.store);
+    let pipeline = Pipeline::with_migrations(&sdl, &config, migrations.clone())
+        .map_err(|e| format!("{}: {e}", supergraph.display()))?;
     let workers = Workers::bind(addr, workers::default_count())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = workers.local_addr();
+    let admin = match config.admin.listen_addr() {
+        None => None,
+        Some(admin_addr) => {
+            let admin_addr = admin_addr.map_err(|e| format!("admin.listen: {e}"))?;
+            let token = config
+                .admin
+                .token
+                .clone()
+                .ok_or("admin.token: required when admin.listen is set")?;
+            let listener = std::net::TcpListener::bind(admin_addr)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|e| format!("cannot listen on {admin_addr} (admin.listen): {e}"))?;
+            Some((listener, Arc::new(Admin::new(token, migrations.clone()))))
+        }
+    };
     let state = Arc::new(ServerState::new(&config));
     state.set_handler(Some(Arc::new(pipeline)));
+    let live = Arc::new(Mutex::new(Live {
+        sdl,
+        config: config.clone(),
+    }));
     let setup = {
         let state = state.clone();
         move || {
             if let Some(recomposer) = recomposer {
-                let every = std::time::Duration::from_secs(poll_interval.max(1));
-                tokio::spawn(recompose_loop(recomposer, state, config.clone(), every));
+                let every = Duration::from_secs(poll_interval.max(1));
+                tokio::spawn(recompose_loop(
+                    recomposer,
+                    state.clone(),
+                    migrations.clone(),
+                    live.clone(),
+                    every,
+                ));
+            }
+            if let Some(path) = config_path {
+                tokio::spawn(reload_loop(
+                    path,
+                    listen,
+                    state.clone(),
+                    migrations.clone(),
+                    live.clone(),
+                ));
+            }
+            if let Some((listener, admin)) = admin {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let admin_addr = listener
+                            .local_addr()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default();
+                        tracing::info!(
+                            "admin listener on http://{admin_addr}/admin/ (migrations: http://{admin_addr}/admin/migrations.html)"
+                        );
+                        tokio::spawn(admin::serve(listener, admin, async {
+                            let _ = tokio::signal::ctrl_c().await;
+                        }));
+                    }
+                    Err(e) => tracing::error!("admin listener: {e}"),
+                }
             }
             tracing::info!(
                 "goliath router serving {} on http://{addr}{}",
@@ -219,8 +296,9 @@ fn run_router(
 async fn recompose_loop(
     mut recomposer: goliath_compose::Recomposer,
     state: Arc<ServerState>,
-    config: Config,
-    every: std::time::Duration,
+    migrations: Arc<Migrations>,
+    live: Arc<Mutex<Live>>,
+    every: Duration,
 ) {
     loop {
         tokio::time::sleep(every).await;
@@ -239,18 +317,150 @@ async fn recompose_loop(
         };
         match result {
             Ok(None) => {}
-            Ok(Some(sdl)) => match Pipeline::new(&sdl, &config) {
-                Ok(pipeline) => {
-                    state.set_handler(Some(Arc::new(pipeline)));
-                    tracing::info!("subgraphs changed: serving the recomposed supergraph");
+            Ok(Some(sdl)) => {
+                let mut live = lock(&live);
+                match Pipeline::with_migrations(&sdl, &live.config, migrations.clone()) {
+                    Ok(pipeline) => {
+                        state.set_handler(Some(Arc::new(pipeline)));
+                        live.sdl = sdl;
+                        tracing::info!("subgraphs changed: serving the recomposed supergraph");
+                    }
+                    Err(e) => tracing::error!(
+                        "the recomposed supergraph does not load, keeping the last good one: {e}"
+                    ),
                 }
-                Err(e) => tracing::error!(
-                    "the recomposed supergraph does not load, keeping the last good one: {e}"
-                ),
-            },
+            }
             Err(e) => {
                 tracing::warn!("recomposition failed, keeping the last good supergraph: {e}")
             }
         }
     }
+}
+
+/// A file's modification time and size: what changes when it is edited.
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Watches `--config` (its modification time, every second) and, when it
+/// changes, loads it and swaps in a pipeline built from it and the
+/// supergraph in force. An invalid config, or one the supergraph does not
+/// fit, is logged and the running one kept. Settings read only at start are
+/// named when they change.
+async fn reload_loop(
+    path: PathBuf,
+    listen: Option<String>,
+    state: Arc<ServerState>,
+    migrations: Arc<Migrations>,
+    live: Arc<Mutex<Live>>,
+) {
+    let started = lock(&live).config.clone();
+    let mut last = stamp(&path);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = stamp(&path);
+        if now == last || now.is_none() {
+            continue;
+        }
+        last = now;
+        let mut config = match Config::load(&path) {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!("config reload: {e}; keeping the running config");
+                continue;
+            }
+        };
+        if let Some(l) = &listen {
+            config.listen = l.clone();
+        }
+        let mut live = lock(&live);
+        if config == live.config {
+            continue;
+        }
+        match Pipeline::with_migrations(&live.sdl, &config, migrations.clone()) {
+            Ok(pipeline) => {
+                state.set_handler(Some(Arc::new(pipeline)));
+                tracing::info!("config reload: {} loaded", path.display());
+                let fixed = restart_only(&started, &config);
+                if !fixed.is_empty() {
+                    tracing::warn!(
+                        "config reload: {} changed but only take effect after a restart",
+                        fixed.join(", ")
+                    );
+                }
+                for a in &migrations.table().fields {
+                    let configured = config
+                        .migrations
+                        .fields
+                        .get(&a.coordinate)
+                        .and_then(|f| f.state);
+                    if configured.is_some_and(|s| s != a.state) && a.source != "config" {
+                        tracing::warn!(
+                            "config reload: {} stays {} (set at run time by {}); \
+                             `goliath migrate clear {}` hands it back to the config",
+                            a.coordinate,
+                            a.state,
+                            a.source,
+                            a.coordinate
+                        );
+                    }
+                }
+                live.config = config;
+            }
+            Err(e) => tracing::error!(
+                "config reload: {}: {e}; keeping the running config",
+                path.display()
+            ),
+        }
+    }
+}
+
+/// The settings read only when the router starts that differ between
+/// `started` and `new`.
+fn restart_only(started: &Config, new: &Config) -> Vec<&'static str> {
+    let (a, b) = (started, new);
+    let mut changed = vec![];
+    let mut check = |name: &'static str, same: bool| {
+        if !same {
+            changed.push(name);
+        }
+    };
+    check("listen", a.listen == b.listen);
+    check("supergraph", a.supergraph == b.supergraph);
+    check("graphql_path", a.graphql_path == b.graphql_path);
+    check("health_path", a.health_path == b.health_path);
+    check("csrf", a.csrf == b.csrf);
+    check(
+        "limits.max_body_bytes",
+        a.limits.max_body_bytes == b.limits.max_body_bytes,
+    );
+    check(
+        "limits.http1_max_request_buf_size",
+        a.limits.http1_max_request_buf_size == b.limits.http1_max_request_buf_size,
+    );
+    check(
+        "limits.http1_max_request_headers",
+        a.limits.http1_max_request_headers == b.limits.http1_max_request_headers,
+    );
+    check(
+        "limits.http_header_read_timeout_ms",
+        a.limits.http_header_read_timeout_ms == b.limits.http_header_read_timeout_ms,
+    );
+    check(
+        "limits.max_connections",
+        a.limits.max_connections == b.limits.max_connections,
+    );
+    check(
+        "limits.request_timeout_ms",
+        a.limits.request_timeout_ms == b.limits.request_timeout_ms,
+    );
+    check("admin", a.admin == b.admin);
+    check("store", a.store == b.store);
+    check("migrations.store", a.migrations.store == b.migrations.store);
+    check(
+        "migrations.max_concurrency",
+        a.migrations.max_concurrency == b.migrations.max_concurrency,
+    );
+    changed
 }

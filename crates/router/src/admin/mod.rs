@@ -468,7 +468,7 @@ fn migration_set(
                 return bad_request(&format!("a percent only goes with canary, not {other}"));
             }
         }
-        if let Err(response) = known_field(admin, &field) {
+        if let Some(response) = unknown_field(admin, &field) {
             return response;
         }
         let reason = body
@@ -498,7 +498,7 @@ fn migration_clear(
 ) -> Pin<Box<dyn Future<Output = HttpResponse> + Send + '_>> {
     Box::pin(async move {
         let field = call.param;
-        if let Err(response) = known_field(admin, &field) {
+        if let Some(response) = unknown_field(admin, &field) {
             return response;
         }
         if let Err(e) = admin.migrations.clear(&field).await {
@@ -512,11 +512,11 @@ fn migration_clear(
     })
 }
 
-/// 404 unless `field` is a migrating field.
-fn known_field(admin: &Admin, field: &str) -> Result<(), HttpResponse> {
+/// The 404 for `field` unless it is a migrating field.
+fn unknown_field(admin: &Admin, field: &str) -> Option<HttpResponse> {
     let table = admin.migrations.table();
     if table.fields.iter().any(|a| a.coordinate == field) {
-        return Ok(());
+        return None;
     }
     let known: Vec<&str> = table.fields.iter().map(|a| a.coordinate.as_str()).collect();
     let known = if known.is_empty() {
@@ -524,7 +524,7 @@ fn known_field(admin: &Admin, field: &str) -> Result<(), HttpResponse> {
     } else {
         format!("they are {}", known.join(", "))
     };
-    Err(error(
+    Some(error(
         StatusCode::NOT_FOUND,
         &format!("{field} is not a migrating field ({known})"),
         "NOT_FOUND",
