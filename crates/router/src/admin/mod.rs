@@ -1,7 +1,7 @@
 //! The admin listener: every operator page and API, on a listener of its
 //! own (`admin.listen`), never on the public one.
 //!
-//! Routes ([`ROUTES`], a table: a new feature adds a row):
+//! Routes (`ROUTES`, a table: a new feature adds a row):
 //!
 //! | method | path | answer |
 //! |---|---|---|
