@@ -1,11 +1,16 @@
 //! The content service: courses, units and exercises, taken over from the
-//! monolith. Every field it serves carries `@override(from: "monolith")`,
-//! so the router sends those fields here and no longer to the monolith —
-//! except `Course.description`, which is not moved yet: the router still
-//! asks the monolith for it (by the `Course` key).
+//! monolith. Most fields it serves carry `@override(from: "monolith")`, so
+//! the router sends those fields here and no longer to the monolith.
+//! `Course.description` moves step by step instead, with goliath's
+//! `@migrate(from: "monolith", state: "canary", percent: 25)`: the router
+//! sends a quarter of the requests for it here, and for the rest asks the
+//! monolith (whose answer the client gets) and this service, and compares
+//! them. async-graphql cannot write `@migrate`: the field is listed in the
+//! service's `migrations` and `learning::sdl` adds the directive.
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, ID};
 use learning::model::*;
+use learning::sdl::Migrate;
 use learning::serve::{run, Service};
 use learning::Store;
 
@@ -66,6 +71,12 @@ impl Course {
     #[graphql(override_from = "monolith")]
     async fn title(&self) -> &str {
         &self.0.title
+    }
+
+    /// What the course is about.
+    // Moving here from the monolith (`@migrate`, canary 25%).
+    async fn description(&self) -> &str {
+        &self.0.description
     }
 
     #[graphql(override_from = "monolith")]
@@ -144,6 +155,13 @@ fn main() -> std::process::ExitCode {
             default_port: 4002,
             kinds: &[COURSE, UNIT, EXERCISE],
             labels: &[],
+            migrations: &[Migrate {
+                type_name: "Course",
+                field: "description",
+                from: "monolith",
+                state: "canary",
+                percent: Some(25.0),
+            }],
         },
         |store| {
             Schema::build(Query, EmptyMutation, EmptySubscription)

@@ -129,3 +129,51 @@ pub async fn progress_on(store: &Store, exercise_id: &str) -> Result<Vec<Progres
     records.sort_by(|a, b| a.student_id.cmp(&b.student_id));
     Ok(records)
 }
+
+/// `User.lastSeen` as the monolith has always answered it, and the progress
+/// service copies: the demo keeps no activity log, so a user is "last seen"
+/// now, the moment the field is asked for (RFC 3339, UTC, to the
+/// nanosecond). Two requests never get the same answer: the demo's field
+/// that is nondeterministic on purpose, which the router's migration report
+/// counts as noise.
+pub fn last_seen() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339(now.as_secs() as i64, now.subsec_nanos())
+}
+
+/// `secs` after 1970-01-01T00:00:00Z, plus `nanos`, as
+/// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`.
+fn rfc3339(secs: i64, nanos: u32) -> String {
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(rfc3339(1_796_311_062, 5), "2026-12-03T15:17:42.000000005Z");
+        assert_eq!(rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
+    }
+}

@@ -1,20 +1,74 @@
-//! Progressive override labels in the SDL a service reports.
+//! Directives async-graphql cannot write, added to the SDL a service
+//! reports.
 //!
-//! async-graphql 7 writes `@override(from: "monolith")` for a field marked
-//! `#[graphql(override_from = "monolith")]`, but has no way to add the
-//! `label:` argument of Federation 2.7, and it links Federation v2.5. So a
-//! service that moves a field progressively marks it with `override_from`
-//! as usual and lists it in [`Label`]; the server then rewrites the
-//! `_service { sdl }` answer: the link becomes v2.7 and that field's
-//! directive becomes `@override(from: "monolith", label: "percent(25)")`.
+//! - Progressive override labels: async-graphql 7 writes
+//!   `@override(from: "monolith")` for a field marked
+//!   `#[graphql(override_from = "monolith")]`, but has no way to add the
+//!   `label:` argument of Federation 2.7, and it links Federation v2.5. So a
+//!   service that moves a field progressively marks it with `override_from`
+//!   as usual and lists it in [`Label`]; the `_service { sdl }` answer is
+//!   then rewritten: the link becomes v2.7 and that field's directive becomes
+//!   `@override(from: "monolith", label: "percent(25)")`.
+//! - goliath's `@migrate`: async-graphql knows nothing of it. A service
+//!   that takes a field over with a migration serves the field plainly (no
+//!   `override_from`) and lists it in [`Migrate`]; the answer then links the
+//!   migrate spec (`extend schema @link(url:
+//!   "https://goliath.dev/migrate/v0.1", import: ["@migrate"])`) and the
+//!   field carries `@migrate(from: "monolith", state: "side-by-side")` (with
+//!   `percent:` for a canary).
+//!
+//! [`rewrite`] does both. A listed field the SDL does not have (or, for a
+//! label, a field without `@override`; for a migration, one with
+//! `@override`) is an error, which stops the service at start-up: the
+//! service would otherwise silently move all of the field, or none of it.
 
 /// A field taken over progressively: `Type.field` with this `label`.
 #[derive(Clone, Copy, Debug)]
 pub struct Label {
+    /// The field's parent type.
     pub type_name: &'static str,
+    /// The field.
     pub field: &'static str,
+    /// The override label, `percent(N)`.
     pub label: &'static str,
 }
+
+/// A field taken over with goliath's `@migrate`: `Type.field`, taken from
+/// subgraph `from`, in `state` (`manual`, `side-by-side`, `canary`,
+/// `migrated`), with `percent` for a canary.
+#[derive(Clone, Copy, Debug)]
+pub struct Migrate {
+    /// The field's parent type.
+    pub type_name: &'static str,
+    /// The field.
+    pub field: &'static str,
+    /// The subgraph that serves the field today (`monolith`).
+    pub from: &'static str,
+    /// The migration's state.
+    pub state: &'static str,
+    /// The canary's share of requests served by this service, 0–100.
+    pub percent: Option<f64>,
+}
+
+impl Migrate {
+    /// The directive as the SDL carries it:
+    /// `@migrate(from: "monolith", state: "canary", percent: 25)`.
+    pub fn directive(&self) -> String {
+        let mut out = format!(
+            "@migrate(from: \"{}\", state: \"{}\"",
+            self.from, self.state
+        );
+        if let Some(p) = self.percent {
+            out.push_str(&format!(", percent: {p}"));
+        }
+        out.push(')');
+        out
+    }
+}
+
+/// The link a service with migrations adds to its SDL.
+pub const MIGRATE_LINK: &str =
+    "extend schema @link(url: \"https://goliath.dev/migrate/v0.1\", import: [\"@migrate\"])";
 
 const V25: &str = "https://specs.apollo.dev/federation/v2.5";
 const V27: &str = "https://specs.apollo.dev/federation/v2.7";
@@ -22,14 +76,34 @@ const V27: &str = "https://specs.apollo.dev/federation/v2.7";
 /// Adds the labels to `sdl`. An error names a label whose field has no
 /// `@override` in the SDL (the service would silently move all of it).
 pub fn add_labels(sdl: &str, labels: &[Label]) -> Result<String, String> {
-    if labels.is_empty() {
+    rewrite(sdl, labels, &[])
+}
+
+/// Adds the labels and the migrations to `sdl` (the answer to
+/// `_service { sdl }`). An error names the first listed field that cannot
+/// be rewritten: a label whose field has no `@override`, a migration whose
+/// field is missing or already has an `@override` (a field moves one way
+/// or the other, not both).
+pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<String, String> {
+    if labels.is_empty() && migrations.is_empty() {
         return Ok(sdl.to_owned());
     }
-    let mut done = vec![false; labels.len()];
+    let mut labelled = vec![false; labels.len()];
+    let mut migrated = vec![false; migrations.len()];
     let mut current_type: Option<String> = None;
-    let mut out = String::with_capacity(sdl.len() + 64);
+    // Inside a `"""` description (whose lines are not fields).
+    let mut in_description = false;
+    let mut out = String::with_capacity(sdl.len() + 128);
     for line in sdl.split_inclusive('\n') {
         let trimmed = line.trim_start();
+        let quotes = trimmed.matches("\"\"\"").count();
+        if in_description || quotes > 0 {
+            if quotes % 2 == 1 {
+                in_description = !in_description;
+            }
+            out.push_str(line);
+            continue;
+        }
         let indented = trimmed.len() != line.len();
         if !indented {
             // `type X ... {`, `extend type X ... {`, `interface X {`, or `}`.
@@ -51,9 +125,12 @@ pub fn add_labels(sdl: &str, labels: &[Label]) -> Result<String, String> {
             .split(|c: char| c == ':' || c == '(' || c.is_whitespace())
             .next()
             .unwrap_or("");
+        let here = |type_name: &str, name: &str| {
+            current_type.as_deref() == Some(type_name) && field == name
+        };
         let mut line = line.to_owned();
         for (i, label) in labels.iter().enumerate() {
-            if current_type.as_deref() == Some(label.type_name) && field == label.field {
+            if here(label.type_name, label.field) {
                 let Some(at) = line.find("@override(from: \"") else {
                     continue;
                 };
@@ -62,19 +139,55 @@ pub fn add_labels(sdl: &str, labels: &[Label]) -> Result<String, String> {
                 };
                 let close = at + close;
                 line.insert_str(close, &format!(", label: \"{}\"", label.label));
-                done[i] = true;
+                labelled[i] = true;
+            }
+        }
+        for (i, m) in migrations.iter().enumerate() {
+            if here(m.type_name, m.field) {
+                if line.contains("@override(") {
+                    return Err(format!(
+                        "{}.{} has both @override and {}: a field moves with one of them",
+                        m.type_name,
+                        m.field,
+                        m.directive()
+                    ));
+                }
+                let end = line.trim_end().len();
+                line.insert_str(end, &format!(" {}", m.directive()));
+                migrated[i] = true;
             }
         }
         out.push_str(&line);
     }
-    if let Some(i) = done.iter().position(|d| !d) {
+    if let Some(i) = labelled.iter().position(|d| !d) {
         let l = labels[i];
         return Err(format!(
             "{}.{} has no @override to label {:?}: mark it #[graphql(override_from = \"...\")]",
             l.type_name, l.field, l.label
         ));
     }
-    Ok(out.replace(V25, V27))
+    if let Some(i) = migrated.iter().position(|d| !d) {
+        let m = migrations[i];
+        return Err(format!(
+            "{}.{} is not a field of this service: cannot mark it {}",
+            m.type_name,
+            m.field,
+            m.directive()
+        ));
+    }
+    let mut out = if labels.is_empty() {
+        out
+    } else {
+        out.replace(V25, V27)
+    };
+    if !migrations.is_empty() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(MIGRATE_LINK);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -82,6 +195,9 @@ mod tests {
     use super::*;
 
     const SDL: &str = "extend schema @link(\n\turl: \"https://specs.apollo.dev/federation/v2.5\",\n\timport: [\"@key\", \"@override\"]\n)\n\ntype User @key(fields: \"id\") {\n\tid: ID!\n\tprogress: [ExerciseProgress!]! @override(from: \"monolith\")\n\tname(style: Int): String! @override(from: \"monolith\")\n}\n\ntype Other {\n\tprogress: Int! @override(from: \"monolith\")\n}\n";
+
+    /// As async-graphql writes it: descriptions in `"""` blocks.
+    const PLAIN: &str = "type Course @key(fields: \"id\") {\n\tid: ID!\n\t\"\"\"\n\tdescription is moving.\n\t\"\"\"\n\tdescription: String!\n\ttitle: String! @override(from: \"monolith\")\n}\n\ntype User @key(fields: \"id\") {\n\tid: ID!\n\t\"\"\"\n\tlastSeen\n\t\"\"\"\n\tlastSeen: String!\n}\n";
 
     #[test]
     fn labels_the_listed_field_only() {
@@ -119,5 +235,91 @@ mod tests {
     #[test]
     fn no_labels_no_change() {
         assert_eq!(add_labels(SDL, &[]).unwrap(), SDL);
+        assert_eq!(rewrite(SDL, &[], &[]).unwrap(), SDL);
+    }
+
+    #[test]
+    fn migrations_mark_the_field_and_link_the_spec() {
+        let out = rewrite(
+            PLAIN,
+            &[],
+            &[
+                Migrate {
+                    type_name: "Course",
+                    field: "description",
+                    from: "monolith",
+                    state: "canary",
+                    percent: Some(25.0),
+                },
+                Migrate {
+                    type_name: "User",
+                    field: "lastSeen",
+                    from: "monolith",
+                    state: "side-by-side",
+                    percent: None,
+                },
+            ],
+        )
+        .unwrap();
+        assert!(out.contains(
+            "\tdescription: String! @migrate(from: \"monolith\", state: \"canary\", percent: 25)\n"
+        ));
+        assert!(out.contains(
+            "\tlastSeen: String! @migrate(from: \"monolith\", state: \"side-by-side\")\n"
+        ));
+        // The descriptions' text is not a field.
+        assert!(out.contains("\t\"\"\"\n\tlastSeen\n\t\"\"\"\n"));
+        assert!(out.contains("\tdescription is moving.\n"));
+        assert!(out.ends_with(&format!("{MIGRATE_LINK}\n")));
+        // Each listed field once.
+        assert_eq!(out.matches("@migrate(").count(), 2);
+    }
+
+    #[test]
+    fn a_migration_of_a_missing_field_is_an_error() {
+        let err = rewrite(
+            PLAIN,
+            &[],
+            &[Migrate {
+                type_name: "Course",
+                field: "summary",
+                from: "monolith",
+                state: "side-by-side",
+                percent: None,
+            }],
+        )
+        .unwrap_err();
+        assert!(err.contains("Course.summary"), "{err}");
+        // A type's field is not another type's.
+        let err = rewrite(
+            PLAIN,
+            &[],
+            &[Migrate {
+                type_name: "Course",
+                field: "lastSeen",
+                from: "monolith",
+                state: "side-by-side",
+                percent: None,
+            }],
+        )
+        .unwrap_err();
+        assert!(err.contains("Course.lastSeen"), "{err}");
+    }
+
+    #[test]
+    fn a_migration_with_override_is_an_error() {
+        let err = rewrite(
+            PLAIN,
+            &[],
+            &[Migrate {
+                type_name: "Course",
+                field: "title",
+                from: "monolith",
+                state: "migrated",
+                percent: None,
+            }],
+        )
+        .unwrap_err();
+        assert!(err.contains("Course.title has both @override"), "{err}");
     }
 }

@@ -6,7 +6,6 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use async_graphql::{ObjectType, Schema, SubscriptionType};
 use bytes::Bytes;
@@ -17,7 +16,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
-use crate::sdl::{add_labels, Label};
+use crate::sdl::{rewrite, Label, Migrate};
 
 /// The command line every demo service takes.
 #[derive(Parser, Debug)]
@@ -43,8 +42,10 @@ pub struct Service {
     pub default_port: u16,
     /// The kinds of records it seeds.
     pub kinds: &'static [&'static str],
-    /// Fields it takes over progressively.
+    /// Fields it takes over progressively (`@override` labels).
     pub labels: &'static [Label],
+    /// Fields it takes over with goliath's `@migrate`.
+    pub migrations: &'static [Migrate],
 }
 
 /// Parses the command line, opens and seeds the store, builds the schema
@@ -103,13 +104,13 @@ where
     }
     let store_name = store.to_string();
     let schema = build(store);
-    // Check the labels apply before serving anything.
+    // Check the labels and migrations apply before serving anything.
     let sdl = schema.sdl_with_options(
         async_graphql::SDLExportOptions::new()
             .federation()
             .compose_directive(),
     );
-    add_labels(&sdl, service.labels)?;
+    rewrite(&sdl, service.labels, service.migrations)?;
 
     let listen = args
         .listen
@@ -122,7 +123,7 @@ where
     println!("{name}: listening on http://{addr}/graphql (store {store_name})");
     let _ = std::io::stdout().flush();
 
-    let labels: Arc<[Label]> = service.labels.into();
+    let (labels, migrations) = (service.labels, service.migrations);
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -134,11 +135,9 @@ where
         };
         let _ = stream.set_nodelay(true);
         let schema = schema.clone();
-        let labels = labels.clone();
         let svc = service_fn(move |req: http::Request<Incoming>| {
             let schema = schema.clone();
-            let labels = labels.clone();
-            async move { Ok::<_, Infallible>(answer(req, &schema, &labels).await) }
+            async move { Ok::<_, Infallible>(answer(req, &schema, labels, migrations).await) }
         });
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
@@ -167,6 +166,7 @@ async fn answer<Q, M, S>(
     req: http::Request<Incoming>,
     schema: &Schema<Q, M, S>,
     labels: &[Label],
+    migrations: &[Migrate],
 ) -> http::Response<Full<Bytes>>
 where
     Q: ObjectType + 'static,
@@ -203,7 +203,7 @@ where
     }
     let asks_sdl = request.query.contains("_service");
     let response = schema.execute(request).await;
-    if !asks_sdl || labels.is_empty() {
+    if !asks_sdl || (labels.is_empty() && migrations.is_empty()) {
         return match serde_json::to_vec(&response) {
             Ok(body) => respond(200, "application/json", body),
             Err(e) => respond(
@@ -227,7 +227,7 @@ where
         .pointer_mut("/data/_service/sdl")
         .and_then(|v| v.as_str().map(str::to_owned))
     {
-        match add_labels(&sdl, labels) {
+        match rewrite(&sdl, labels, migrations) {
             Ok(patched) => json["data"]["_service"]["sdl"] = patched.into(),
             Err(e) => return respond(500, "text/plain", format!("{e}\n")),
         }

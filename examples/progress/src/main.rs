@@ -1,17 +1,30 @@
 //! The progress service: students' work on exercises and their mastery.
 //!
-//! - `User.progress` is being moved here from the monolith progressively:
-//!   `@override(from: "monolith", label: "percent(25)")` — the router sends
-//!   a quarter of the requests here, the rest still to the monolith. Both
-//!   answer from the same data, so clients cannot tell.
+//! - `User.progress` is being moved here from the monolith with goliath's
+//!   `@migrate(from: "monolith", state: "side-by-side")`: the monolith still
+//!   answers clients, and the router asks this service too, in the
+//!   background, and compares the two answers student by student (the
+//!   migration report, `GET /admin/migrations` on the router's admin
+//!   listener). This service has a **planted bug** (deliberate, for the
+//!   demo; see [`planted_bug`]): for a student whose id ends in an even
+//!   digit (`s2` Grace, `s4` Katherine) it counts `correct` one too high, so
+//!   the report shows mismatches at `progress.*.correct` for those students
+//!   and matches for the others.
+//! - `User.lastSeen` moves the same way. It is nondeterministic on purpose
+//!   (the time of the request, to the nanosecond, here as in the monolith):
+//!   the report counts its differences as noise, not mismatches.
 //! - `Exercise.mastery` is new. It needs the exercise's `difficulty`, which
 //!   the content service owns: `@requires(fields: "difficulty")` makes the
 //!   router fetch it there first and hand it over in the `_entities`
 //!   representation.
+//!
+//! async-graphql cannot write `@migrate`: the fields are listed in the
+//! service's `migrations` and `learning::sdl` adds the directive (and the
+//! link to its spec) to the SDL the service reports.
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, ID};
 use learning::model::{self, *};
-use learning::sdl::Label;
+use learning::sdl::Migrate;
 use learning::serve::{run, Service};
 use learning::Store;
 
@@ -98,14 +111,43 @@ impl User {
     }
 
     /// The student's work on each exercise they tried, by exercise id.
-    #[graphql(override_from = "monolith")]
+    // Moving here from the monolith (`@migrate`, side by side).
     async fn progress(&self, ctx: &Context<'_>) -> Result<Vec<ExerciseProgress>> {
         Ok(model::progress_of(store(ctx), &self.id)
             .await?
             .into_iter()
+            .map(planted_bug)
             .map(ExerciseProgress)
             .collect())
     }
+
+    /// When the user was last active (RFC 3339).
+    // Now, to the nanosecond, as the monolith answers. Moving here from the
+    // monolith (`@migrate`, side by side).
+    async fn last_seen(&self) -> String {
+        model::last_seen()
+    }
+}
+
+/// The demo's planted bug, deliberate: the port of `User.progress` counts
+/// one correct answer too many for a student whose id ends in an even digit
+/// (`s2` Grace, `s4` Katherine); other students' progress is right. The
+/// router's side-by-side comparison finds it: in the demo's report,
+/// `User.progress` has mismatches at `[..., "progress", N, "correct"]` for
+/// those students only (Grace, the second student of classroom `k1`:
+/// `["classroom", "students", 1, "progress", 0, "correct"]`, monolith `2`,
+/// progress service `3`).
+fn planted_bug(mut record: ProgressRecord) -> ProgressRecord {
+    let even = record
+        .student_id
+        .chars()
+        .last()
+        .and_then(|c| c.to_digit(10))
+        .is_some_and(|d| d % 2 == 0);
+    if even {
+        record.correct += 1;
+    }
+    record
 }
 
 /// A student's work on one exercise.
@@ -205,11 +247,23 @@ fn main() -> std::process::ExitCode {
             name: "progress",
             default_port: 4003,
             kinds: &[PROGRESS],
-            labels: &[Label {
-                type_name: "User",
-                field: "progress",
-                label: "percent(25)",
-            }],
+            labels: &[],
+            migrations: &[
+                Migrate {
+                    type_name: "User",
+                    field: "progress",
+                    from: "monolith",
+                    state: "side-by-side",
+                    percent: None,
+                },
+                Migrate {
+                    type_name: "User",
+                    field: "lastSeen",
+                    from: "monolith",
+                    state: "side-by-side",
+                    percent: None,
+                },
+            ],
         },
         |store| {
             Schema::build(Query, EmptyMutation, EmptySubscription)
