@@ -3,6 +3,15 @@
 //! child process on a free port, composed from the live subgraphs and
 //! served by `goliath router --compose`.
 //!
+//! Three fields are moving with goliath's `@migrate`: `User.progress` and
+//! `User.lastSeen` side by side, `Course.description` as a 25% canary. The
+//! demo writes the router a config (`router.yaml` in the data folder) with
+//! an admin listener on a free loopback port, a random token, and
+//! `migrations:` settings for a demo; once everything is up it sends the
+//! example queries [`ROUNDS`] times, and again every [`EVERY`] while it
+//! runs, so that the migration report has figures, and prints the report's
+//! URLs and the `goliath migrate status` command.
+//!
 //! Every child runs in its own process group (a terminal's Ctrl-C reaches
 //! only the demo, which then stops them all) and gets SIGTERM if the demo
 //! itself dies. A child that exits on its own is reported (which one, its
@@ -13,7 +22,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -26,26 +35,52 @@ pub const QUERIES: [(&str, &str, &str); 3] = [
     ),
     (
         "student-progress.graphql",
-        "a student's progress: User.progress is moving, percent(25) of requests to the progress service",
+        "a classroom's students and their progress: User.progress and User.lastSeen are moving\n   \
+         side by side (the monolith answers; the router asks the progress service too and compares)",
         include_str!("../../../examples/learning/queries/student-progress.graphql"),
     ),
     (
         "course-catalog.graphql",
-        "the course catalog: content -> monolith (Course.description, not moved yet) -> progress",
+        "the course catalog: content -> monolith or content (Course.description, a 25% canary) -> progress",
         include_str!("../../../examples/learning/queries/course-catalog.graphql"),
     ),
 ];
+
+/// Rounds of the example queries the demo sends once everything is up.
+pub const ROUNDS: usize = 30;
+
+/// How often the demo sends one more round while it runs.
+pub const EVERY: Duration = Duration::from_secs(5);
+
+/// The router config the demo writes: `ADMIN`, `TOKEN` and `DIR` are
+/// filled in. The migrations' counters live in the data folder
+/// (`goliath.redb`), so a demo's report starts from zero unless
+/// `--data-dir` keeps it. Every compared request asks the monolith twice
+/// (`noise_sample: 100`), so that `User.lastSeen`'s differences are known
+/// as noise from the first comparison on; counters reach the store twice a
+/// second; a field is `ready` after 50 clean comparisons.
+const ROUTER_CONFIG: &str = "# Written by `goliath demo`: the router's settings.
+admin:
+  listen: ADMIN
+  token: TOKEN
+store:
+  dir: DIR
+migrations:
+  noise_sample: 100
+  flush_interval_ms: 500
+  ready_after: 50
+";
 
 /// The services, in start order: (subgraph and binary name, what it is).
 const SERVICES: [(&str, &str); 3] = [
     ("monolith", "the legacy service: all of the domain"),
     (
         "content",
-        "courses, units, exercises: taken over with @override(from: \"monolith\")",
+        "courses, units, exercises (@override); Course.description moving, @migrate canary 25%",
     ),
     (
         "progress",
-        "User.progress moving at percent(25); Exercise.mastery @requires difficulty",
+        "User.progress, User.lastSeen moving side by side (@migrate); Exercise.mastery",
     ),
 ];
 
@@ -56,8 +91,8 @@ pub struct DemoArgs {
     #[arg(long)]
     pub listen: Option<String>,
     /// Where the services keep their redb files (and the demo its
-    /// supergraph); kept after the demo. Default: a temporary folder,
-    /// removed at the end.
+    /// supergraph and router config, the router its migration counters);
+    /// kept after the demo. Default: a temporary folder, removed at the end.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Keep the services' data in this PostgreSQL database instead of redb
@@ -71,6 +106,9 @@ pub struct DemoArgs {
 
 /// Set by SIGINT or SIGTERM.
 static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// Set when the demo stops: the traffic thread ends.
+static STOP_TRAFFIC: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     STOP_SIGNAL.store(signal, Ordering::SeqCst);
@@ -254,7 +292,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
             .map_err(|e| format!("cannot write {}: {e}", queries.join(file).display()))?;
     }
 
-    // The router.
+    // The router, with an admin listener for the migration report.
     let listen = match &args.listen {
         Some(listen) => listen.clone(),
         None => default_listen(),
@@ -262,14 +300,27 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
     let addr: SocketAddr = listen
         .parse()
         .map_err(|e| format!("invalid --listen address {listen:?}: {e}"))?;
+    let admin = Admin {
+        addr: free_loopback_port(addr)?,
+        token: random_token()?,
+    };
+    let router_config = data_dir.join("router.yaml");
+    std::fs::write(
+        &router_config,
+        ROUTER_CONFIG
+            .replace("ADMIN", &admin.addr.to_string())
+            .replace("TOKEN", &admin.token)
+            .replace("DIR", &json_string(&data_dir.to_string_lossy())),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", router_config.display()))?;
     let goliath = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut command = Command::new(goliath);
-    command.args(["router", "--compose"]).arg(&config).args([
-        "--poll-interval",
-        "3",
-        "--listen",
-        &listen,
-    ]);
+    command
+        .args(["router", "--compose"])
+        .arg(&config)
+        .arg("--config")
+        .arg(&router_config)
+        .args(["--poll-interval", "3", "--listen", &listen]);
     let (router, _) = spawn("router", command)?;
     let router_pid = router.id();
     children.0.push(Running {
@@ -280,26 +331,66 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         health(addr).then_some(())
     })?;
 
+    // Traffic, so that the migration report has figures: the example
+    // queries, ROUNDS times now and once every EVERY from now on.
+    let mut failed = 0;
+    for round in 0..ROUNDS {
+        failed += send_round(addr);
+        if round == 0 && failed == QUERIES.len() {
+            break;
+        }
+        if stop_requested() {
+            break;
+        }
+        if let Some((name, pid, status)) = children.exited() {
+            children.stop();
+            return Err(format!(
+                "{name} (pid {pid}) exited while the demo was starting ({status}); its output is above"
+            ));
+        }
+    }
+    if failed > 0 {
+        let _ = writeln!(
+            std::io::stderr(),
+            "goliath demo: {failed} of the example requests did not answer 200"
+        );
+    }
+    std::thread::spawn(move || {
+        let mut next = Instant::now() + EVERY;
+        while !STOP_TRAFFIC.load(Ordering::SeqCst) && !stop_requested() {
+            if Instant::now() >= next {
+                send_round(addr);
+                next = Instant::now() + EVERY;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let _stop_traffic = StopTraffic;
+
     print_banner(
         addr,
         &urls,
         router_pid,
         data_dir,
         &config,
+        &router_config,
         &supergraph,
         &queries,
+        &admin,
         args,
     );
 
     // Until Ctrl-C, or a child dies.
     loop {
         if let Some((name, pid, status)) = children.exited() {
+            STOP_TRAFFIC.store(true, Ordering::SeqCst);
             children.stop();
             return Err(format!(
                 "{name} (pid {pid}) exited unexpectedly ({status}); stopped the others"
             ));
         }
         if stop_requested() {
+            STOP_TRAFFIC.store(true, Ordering::SeqCst);
             // Output may be gone (a closed pipe): never panic over it.
             let _ = writeln!(
                 std::io::stderr(),
@@ -405,6 +496,92 @@ fn default_listen() -> String {
         .unwrap_or_else(|_| "127.0.0.1:4000".into())
 }
 
+/// The router's admin listener, as the demo configures it.
+struct Admin {
+    addr: SocketAddr,
+    token: String,
+}
+
+/// Stops the traffic thread when the demo's run ends, however it ends.
+struct StopTraffic;
+
+impl Drop for StopTraffic {
+    fn drop(&mut self) {
+        STOP_TRAFFIC.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A free port on loopback for the admin listener (not the router's).
+fn free_loopback_port(router: SocketAddr) -> Result<SocketAddr, String> {
+    for _ in 0..10 {
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("cannot find a free port for the admin listener: {e}"))?;
+        if addr != router {
+            return Ok(addr);
+        }
+    }
+    Err("cannot find a free port for the admin listener".into())
+}
+
+/// 32 hex digits from the system's random source.
+fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom for the admin token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Sends each example query once; returns how many did not answer 200.
+fn send_round(addr: SocketAddr) -> usize {
+    QUERIES
+        .iter()
+        .filter(|(_, _, text)| !post_query(addr, text))
+        .count()
+}
+
+/// `POST /graphql` with `query`; whether the router answered 200. The
+/// answer is read and dropped.
+fn post_query(addr: SocketAddr, query: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let body = format!("{{\"query\":{}}}", json_string(query));
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let ok = stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200");
+    let _ = stream.read_to_end(&mut Vec::new());
+    ok
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Whether `GET /health` answers 200.
 fn health(addr: SocketAddr) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
@@ -505,8 +682,10 @@ fn print_banner(
     router_pid: u32,
     data_dir: &Path,
     config: &Path,
+    router_config: &Path,
     supergraph: &Path,
     queries: &Path,
+    admin: &Admin,
     args: &DemoArgs,
 ) {
     let router = format!("http://{addr}/graphql");
@@ -516,20 +695,26 @@ fn print_banner(
         out.push_str(&format!("  {name:<9} {url:<34} pid {pid:<7} {what}\n"));
     }
     out.push_str(&format!(
-        "  {:<9} {router:<34} pid {router_pid:<7} goliath router --compose {}\n\n",
+        "  {:<9} {router:<34} pid {router_pid:<7} goliath router --compose {} --config {}\n\n",
         "router",
-        config.display()
+        config.display(),
+        router_config.display()
     ));
+    let removed = if args.data_dir.is_some() {
+        ""
+    } else {
+        "; removed when the demo stops"
+    };
     match &args.database_url {
-        Some(_) => out.push_str("Data: in the PostgreSQL database given by --database-url\n"),
+        Some(_) => out.push_str(&format!(
+            "Data: in the PostgreSQL database given by --database-url; the router's migration \
+             counters in {}/goliath.redb{removed}\n",
+            data_dir.display()
+        )),
         None => out.push_str(&format!(
-            "Data: {} (one redb file per service, seeded on first start{})\n",
+            "Data: {} (one redb file per service, seeded on first start, and the router's \
+             migration counters, goliath.redb{removed})\n",
             data_dir.display(),
-            if args.data_dir.is_some() {
-                ""
-            } else {
-                "; removed when the demo stops"
-            }
         )),
     }
     out.push_str(&format!("Supergraph: {}\n\n", supergraph.display()));
@@ -545,10 +730,29 @@ fn print_banner(
         ));
     }
     out.push_str(&format!(
-        "\nSee how the router plans one (with and without the percent(25) label):\n\n    \
-         goliath plan --supergraph {} --query {} --label 'percent(25)'\n\n",
-        supergraph.display(),
-        queries.join(QUERIES[1].0).display()
+        "\nSee how the router plans one: as clients get it (the monolith serves User.progress),\n\
+         and as the comparison asks for it (a pin sends User.progress to the progress service):\n\n    \
+         goliath plan --supergraph {sg} --query {q}\n    \
+         goliath plan --supergraph {sg} --query {q} --label 'User.progress=progress'\n",
+        sg = supergraph.display(),
+        q = queries.join(QUERIES[1].0).display()
+    ));
+    let base = format!("http://{}", admin.addr);
+    out.push_str(&format!(
+        "\nMigrations: the router compares the moving fields' answers (User.progress and\n\
+         User.lastSeen side by side, Course.description a 25% canary). The demo sent\n\
+         the queries above {ROUNDS} times and sends them again every {} s. The report:\n\n    \
+         {base}/admin/migrations.html?token={token}\n\n    \
+         curl -s {base}/admin/migrations -H 'authorization: Bearer {token}'\n\n    \
+         goliath migrate status --router {base} --token {token}\n\n\
+         The progress service has a planted bug: it counts `correct` one too high for\n\
+         students whose id ends in an even digit. Grace (s2) is the second student of\n\
+         classroom k1: mismatches at [\"classroom\", \"students\", 1, \"progress\", 0, \"correct\"]\n\
+         (monolith 2, progress 3) and [..., 1, \"correct\"] (6, 7); Ada and Alan match.\n\
+         User.lastSeen is the time of the request, different on every call: noise, not\n\
+         mismatches.\n\n",
+        EVERY.as_secs(),
+        token = admin.token,
     ));
     out.push_str(&format!(
         "goliath demo: ready on {router}; Ctrl-C stops everything\n"

@@ -1,10 +1,21 @@
 //! `goliath demo` end to end: the built goliath starts the example services
 //! (`examples/`) and the router; the test sends the demo's three queries
-//! through the router and checks the data, checks that the migrating field
-//! (`User.progress`, percent(25)) answers the same whichever service serves
-//! it, stops the demo with SIGINT and checks that no child is left. A second
-//! run on the same data folder finds the data kept, and a service killed
-//! under it is reported.
+//! through the router and checks the data (the migrating fields answer as
+//! the monolith does, whichever service serves them), reads the migration
+//! report with the token the banner prints until the comparisons are in,
+//! and checks its figures: the progress service's planted bug shows as
+//! mismatches at Grace's `correct` paths while Ada and Alan match,
+//! `User.lastSeen` is noise only, `Course.description` is a 25% canary
+//! served by both sides. Then it stops the demo with SIGINT and checks that
+//! no child is left. A second run on the same data folder finds the data
+//! kept, and a service killed under it is reported.
+//!
+//! `demo_report_in_chromium` opens the report page in headless Chromium
+//! (`/usr/bin/chromium`, or `$CHROMIUM`; `.ci/run` installs it) and finds
+//! the planted bug's mismatch on it; it takes a screenshot too (to a
+//! temporary file, copied to `$GOLIATH_DEMO_SCREENSHOT` when set: that is
+//! how `docs/migrations-report.png` was made). The two tests run one after
+//! the other (each starts a demo).
 //!
 //! The services' binaries: `goliath demo` runs `cargo build -p monolith -p
 //! content -p progress` itself when cargo is known (the test passes
@@ -12,9 +23,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -26,6 +38,31 @@ const STUDENT_PROGRESS: &str =
     include_str!("../../../examples/learning/queries/student-progress.graphql");
 const COURSE_CATALOG: &str =
     include_str!("../../../examples/learning/queries/course-catalog.graphql");
+
+/// One demo at a time: the two tests each start one.
+static ONE_DEMO: Mutex<()> = Mutex::new(());
+
+fn one_demo() -> MutexGuard<'static, ()> {
+    ONE_DEMO.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Grace (`s2`) is the second student of classroom `k1`; the progress
+/// service counts her `correct` one too high (its planted bug): these are
+/// the differences the report must show, as (path, monolith, progress).
+fn planted_mismatches() -> Vec<(Value, Value, Value)> {
+    vec![
+        (
+            json!(["classroom", "students", 1, "progress", 0, "correct"]),
+            json!(2),
+            json!(3),
+        ),
+        (
+            json!(["classroom", "students", 1, "progress", 1, "correct"]),
+            json!(6),
+            json!(7),
+        ),
+    ]
+}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("goliath-demo-test-{name}-{}", std::process::id()));
@@ -52,6 +89,11 @@ struct Demo {
     router: String,
     /// name -> pid, from the banner.
     pids: Vec<(String, u32)>,
+    /// The admin listener's address and token, from the banner's report
+    /// URL, and that URL.
+    admin: String,
+    token: String,
+    report_page: String,
 }
 
 impl Demo {
@@ -81,6 +123,9 @@ impl Demo {
             seen: Vec::new(),
             router: format!("127.0.0.1:{port}"),
             pids: Vec::new(),
+            admin: String::new(),
+            token: String::new(),
+            report_page: String::new(),
         };
         // The first start may build the services: allow for it.
         let deadline = Instant::now() + Duration::from_secs(900);
@@ -93,6 +138,17 @@ impl Demo {
                         if let (Some(name), Some(pid)) = (words.first(), words.get(i + 1)) {
                             demo.pids.push((name.to_string(), pid.parse().unwrap()));
                         }
+                    }
+                    if let Some(url) = line
+                        .split_whitespace()
+                        .find(|w| w.contains("/admin/migrations.html?token="))
+                    {
+                        let rest = url.strip_prefix("http://").unwrap();
+                        let (admin, token) =
+                            rest.split_once("/admin/migrations.html?token=").unwrap();
+                        demo.admin = admin.to_owned();
+                        demo.token = token.to_owned();
+                        demo.report_page = url.to_owned();
                     }
                     let ready = line.starts_with("goliath demo: ready on");
                     demo.seen.push(line);
@@ -131,7 +187,55 @@ impl Demo {
             "{}",
             demo.seen.join("\n")
         );
+        assert!(
+            !demo.token.is_empty(),
+            "no report URL in the banner:\n{}",
+            demo.seen.join("\n")
+        );
+        let banner = demo.seen.join("\n");
+        assert!(
+            banner.contains(&format!(
+                "curl -s http://{}/admin/migrations -H 'authorization: Bearer {}'",
+                demo.admin, demo.token
+            )) && banner.contains(&format!(
+                "goliath migrate status --router http://{} --token {}",
+                demo.admin, demo.token
+            )),
+            "{banner}"
+        );
         demo
+    }
+
+    /// `GET /admin/migrations` with the token: the report.
+    fn report(&self) -> Value {
+        let (status, body) = get(
+            &self.admin,
+            "/admin/migrations",
+            &[("authorization", &format!("Bearer {}", self.token))],
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    /// Reads the report until `done` holds for it (the comparisons run in
+    /// the background and reach the report at each flush), or fails after
+    /// three minutes with the last report.
+    fn report_when(&mut self, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            let report = self.report();
+            if done(&report) {
+                return report;
+            }
+            if Instant::now() > deadline {
+                self.drain_stderr();
+                panic!(
+                    "the report did not get there in time:\n{report:#}\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
     }
 
     fn drain_stderr(&mut self) {
@@ -244,6 +348,88 @@ fn lines(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
+/// `GET path` on `addr` with `headers`: the status and the body.
+fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+/// The report's entry for `field`.
+fn field<'a>(report: &'a Value, field: &str) -> &'a Value {
+    report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == field)
+        .unwrap_or_else(|| panic!("no {field} in the report:\n{report:#}"))
+}
+
+fn count(report: &Value, name: &str, figure: &str) -> u64 {
+    field(report, name)[figure].as_u64().unwrap_or(0)
+}
+
+/// The report has what the demo's figures need: comparisons of the three
+/// fields, the planted mismatches among the samples, and the canary served
+/// by both sides.
+fn report_is_in(report: &Value) -> bool {
+    let samples = &field(report, "User.progress")["samples"];
+    let seen = |path: &Value| {
+        samples
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| &s["path"] == path))
+    };
+    count(report, "User.progress", "compared") >= 30
+        && count(report, "User.progress", "mismatched") > 0
+        && planted_mismatches().iter().all(|(path, _, _)| seen(path))
+        && count(report, "User.lastSeen", "compared") >= 30
+        && count(report, "Course.description", "compared") > 0
+        && count(report, "Course.description", "served_new") > 0
+        && count(report, "Course.description", "served_old") > 0
+}
+
+/// `User.lastSeen` is an RFC 3339 time to the nanosecond; the answer
+/// without it.
+fn without_last_seen(mut answer: Value) -> Value {
+    for student in answer["data"]["classroom"]["students"]
+        .as_array_mut()
+        .unwrap()
+    {
+        let seen = student.as_object_mut().unwrap().remove("lastSeen").unwrap();
+        let seen = seen.as_str().unwrap();
+        assert!(
+            seen.len() == 30 && seen.ends_with('Z') && seen.as_bytes()[10] == b'T',
+            "lastSeen {seen:?}"
+        );
+    }
+    answer
+}
+
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
@@ -284,14 +470,26 @@ fn expected_classroom() -> Value {
     }}})
 }
 
+/// As the monolith answers (side by side, it serves), `lastSeen` removed.
 fn expected_student_progress() -> Value {
     let algebra = |unit: &str| json!({"title": unit, "course": {"title": "Algebra basics"}});
-    json!({"data": {"user": {
-        "name": "Ada",
-        "progress": [
-            {"attempts": 5, "correct": 5, "exercise": {"title": "One-step equations", "unit": algebra("Linear equations")}},
-            {"attempts": 4, "correct": 2, "exercise": {"title": "Two-step equations", "unit": algebra("Linear equations")}},
-            {"attempts": 6, "correct": 4, "exercise": {"title": "Slope", "unit": algebra("Graphing lines")}}
+    let cs = |unit: &str| json!({"title": unit, "course": {"title": "Intro to computer science"}});
+    json!({"data": {"classroom": {
+        "name": "Period 1 Algebra",
+        "students": [
+            {"name": "Ada", "progress": [
+                {"attempts": 5, "correct": 5, "exercise": {"title": "One-step equations", "unit": algebra("Linear equations")}},
+                {"attempts": 4, "correct": 2, "exercise": {"title": "Two-step equations", "unit": algebra("Linear equations")}},
+                {"attempts": 6, "correct": 4, "exercise": {"title": "Slope", "unit": algebra("Graphing lines")}}
+            ]},
+            {"name": "Grace", "progress": [
+                {"attempts": 3, "correct": 2, "exercise": {"title": "One-step equations", "unit": algebra("Linear equations")}},
+                {"attempts": 9, "correct": 6, "exercise": {"title": "Binary search", "unit": cs("Algorithms")}}
+            ]},
+            {"name": "Alan", "progress": [
+                {"attempts": 2, "correct": 1, "exercise": {"title": "One-step equations", "unit": algebra("Linear equations")}},
+                {"attempts": 3, "correct": 1, "exercise": {"title": "Slope", "unit": algebra("Graphing lines")}}
+            ]}
         ]
     }}})
 }
@@ -321,6 +519,7 @@ fn expected_course_catalog() -> Value {
 
 #[test]
 fn demo_end_to_end() {
+    let _one = one_demo();
     let data = temp_dir("data");
 
     // First run: the services seed the data folder.
@@ -335,28 +534,114 @@ fn demo_end_to_end() {
         );
     }
     assert_eq!(demo.query(CLASSROOM), expected_classroom());
-    assert_eq!(demo.query(COURSE_CATALOG), expected_course_catalog());
 
-    // The migrating field: the same answer over many requests, served by
-    // both the monolith and the progress service.
-    for _ in 0..60 {
-        assert_eq!(demo.query(STUDENT_PROGRESS), expected_student_progress());
+    // The migrating fields answer as the monolith does, over many requests:
+    // side by side, the monolith serves User.progress (the progress
+    // service's bug never reaches clients); Course.description, whichever
+    // side serves it, is the same.
+    for _ in 0..20 {
+        assert_eq!(demo.query(COURSE_CATALOG), expected_course_catalog());
+        assert_eq!(
+            without_last_seen(demo.query(STUDENT_PROGRESS)),
+            expected_student_progress()
+        );
     }
-    let by_progress = demo
-        .log_of("progress")
-        .iter()
-        .filter(|l| l.contains("StudentProgress") && l.contains("progress {"))
-        .count();
-    let by_monolith = demo
-        .log_of("monolith")
-        .iter()
-        .filter(|l| l.contains("StudentProgress") && l.contains("progress {"))
-        .count();
-    assert_eq!(by_progress + by_monolith, 60, "{}", demo.seen.join("\n"));
+    // The progress service is asked too, for the comparison; the content
+    // service serves or is compared for Course.description.
     assert!(
-        by_progress > 0 && by_monolith > 0,
-        "User.progress served {by_progress} times by progress, {by_monolith} by the monolith"
+        demo.log_of("progress")
+            .iter()
+            .any(|l| l.contains("StudentProgress") && l.contains("progress {")),
+        "{}",
+        demo.seen.join("\n")
     );
+    assert!(
+        demo.log_of("content")
+            .iter()
+            .any(|l| l.contains("CourseCatalog") && l.contains("description")),
+        "{}",
+        demo.seen.join("\n")
+    );
+
+    // The report: only with the token.
+    let (status, body) = get(&demo.admin, "/admin/migrations", &[]);
+    assert_eq!(status, 401, "{body}");
+    let report = demo.report_when(report_is_in);
+    let names: Vec<&str> = report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Course.description", "User.lastSeen", "User.progress"],
+        "{report:#}"
+    );
+
+    // User.progress: the planted bug, Grace's `correct` one too high; Ada
+    // and Alan match. Each request compares the three students.
+    let progress = field(&report, "User.progress");
+    let compared = progress["compared"].as_u64().unwrap();
+    assert_eq!(progress["state"], "side-by-side", "{progress:#}");
+    assert_eq!(progress["from"], "monolith");
+    assert_eq!(progress["to"], "progress");
+    assert_eq!(progress["served_new"], 0, "{progress:#}");
+    assert_eq!(progress["noise"], 0, "{progress:#}");
+    assert_eq!(progress["ready"], false, "{progress:#}");
+    let (matched, mismatched) = (
+        progress["matched"].as_u64().unwrap(),
+        progress["mismatched"].as_u64().unwrap(),
+    );
+    assert!(matched > 0 && mismatched > 0, "{progress:#}");
+    if progress["errors_old"] == 0 && progress["errors_new"] == 0 {
+        assert_eq!(matched, 2 * mismatched, "{progress:#}");
+    }
+    let samples = progress["samples"].as_array().unwrap();
+    for (path, old, new) in planted_mismatches() {
+        assert!(
+            samples
+                .iter()
+                .any(|s| s["path"] == path && s["old"] == old && s["new"] == new),
+            "no sample {path} {old} -> {new}:\n{progress:#}"
+        );
+    }
+    for s in samples.iter().filter(|s| s["kind"] == "value") {
+        assert!(
+            planted_mismatches()
+                .iter()
+                .any(|(path, old, new)| s["path"] == *path && s["old"] == *old && s["new"] == *new),
+            "a difference the planted bug does not explain: {s}"
+        );
+        assert_eq!(s["operation"], "StudentProgress", "{s}");
+    }
+
+    // User.lastSeen: different on every call, on the monolith too: noise,
+    // never a mismatch.
+    let last_seen = field(&report, "User.lastSeen");
+    assert_eq!(last_seen["state"], "side-by-side", "{last_seen:#}");
+    assert!(last_seen["noise"].as_u64().unwrap() > 0, "{last_seen:#}");
+    assert_eq!(last_seen["mismatched"], 0, "{last_seen:#}");
+    assert_eq!(last_seen["noisy_paths"], json!([""]), "{last_seen:#}");
+    assert_eq!(last_seen["samples"], json!([]), "{last_seen:#}");
+
+    // Course.description: a 25% canary, served by both sides, the rest
+    // compared and the same.
+    let description = field(&report, "Course.description");
+    assert_eq!(description["state"], "canary", "{description:#}");
+    assert_eq!(
+        description["percent"].as_f64(),
+        Some(25.0),
+        "{description:#}"
+    );
+    assert_eq!(description["to"], "content");
+    assert!(description["served_new"].as_u64().unwrap() > 0);
+    assert!(description["served_old"].as_u64().unwrap() > 0);
+    assert!(
+        description["matched"].as_u64().unwrap() > 0,
+        "{description:#}"
+    );
+    assert_eq!(description["mismatched"], 0, "{description:#}");
 
     // Ctrl-C stops everything.
     demo.signal(demo.child.id(), libc::SIGINT);
@@ -373,6 +658,8 @@ fn demo_end_to_end() {
         "content.redb",
         "progress.redb",
         "supergraph.graphql",
+        "router.yaml",
+        "goliath.redb",
     ] {
         assert!(
             data.join(file).is_file(),
@@ -395,6 +682,9 @@ fn demo_end_to_end() {
         );
     }
     assert_eq!(demo.query(CLASSROOM), expected_classroom());
+    // The migration counters are kept in the data folder too.
+    let kept = count(&demo.report(), "User.progress", "compared");
+    assert!(kept >= compared, "{kept} comparisons kept of {compared}");
     let progress = demo.pid("progress");
     demo.signal(progress, libc::SIGKILL);
     let (status, output, pids) = demo.wait();
@@ -409,5 +699,167 @@ fn demo_end_to_end() {
             "{name} (pid {pid}) is still running after the demo stopped"
         );
     }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Chromium: `$CHROMIUM`, else `/usr/bin/chromium`; a clear failure when
+/// missing.
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.is_file(),
+        "Chromium is missing at {}: the report test needs it (`apt-get install -y chromium`; \
+         .ci/run installs it), or set CHROMIUM to its path",
+        path.display()
+    );
+    path
+}
+
+/// Runs headless Chromium on `url` with `args`; its standard output.
+fn run_chromium(chromium: &Path, url: &str, args: &[String]) -> String {
+    let profile = temp_dir("chromium-profile");
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium.display()));
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stdout).read_to_string(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = BufReader::new(stderr).read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: Chromium's own process group, which this test started.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            panic!("Chromium did not finish in 120 s: {}", err.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(status.success(), "Chromium failed ({status}):\n{err}");
+    out
+}
+
+/// The texts of the cells of the report page's table row showing `path`.
+fn row_cells(dom: &str, path: &str) -> Option<Vec<String>> {
+    let code = format!("<code>{path}</code>");
+    let at = dom.find(&code)?;
+    let start = dom[..at].rfind("<tr")?;
+    let end = at + dom[at..].find("</tr>")?;
+    let row = &dom[start..end];
+    Some(
+        row.split("<td")
+            .skip(1)
+            .map(|cell| {
+                let inner = &cell[cell.find('>').map_or(0, |i| i + 1)..];
+                let inner = inner.split("</td>").next().unwrap_or("");
+                let mut text = String::new();
+                let mut in_tag = false;
+                for c in inner.chars() {
+                    match c {
+                        '<' => in_tag = true,
+                        '>' => in_tag = false,
+                        c if !in_tag => text.push(c),
+                        _ => {}
+                    }
+                }
+                text.trim().to_owned()
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn demo_report_in_chromium() {
+    let chromium = chromium();
+    let _one = one_demo();
+    let data = temp_dir("report");
+    let mut demo = Demo::start(&data);
+    demo.report_when(report_is_in);
+
+    // The page, as a browser renders it from the banner's URL.
+    let dom = run_chromium(&chromium, &demo.report_page, &["--dump-dom".to_owned()]);
+    for name in ["User.progress", "User.lastSeen", "Course.description"] {
+        assert!(dom.contains(name), "{name} is not on the page:\n{dom}");
+    }
+    for (path, old, new) in planted_mismatches() {
+        let dotted: Vec<String> = path
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| match p {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        let dotted = dotted.join(".");
+        let cells = row_cells(&dom, &dotted)
+            .unwrap_or_else(|| panic!("the mismatch at {dotted} is not on the page:\n{dom}"));
+        assert_eq!(
+            cells.get(1..3),
+            Some(&[old.to_string(), new.to_string()][..]),
+            "the row of {dotted}: {cells:?}"
+        );
+    }
+
+    // A screenshot of it, to a temporary file (and to
+    // $GOLIATH_DEMO_SCREENSHOT when set).
+    let shot = std::env::temp_dir().join(format!("goliath-demo-report-{}.png", std::process::id()));
+    let _ = std::fs::remove_file(&shot);
+    run_chromium(
+        &chromium,
+        &demo.report_page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1400,1000".to_owned(),
+            "--hide-scrollbars".to_owned(),
+        ],
+    );
+    let png =
+        std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot at {}: {e}", shot.display()));
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    if let Some(to) = std::env::var_os("GOLIATH_DEMO_SCREENSHOT") {
+        std::fs::copy(&shot, &to).unwrap();
+    }
+    let _ = std::fs::remove_file(&shot);
+
+    drop(demo);
     let _ = std::fs::remove_dir_all(&data);
 }
