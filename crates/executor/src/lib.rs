@@ -65,6 +65,24 @@ impl Executor {
         Executor { client, endpoints }
     }
 
+    /// POSTs a GraphQL request body to the subgraph named `subgraph` (never
+    /// re-sent) and returns the answer's bytes: for requests made outside a
+    /// plan, such as a migration's comparison.
+    pub async fn post(
+        &self,
+        subgraph: &str,
+        body: Vec<u8>,
+    ) -> Result<bytes::Bytes, client::FetchError> {
+        let endpoint = self
+            .endpoints
+            .iter()
+            .find(|e| e.name == subgraph)
+            .ok_or_else(|| client::FetchError::BadUrl(format!("no subgraph named {subgraph}")))?;
+        self.client
+            .post(endpoint, body, client::Resend::Never)
+            .await
+    }
+
     /// Runs `plan` with these (coerced) variables. `is_subtype(abstract,
     /// object)` answers type questions for representations. The subgraphs'
     /// answers are kept in `buffers`, which the result borrows from.

@@ -60,6 +60,104 @@ pub fn prune(
     Some(out)
 }
 
+/// The client's operation, whole (fragments inlined), with the key fields
+/// of each migrating field's parent added beside the field under aliases:
+/// `goliath__t: __typename` and `goliath__k_KEY: KEY` for each `KEY` that
+/// `key_of(type, field)` gives (`None`: that field gets nothing). Executed
+/// in place of the client's operation, it leaves in the merged answer what
+/// a representation of each parent needs, so that the new subgraph can be
+/// asked for the field of the very entities the client got (one
+/// `_entities` request). `None` when nothing was added.
+pub fn augment(
+    schema: &Schema,
+    doc: &ExecutableDocument,
+    operation: &Operation,
+    key_of: &dyn Fn(&str, &str) -> Option<Vec<String>>,
+) -> Option<String> {
+    if !operation.operation_type.is_query() {
+        return None;
+    }
+    let mut pruner = Pruner {
+        schema,
+        doc,
+        is_migrating: &|_, _| false,
+        variables: BTreeSet::new(),
+        depth: 0,
+    };
+    let mut added = false;
+    let body = pruner.whole_with(&operation.selection_set, &mut |parent, field| {
+        let keys = key_of(parent, field)?;
+        added = true;
+        let mut extra = String::from("goliath__t: __typename");
+        for k in keys {
+            let _ = write!(extra, " goliath__k_{k}: {k}");
+        }
+        Some(extra)
+    })?;
+    if !added {
+        return None;
+    }
+    let mut out = String::from("query");
+    if let Some(name) = &operation.name {
+        let _ = write!(out, " {name}");
+    }
+    let vars: Vec<String> = operation.variables.iter().map(|v| v.to_string()).collect();
+    if !vars.is_empty() {
+        let _ = write!(out, "({})", vars.join(", "));
+    }
+    out.push_str(&directives(&operation.directives, &mut pruner.variables));
+    out.push(' ');
+    out.push_str(&body);
+    Some(out)
+}
+
+/// `field` as selection text for an `_entities` request (`alias:
+/// name(args) { … }`, fragments inlined), or `None` when it (or anything
+/// under it) uses a variable or a directive.
+pub fn selection_text(
+    schema: &Schema,
+    doc: &ExecutableDocument,
+    field: &apollo_compiler::executable::Field,
+) -> Option<String> {
+    let mut pruner = Pruner {
+        schema,
+        doc,
+        is_migrating: &|_, _| false,
+        variables: BTreeSet::new(),
+        depth: 0,
+    };
+    let mut out = String::new();
+    if let Some(alias) = &field.alias {
+        let _ = write!(out, "{alias}: ");
+    }
+    out.push_str(field.name.as_str());
+    if !field.arguments.is_empty() {
+        let args: Vec<String> = field
+            .arguments
+            .iter()
+            .map(|a| {
+                used_variables(&a.value, &mut pruner.variables);
+                format!("{}: {}", a.name, a.value)
+            })
+            .collect();
+        let _ = write!(out, "({})", args.join(", "));
+    }
+    if !field.directives.is_empty() {
+        return None;
+    }
+    if !field.selection_set.selections.is_empty() {
+        let mut directives_seen = false;
+        let sub = pruner.whole_with(&field.selection_set, &mut |_, _| None)?;
+        directives_seen |= sub.contains(" @");
+        if directives_seen {
+            return None;
+        }
+        out.push(' ');
+        out.push_str(&sub);
+    }
+    pruner.variables.is_empty().then_some(out)
+}
+
 /// Fragments deeper than this are not followed (a valid document has no
 /// cycles; this only bounds a pathological one).
 const MAX_DEPTH: usize = 512;
@@ -154,6 +252,16 @@ impl Pruner<'_> {
 
     /// All of `set`, fragments inlined, as `{ ... }`.
     fn whole(&mut self, set: &SelectionSet) -> Option<String> {
+        self.whole_with(set, &mut |_, _| None)
+    }
+
+    /// [`Self::whole`], with `extra(parent, field)`'s text written after
+    /// each field it gives some for.
+    fn whole_with(
+        &mut self,
+        set: &SelectionSet,
+        extra: &mut dyn FnMut(&str, &str) -> Option<String>,
+    ) -> Option<String> {
         if self.depth > MAX_DEPTH {
             return None;
         }
@@ -181,7 +289,11 @@ impl Pruner<'_> {
                     out.push_str(&directives(&f.directives, &mut self.variables));
                     if !f.selection_set.selections.is_empty() {
                         out.push(' ');
-                        out.push_str(&self.whole(&f.selection_set)?);
+                        out.push_str(&self.whole_with(&f.selection_set, extra)?);
+                    }
+                    if let Some(more) = extra(set.ty.as_str(), f.name.as_str()) {
+                        out.push(' ');
+                        out.push_str(&more);
                     }
                     out
                 }
@@ -194,7 +306,7 @@ impl Pruner<'_> {
                     let dirs = directives(&inline.directives, &mut self.variables);
                     format!(
                         "...{condition}{dirs} {}",
-                        self.whole(&inline.selection_set)?
+                        self.whole_with(&inline.selection_set, extra)?
                     )
                 }
                 Selection::FragmentSpread(spread) => {
@@ -203,7 +315,7 @@ impl Pruner<'_> {
                     format!(
                         "... on {}{dirs} {}",
                         fragment.type_condition(),
-                        self.whole(&fragment.selection_set)?
+                        self.whole_with(&fragment.selection_set, extra)?
                     )
                 }
             };
@@ -317,6 +429,28 @@ mod tests {
         assert_eq!(
             pruned(q).unwrap(),
             "query { node(id: 1) { ... on User { p: progress @include(if: true) { at } } __typename } }"
+        );
+    }
+
+    #[test]
+    fn augment_adds_the_parents_keys_beside_the_field() {
+        let schema = Schema::parse_and_validate(SDL, "s.graphql").unwrap();
+        let q = "query Q($id: ID!) { user(id: $id) { name ...F } } fragment F on User { progress(n: 2) { at } }";
+        let doc = ExecutableDocument::parse_and_validate(&schema, q, "q.graphql").unwrap();
+        let op = doc.operations.get(None).unwrap();
+        let key_of =
+            |t: &str, f: &str| (t == "User" && f == "progress").then(|| vec!["id".to_owned()]);
+        assert_eq!(
+            augment(&schema, &doc, op, &key_of).unwrap(),
+            "query Q($id: ID!) { user(id: $id) { name ... on User { progress(n: 2) { at } goliath__t: __typename goliath__k_id: id } } }"
+        );
+        let field = match &doc.fragments["F"].selection_set.selections[0] {
+            Selection::Field(f) => f.clone(),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            selection_text(&schema, &doc, &field).unwrap(),
+            "progress(n: 2) { at }"
         );
     }
 

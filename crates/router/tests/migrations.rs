@@ -186,16 +186,31 @@ async fn side_by_side_serves_the_old_side_and_records_each_difference() {
         f.latency_ms.old.p50 > 0.0 && f.latency_ms.new.p50 > 0.0,
         "{f:#?}"
     );
-    // The old side answered every client request; the new side one
-    // `_entities` request per comparison.
+    // The old side answered every client request, once: the new side was
+    // asked for the same users by their keys, one `_entities` request per
+    // comparison.
     assert_eq!(world.calls("new", "_entities"), 4);
-    assert_eq!(
-        world.calls("old", "users"),
-        8,
-        "client and shadow ask the old side for the list"
-    );
+    assert_eq!(world.calls("old", "users"), 4, "no parent is fetched twice");
     assert_eq!(f.served_old, 4);
     assert_eq!(f.served_new, 0);
+}
+
+#[tokio::test]
+async fn a_selection_the_direct_comparison_cannot_take_uses_the_shadow_operation() {
+    let world = World::default();
+    world.mode.lock().unwrap().bug = true;
+    let router = start(&world, config(MigrationState::SideBySide, None)).await;
+    // A directive under the field: compared with the shadow operation,
+    // which asks the old side for the users again.
+    let query = "query Scores { users { id name score @include(if: true) } }";
+    assert_eq!(router.post(query, &[]).await, old_scores());
+    let f = router.settle("User.score", 3).await;
+    assert_eq!((f.matched, f.mismatched), (2, 1), "{f:#?}");
+    assert_eq!(
+        f.samples[0].path,
+        vec![json!("users"), json!(1), json!("score")]
+    );
+    assert_eq!(world.calls("old", "users"), 2);
 }
 
 #[tokio::test]

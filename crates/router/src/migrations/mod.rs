@@ -22,6 +22,7 @@
 mod auto;
 pub mod compare;
 mod config;
+pub mod entities;
 pub mod record;
 pub mod report;
 mod shadow;
@@ -68,6 +69,10 @@ pub struct Touched {
     pub fields: Vec<usize>,
     /// The shadow operation's text (`None`: not a query, or none selected).
     pub shadow_query: Option<Arc<str>>,
+    /// The client's operation with the compared parents' keys added
+    /// (`goliath_planner::shadow::augment`), when the direct comparison
+    /// applies to some field.
+    pub augmented: Option<Arc<str>>,
     /// The shadow operation, parsed and validated (for walking answers).
     pub shadow_doc:
         Option<Arc<apollo_compiler::validation::Valid<apollo_compiler::ExecutableDocument>>>,
@@ -84,6 +89,9 @@ pub struct Route {
     pub table: Arc<Table>,
     /// The shadow operation, when there is something to compare.
     pub shadow_query: Option<Arc<str>>,
+    /// The augmented operation, to plan the request with (direct
+    /// comparison).
+    pub augmented: Option<Arc<str>>,
     /// The shadow operation, parsed.
     pub shadow_doc:
         Option<Arc<apollo_compiler::validation::Valid<apollo_compiler::ExecutableDocument>>>,
@@ -224,6 +232,7 @@ impl Migrations {
         if !route.compare.is_empty() {
             route.shadow_query = touched.shadow_query.clone();
             route.shadow_doc = touched.shadow_doc.clone();
+            route.augmented = touched.augmented.clone();
             self.start_flusher();
         } else if !touched.fields.is_empty() {
             self.start_flusher();
@@ -235,10 +244,11 @@ impl Migrations {
     /// What `operation` of `doc` selects of the migrating fields of `table`.
     pub fn touched(
         table: &Table,
-        schema: &apollo_compiler::validation::Valid<apollo_compiler::Schema>,
+        supergraph: &Supergraph,
         doc: &apollo_compiler::ExecutableDocument,
         operation: &apollo_compiler::executable::Operation,
     ) -> Touched {
+        let schema = &supergraph.api_schema;
         if table.fields.is_empty() {
             return Touched::default();
         }
@@ -270,10 +280,15 @@ impl Migrations {
                 .ok()
                 .map(Arc::new)
         });
+        let augmented = goliath_planner::shadow::augment(schema, doc, operation, &|t, f| {
+            let a = &table.fields[table.index(t, f)?];
+            entities::key_fields(supergraph, a)
+        });
         Touched {
             fields,
             shadow_query: shadow.filter(|_| shadow_doc.is_some()).map(Arc::from),
             shadow_doc,
+            augmented: augmented.map(Arc::from),
         }
     }
 

@@ -30,6 +30,13 @@ pub struct Job {
     pub variables: Map<String, Value>,
     /// The response the client got.
     pub served: Bytes,
+    /// The direct comparison's occurrences, read from the merged answer of
+    /// the augmented operation (`None`: compare with the shadow operation).
+    pub direct: Option<super::entities::Extracted>,
+    /// The executor, for the direct comparison's requests.
+    pub executor: Arc<goliath_executor::Executor>,
+    /// The paths of the client response's errors.
+    pub served_errors: Vec<Vec<Value>>,
     /// How long the client's request took to execute.
     pub served_in: Duration,
 }
@@ -49,6 +56,41 @@ pub(super) async fn run(
         .iter()
         .map(|&i| (table.fields[i].coordinate.clone(), Tally::default()))
         .collect();
+    if let Some(direct) = job.direct.as_ref().filter(|d| !d.fallback) {
+        let old_failed: Vec<super::entities::Occurrence> = direct
+            .occurrences
+            .iter()
+            .filter(|o| failed_at(&job.served_errors, &o.path))
+            .cloned()
+            .collect();
+        let healthy: Vec<super::entities::Occurrence> = direct
+            .occurrences
+            .iter()
+            .filter(|o| !failed_at(&job.served_errors, &o.path))
+            .cloned()
+            .collect();
+        for o in &old_failed {
+            let t = &mut tallies[o.slot].1;
+            t.count("compared", 1);
+            t.count("mismatched", 1);
+            t.count("errors_old", 1);
+        }
+        super::entities::run(
+            &job.executor,
+            table,
+            &job.route.compare,
+            &healthy,
+            &|c| migrations.noisy(c),
+            noise_roll,
+            timeout,
+            samples_kept,
+            job.served_in,
+            job.operation_name.as_deref(),
+            &mut tallies,
+        )
+        .await;
+        return tallies;
+    }
     let Some(query) = job.route.shadow_query.clone() else {
         return tallies;
     };

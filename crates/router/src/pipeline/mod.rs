@@ -59,7 +59,7 @@ pub struct Pipeline {
 /// The pipeline's state, shared with the comparisons it starts.
 struct Core {
     supergraph: Arc<Supergraph>,
-    executor: Executor,
+    executor: Arc<Executor>,
     implementers: apollo_compiler::collections::HashMap<Name, Implementers>,
     introspection: bool,
     limits: Arc<Limits>,
@@ -137,7 +137,7 @@ impl Pipeline {
         let core = Arc::new_cyclic(|me| Core {
             implementers: supergraph.api_schema.implementers_map(),
             supergraph,
-            executor: Executor::new(client, endpoints),
+            executor: Arc::new(Executor::new(client, endpoints)),
             introspection: config.introspection,
             limits: Arc::new(limits),
             config_labels: config.override_labels.iter().cloned().collect(),
@@ -255,8 +255,17 @@ impl Core {
                 &req.headers,
             ),
         };
+        // A compared request is planned with its operation augmented by
+        // the compared parents' keys (`crate::migrations::entities`).
+        let augmented = match route.as_ref().and_then(|r| r.augmented.as_deref()) {
+            Some(text) if route.as_ref().is_some_and(|r| !r.compare.is_empty()) => {
+                self.document(text).await.ok()
+            }
+            _ => None,
+        };
+        let planned = augmented.as_ref().unwrap_or(&document);
         let plan = match self
-            .plan(&document, req.operation_name.as_deref(), labels.clone())
+            .plan(planned, req.operation_name.as_deref(), labels.clone())
             .await
         {
             Ok(p) => p,
@@ -275,6 +284,19 @@ impl Core {
             .executor
             .execute(&buffers, &plan, &variables, &is_subtype)
             .await;
+        let direct = match (&route, &augmented) {
+            (Some(route), Some(_)) if !route.compare.is_empty() => {
+                Some(migrations::entities::extract(
+                    &self.supergraph,
+                    doc,
+                    operation,
+                    &execution.data,
+                    &route.table,
+                    &route.compare,
+                ))
+            }
+            _ => None,
+        };
         errors.extend(execution.errors);
         let mut projection = Projection {
             schema: &self.supergraph.api_schema,
@@ -334,6 +356,17 @@ impl Core {
                     operation_name: operation.name.as_ref().map(|n| n.to_string()),
                     variables,
                     served: body.clone(),
+                    direct,
+                    executor: self.executor.clone(),
+                    served_errors: errors
+                        .iter()
+                        .map(|e| {
+                            e.get("path")
+                                .and_then(Value::as_array)
+                                .cloned()
+                                .unwrap_or_default()
+                        })
+                        .collect(),
                     served_in: started.elapsed(),
                 });
             }
@@ -362,7 +395,7 @@ impl Core {
         let touched = document.touched(operation_name, table.generation, || {
             Migrations::touched(
                 &table,
-                &self.supergraph.api_schema,
+                &self.supergraph,
                 &document.doc,
                 operation,
             )

@@ -1,0 +1,542 @@
+//! The direct comparison: the new subgraph asked for the migrating field of
+//! the very entities the client got, by their keys, in one `_entities`
+//! request — no parent fetched twice.
+//!
+//! It applies when the new subgraph can be entered by a key made of plain
+//! fields, needs no `@requires` for the field, and resolves everything the
+//! client selects under the field itself, with no variables or directives
+//! there. The client's operation is then planned augmented
+//! (`goliath_planner::shadow::augment`: the key fields beside the field,
+//! under aliases the client never sees); [`extract`] reads each parent's
+//! representation and the field's value out of the merged answer before
+//! the client's response is projected; [`run`] asks the new subgraph
+//! (and, for noise, the old one) and compares. Otherwise the comparison
+//! falls back to the shadow operation (`shadow.rs`).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use apollo_compiler::executable::{ExecutableDocument, Field, Selection, SelectionSet};
+use apollo_compiler::Node;
+use goliath_executor::value::Val;
+use goliath_supergraph::Supergraph;
+use serde_json::{json, Map, Value};
+
+use super::compare;
+use super::record::{now_rfc3339, Tally};
+use super::report::Sample;
+use super::table::{Active, Table};
+
+/// The key fields by which `a.to` is asked for `a`'s field, when the
+/// direct comparison applies to it.
+pub fn key_fields(supergraph: &Supergraph, a: &Active) -> Option<Vec<String>> {
+    let graph = |name: &str| supergraph.graphs.iter().position(|g| g.name == name);
+    let to = graph(&a.to)?;
+    let ty = supergraph.type_info(&a.type_name)?;
+    let in_to = ty.in_graph(to)?;
+    let key = in_to.keys.iter().find(|k| {
+        k.resolvable
+            && k.selection
+                .selections
+                .iter()
+                .all(|s| matches!(s, Selection::Field(f) if f.selection_set.selections.is_empty()))
+    })?;
+    let field = supergraph.field_in_graph(&a.type_name, &a.field, to)?;
+    if field.external || field.requires.is_some() {
+        return None;
+    }
+    Some(key.selection.fields().map(|f| f.name.to_string()).collect())
+}
+
+/// Can `graph` resolve all of `set` (on `ty`) by itself?
+fn local(
+    supergraph: &Supergraph,
+    graph: usize,
+    ty: &str,
+    set: &SelectionSet,
+    depth: usize,
+) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    set.selections.iter().all(|s| match s {
+        Selection::Field(f) => {
+            if f.name.starts_with("__") {
+                return true;
+            }
+            let resolves = match supergraph.type_info(ty) {
+                Some(_) => supergraph
+                    .field_in_graph(ty, &f.name, graph)
+                    .is_some_and(|fig| !fig.external && fig.requires.is_none()),
+                None => false,
+            };
+            resolves
+                && (f.selection_set.selections.is_empty()
+                    || local(
+                        supergraph,
+                        graph,
+                        f.selection_set.ty.as_str(),
+                        &f.selection_set,
+                        depth + 1,
+                    ))
+        }
+        Selection::InlineFragment(i) => local(
+            supergraph,
+            graph,
+            i.type_condition.as_ref().map_or(ty, |t| t.as_str()),
+            &i.selection_set,
+            depth + 1,
+        ),
+        Selection::FragmentSpread(_) => false,
+    })
+}
+
+/// One parent entity's migrating field, as the client got it.
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    /// The compared field's slot (index into the job's `compare`).
+    pub slot: usize,
+    /// The field's response path.
+    pub path: Vec<Value>,
+    /// The parent's representation for the new subgraph.
+    pub representation: Value,
+    /// The field's value in the client's answer (`null` when absent).
+    pub old: Value,
+    /// The field as selection text (`alias: name(args) { … }`).
+    pub selection: String,
+    /// The field's response key.
+    pub key: String,
+    /// The field's selection, for shaping both values alike.
+    pub field: Node<Field>,
+}
+
+/// What the direct comparison read from one request's merged answer.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// Each parent entity's field.
+    pub occurrences: Vec<Occurrence>,
+    /// Some occurrence cannot be compared directly (its selection needs
+    /// other subgraphs, variables or directives): use the shadow operation.
+    pub fallback: bool,
+}
+
+/// Reads the compared fields' occurrences out of the merged `data` of the
+/// augmented operation, walking the client's `operation` of `doc`.
+pub fn extract(
+    supergraph: &Supergraph,
+    doc: &ExecutableDocument,
+    operation: &apollo_compiler::executable::Operation,
+    data: &Val<'_>,
+    table: &Table,
+    compare: &[usize],
+) -> Extracted {
+    let mut walker = Walker {
+        supergraph,
+        doc,
+        table,
+        compare,
+        out: Extracted::default(),
+        local_memo: HashMap::new(),
+    };
+    let mut path = vec![];
+    walker.value(&operation.selection_set, data, &mut path, 0);
+    walker.out
+}
+
+struct Walker<'a> {
+    supergraph: &'a Supergraph,
+    doc: &'a ExecutableDocument,
+    table: &'a Table,
+    compare: &'a [usize],
+    out: Extracted,
+    /// Selection text (or `None`: not direct) by field node address.
+    local_memo: HashMap<usize, Option<String>>,
+}
+
+impl Walker<'_> {
+    fn value(&mut self, set: &SelectionSet, val: &Val<'_>, path: &mut Vec<Value>, depth: usize) {
+        if depth > 256 {
+            return;
+        }
+        match val {
+            Val::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Value::from(i));
+                    self.value(set, item, path, depth + 1);
+                    path.pop();
+                }
+            }
+            Val::Obj(_) => self.object(set, val, path, depth),
+            _ => {}
+        }
+    }
+
+    fn object(&mut self, set: &SelectionSet, obj: &Val<'_>, path: &mut Vec<Value>, depth: usize) {
+        let Some(o) = obj.as_obj() else { return };
+        let runtime = o
+            .get("__typename")
+            .and_then(Val::as_str)
+            .unwrap_or(set.ty.as_str())
+            .to_owned();
+        for selection in &set.selections {
+            match selection {
+                Selection::Field(f) => {
+                    let key = f.response_key().as_str();
+                    let parent = o
+                        .get("goliath__t")
+                        .and_then(Val::as_str)
+                        .unwrap_or(runtime.as_str());
+                    let slot = self
+                        .table
+                        .index(parent, &f.name)
+                        .and_then(|i| self.compare.iter().position(|&c| c == i));
+                    let value = o.get(key).unwrap_or(&goliath_executor::value::NULL);
+                    path.push(Value::String(key.to_owned()));
+                    match slot {
+                        Some(slot) => self.occurrence(slot, parent, f, o, value, path),
+                        None if !f.selection_set.selections.is_empty() => {
+                            self.value(&f.selection_set, value, path, depth + 1)
+                        }
+                        None => {}
+                    }
+                    path.pop();
+                }
+                Selection::InlineFragment(inline) => {
+                    let applies = inline.type_condition.as_ref().is_none_or(|c| {
+                        c.as_str() == runtime || self.supergraph.is_possible_type(c, &runtime)
+                    });
+                    if applies {
+                        self.object(&inline.selection_set, obj, path, depth + 1);
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    if let Some(fragment) = self.doc.fragments.get(&spread.fragment_name) {
+                        let c = fragment.type_condition();
+                        if c.as_str() == runtime || self.supergraph.is_possible_type(c, &runtime) {
+                            self.object(&fragment.selection_set, obj, path, depth + 1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn occurrence(
+        &mut self,
+        slot: usize,
+        parent: &str,
+        f: &Node<Field>,
+        o: &goliath_executor::value::Obj<'_>,
+        value: &Val<'_>,
+        path: &[Value],
+    ) {
+        let a = &self.table.fields[self.compare[slot]];
+        let Some(typename) = o.get("goliath__t").and_then(Val::as_str) else {
+            // Not fetched by the augmented operation (say, an abstract
+            // parent): the shadow operation compares it.
+            self.out.fallback = true;
+            return;
+        };
+        let node = &**f as *const Field as usize;
+        let supergraph = self.supergraph;
+        let doc = self.doc;
+        let selection = self
+            .local_memo
+            .entry(node)
+            .or_insert_with(|| {
+                let to = supergraph.graphs.iter().position(|g| g.name == a.to)?;
+                if !f.selection_set.selections.is_empty()
+                    && !local(
+                        supergraph,
+                        to,
+                        f.selection_set.ty.as_str(),
+                        &f.selection_set,
+                        0,
+                    )
+                {
+                    return None;
+                }
+                goliath_planner::shadow::selection_text(&supergraph.api_schema, doc, f)
+            })
+            .clone();
+        let Some(selection) = selection else {
+            self.out.fallback = true;
+            return;
+        };
+        let mut representation = Map::new();
+        representation.insert("__typename".into(), Value::String(typename.to_owned()));
+        for (k, v) in o.iter() {
+            if let Some(name) = k.strip_prefix("goliath__k_") {
+                representation.insert(name.to_owned(), v.to_json());
+            }
+        }
+        let _ = parent;
+        self.out.occurrences.push(Occurrence {
+            slot,
+            path: path.to_vec(),
+            representation: Value::Object(representation),
+            old: value.to_json(),
+            selection,
+            key: f.response_key().to_string(),
+            field: f.clone(),
+        });
+    }
+}
+
+/// Asks `subgraph` for each group's field of its entities; the answers in
+/// occurrence order (`Err` for an occurrence whose entity failed).
+async fn ask(
+    executor: &goliath_executor::Executor,
+    subgraph: &str,
+    table_type: &str,
+    occurrences: &[Occurrence],
+    timeout: Duration,
+) -> Result<Vec<Result<Value, String>>, String> {
+    // One request per distinct selection, one representation per entity.
+    let mut groups: Vec<(String, Vec<Value>, HashMap<String, usize>)> = vec![];
+    let mut index: Vec<(usize, usize)> = Vec::with_capacity(occurrences.len());
+    for o in occurrences {
+        let g = match groups.iter().position(|(s, _, _)| *s == o.selection) {
+            Some(g) => g,
+            None => {
+                groups.push((o.selection.clone(), vec![], HashMap::new()));
+                groups.len() - 1
+            }
+        };
+        let text = o.representation.to_string();
+        let (_, reps, seen) = &mut groups[g];
+        let r = *seen.entry(text).or_insert_with(|| {
+            reps.push(o.representation.clone());
+            reps.len() - 1
+        });
+        index.push((g, r));
+    }
+    let mut answers: Vec<Vec<Result<Value, String>>> = vec![];
+    for (selection, reps, _) in &groups {
+        let body = json!({
+            "query": format!("query($representations:[_Any!]!){{_entities(representations:$representations){{... on {table_type} {{{selection}}}}}}}"),
+            "variables": {"representations": reps},
+        });
+        let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        let answer = tokio::time::timeout(timeout, executor.post(subgraph, bytes))
+            .await
+            .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
+            .map_err(|e| e.to_string())?;
+        let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
+        let entities = answer
+            .pointer("/data/_entities")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut failed: Vec<Option<String>> = vec![None; reps.len()];
+        for e in answer
+            .get("errors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let message = e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("error")
+                .to_owned();
+            match e.pointer("/path/1").and_then(Value::as_u64) {
+                Some(i) if (i as usize) < failed.len() => failed[i as usize] = Some(message),
+                _ => failed.iter_mut().for_each(|f| *f = Some(message.clone())),
+            }
+        }
+        answers.push(
+            (0..reps.len())
+                .map(|i| match (&failed[i], entities.get(i)) {
+                    (Some(m), _) => Err(m.clone()),
+                    (None, Some(v)) if !v.is_null() => Ok(v.clone()),
+                    _ => Err("no entity in the answer".to_owned()),
+                })
+                .collect(),
+        );
+    }
+    Ok(index
+        .into_iter()
+        .map(|(g, r)| answers[g][r].clone())
+        .collect())
+}
+
+/// The value of an occurrence's field in an entity answer.
+fn field_of(entity: &Value, o: &Occurrence) -> Value {
+    entity.get(&o.key).cloned().unwrap_or(Value::Null)
+}
+
+/// Keeps of `value` only what `set` selects (merged answers carry keys and
+/// `__typename`s the client did not ask for).
+fn shape(value: &Value, set: &SelectionSet, depth: usize) -> Value {
+    if set.selections.is_empty() || depth > 256 {
+        return value.clone();
+    }
+    match value {
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| shape(v, set, depth + 1)).collect())
+        }
+        Value::Object(m) => {
+            let mut out = Map::new();
+            shape_into(m, set, &mut out, depth);
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+fn shape_into(
+    m: &Map<String, Value>,
+    set: &SelectionSet,
+    out: &mut Map<String, Value>,
+    depth: usize,
+) {
+    for s in &set.selections {
+        match s {
+            Selection::Field(f) => {
+                let key = f.response_key().as_str();
+                if let Some(v) = m.get(key) {
+                    out.insert(key.to_owned(), shape(v, &f.selection_set, depth + 1));
+                }
+            }
+            Selection::InlineFragment(i) => shape_into(m, &i.selection_set, out, depth + 1),
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// Runs a direct comparison; returns the tallies by field slot.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run(
+    executor: &goliath_executor::Executor,
+    table: &Table,
+    compare: &[usize],
+    occurrences: &[Occurrence],
+    noisy: &(dyn Fn(&str) -> std::collections::BTreeSet<String> + Sync),
+    noise_roll: bool,
+    timeout: Duration,
+    samples_kept: usize,
+    served_in: Duration,
+    operation_name: Option<&str>,
+    tallies: &mut [(String, Tally)],
+) {
+    let now = now_rfc3339();
+    let mut samples_left = vec![samples_kept.min(5); tallies.len()];
+    for (slot, &i) in compare.iter().enumerate() {
+        let a = &table.fields[i];
+        let mine: Vec<Occurrence> = occurrences
+            .iter()
+            .filter(|o| o.slot == slot)
+            .cloned()
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let t = &mut tallies[slot].1;
+        let started = Instant::now();
+        let new = ask(executor, &a.to, &a.type_name, &mine, timeout).await;
+        let new_in = started.elapsed();
+        let mut old_in = served_in;
+        let again = if noise_roll {
+            let started = Instant::now();
+            let again = ask(executor, &a.from, &a.type_name, &mine, timeout)
+                .await
+                .ok();
+            old_in = started.elapsed();
+            again
+        } else {
+            None
+        };
+        t.latency("old", old_in.as_secs_f64() * 1000.0);
+        let new = match new {
+            Ok(new) => {
+                t.latency("new", new_in.as_secs_f64() * 1000.0);
+                new
+            }
+            Err(message) => {
+                t.count("compared", 1);
+                t.count("mismatched", 1);
+                t.count("errors_new", 1);
+                t.samples.push(Sample {
+                    path: mine[0].path.clone(),
+                    old: Value::Null,
+                    new: Value::String(message),
+                    kind: "error".to_owned(),
+                    operation: operation_name.map(str::to_owned),
+                    at: now.clone(),
+                });
+                continue;
+            }
+        };
+        fn set(o: &Occurrence) -> &SelectionSet {
+            &o.field.selection_set
+        }
+        if let Some(again) = &again {
+            for (o, a2) in mine.iter().zip(again) {
+                if let Ok(entity) = a2 {
+                    let old = shape(&o.old, set(o), 0);
+                    let old2 = shape(&field_of(entity, o), set(o), 0);
+                    for d in compare::diff(&old, &old2, &a.rules) {
+                        t.noise.insert(compare::pattern(&d.path));
+                    }
+                }
+            }
+        }
+        let mut noise = noisy(&a.coordinate);
+        noise.extend(t.noise.iter().cloned());
+        for (o, n) in mine.iter().zip(new) {
+            t.count("compared", 1);
+            let entity = match n {
+                Ok(entity) => entity,
+                Err(message) => {
+                    t.count("mismatched", 1);
+                    t.count("errors_new", 1);
+                    if samples_left[slot] > 0 {
+                        samples_left[slot] -= 1;
+                        t.samples.push(Sample {
+                            path: o.path.clone(),
+                            old: o.old.clone(),
+                            new: Value::String(message),
+                            kind: "error".to_owned(),
+                            operation: operation_name.map(str::to_owned),
+                            at: now.clone(),
+                        });
+                    }
+                    continue;
+                }
+            };
+            let old = shape(&o.old, set(o), 0);
+            let new = shape(&field_of(&entity, o), set(o), 0);
+            let diffs = compare::diff(&old, &new, &a.rules);
+            if diffs.is_empty() {
+                t.count("matched", 1);
+                continue;
+            }
+            let real: Vec<_> = diffs
+                .into_iter()
+                .filter(|d| !noise.iter().any(|n| compare::matches(n, &d.path)))
+                .collect();
+            if real.is_empty() {
+                t.count("noise", 1);
+                continue;
+            }
+            t.count("mismatched", 1);
+            for d in real {
+                if samples_left[slot] == 0 {
+                    break;
+                }
+                samples_left[slot] -= 1;
+                let mut path = o.path.clone();
+                path.extend(d.path);
+                t.samples.push(Sample {
+                    path,
+                    old: d.old,
+                    new: d.new,
+                    kind: "value".to_owned(),
+                    operation: operation_name.map(str::to_owned),
+                    at: now.clone(),
+                });
+            }
+        }
+    }
+}
