@@ -13,11 +13,19 @@
 //! 5. **cost** (`crate::demand_control`, when enabled): estimate the
 //!    operation's cost, refuse it over the maximum in `enforce` mode;
 //! 6. **introspection** ([`introspection`]): answer `__schema`/`__type`;
-//! 7. **plan**: cached per document, operation and active override labels,
-//!    planned off the event loop on a miss;
-//! 8. **execute** (`goliath_executor`): the fetches;
-//! 9. **project** (`goliath_executor::project`): the client's response (and,
-//!    with demand control, the actual cost).
+//! 7. **route** (`crate::migrations`): roll the `percent(N)` override
+//!    labels; pin each migrating field the operation selects to the
+//!    subgraph its state routes it to; pick the fields to compare (and, for
+//!    a compared request, the operation augmented with the parents' keys);
+//! 8. **plan**: cached per document, operation and labels, planned off the
+//!    event loop on a miss;
+//! 9. **execute** (`goliath_executor`): the fetches; for a compared
+//!    request, read the compared fields' entities out of the merged answer
+//!    (`crate::migrations::entities`);
+//! 10. **project** (`goliath_executor::project`): the client's response
+//!     (and, with demand control, the actual cost);
+//! 11. **compare** (`crate::migrations`): hand the comparison to the
+//!     background, off the client's path.
 
 mod document;
 #[doc(hidden)]
