@@ -91,12 +91,15 @@ fn local(
     })
 }
 
-/// One parent entity's migrating field, as the client got it.
+/// One parent entity's migrating field as the client got it, with how
+/// many places in the answer had the same entity and value (a list of
+/// products often names one product many times): each counts as one
+/// comparison, the entity is asked for once.
 #[derive(Debug, Clone)]
 pub struct Occurrence {
     /// The compared field's slot (index into the job's `compare`).
     pub slot: usize,
-    /// The field's response path.
+    /// The response path of the first such place.
     pub path: Vec<Value>,
     /// The parent's representation for the new subgraph.
     pub representation: Value,
@@ -108,17 +111,24 @@ pub struct Occurrence {
     pub key: String,
     /// The field's selection, for shaping both values alike.
     pub field: Node<Field>,
+    /// How many places had this entity and value.
+    pub count: u64,
+    /// The response paths of all the places (the first few), for errors.
+    pub paths: Vec<Vec<Value>>,
 }
 
 /// What the direct comparison read from one request's merged answer.
 #[derive(Debug, Default)]
 pub struct Extracted {
-    /// Each parent entity's field.
+    /// Each distinct parent entity's field.
     pub occurrences: Vec<Occurrence>,
     /// Some occurrence cannot be compared directly (its selection needs
     /// other subgraphs, variables or directives): use the shadow operation.
     pub fallback: bool,
 }
+
+/// Paths of one distinct occurrence kept for matching errors.
+const PATHS_KEPT: usize = 8;
 
 /// Reads the compared fields' occurrences out of the merged `data` of the
 /// augmented operation, walking the client's `operation` of `doc`.
@@ -137,10 +147,28 @@ pub fn extract(
         compare,
         out: Extracted::default(),
         local_memo: HashMap::new(),
+        seen: HashMap::new(),
+        scratch: Vec::new(),
     };
     let mut path = vec![];
     walker.value(&operation.selection_set, data, &mut path, 0);
     walker.out
+}
+
+/// A step of a response path, borrowed while walking.
+#[derive(Clone, Copy)]
+enum Seg<'d> {
+    Key(&'d str),
+    Index(usize),
+}
+
+fn to_path(path: &[Seg<'_>]) -> Vec<Value> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Value::String((*k).to_owned()),
+            Seg::Index(i) => Value::from(*i),
+        })
+        .collect()
 }
 
 struct Walker<'a> {
@@ -151,17 +179,29 @@ struct Walker<'a> {
     out: Extracted,
     /// Selection text (or `None`: not direct) by field node address.
     local_memo: HashMap<usize, Option<String>>,
+    /// Distinct occurrences by (slot, field node, representation and value
+    /// bytes).
+    seen: HashMap<(usize, usize, Vec<u8>), usize>,
+    scratch: Vec<u8>,
 }
 
-impl Walker<'_> {
-    fn value(&mut self, set: &SelectionSet, val: &Val<'_>, path: &mut Vec<Value>, depth: usize) {
+impl<'a> Walker<'a> {
+    fn value<'d>(
+        &mut self,
+        set: &'d SelectionSet,
+        val: &Val<'_>,
+        path: &mut Vec<Seg<'d>>,
+        depth: usize,
+    ) where
+        'a: 'd,
+    {
         if depth > 256 {
             return;
         }
         match val {
             Val::List(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    path.push(Value::from(i));
+                    path.push(Seg::Index(i));
                     self.value(set, item, path, depth + 1);
                     path.pop();
                 }
@@ -171,29 +211,33 @@ impl Walker<'_> {
         }
     }
 
-    fn object(&mut self, set: &SelectionSet, obj: &Val<'_>, path: &mut Vec<Value>, depth: usize) {
+    fn object<'d>(
+        &mut self,
+        set: &'d SelectionSet,
+        obj: &Val<'_>,
+        path: &mut Vec<Seg<'d>>,
+        depth: usize,
+    ) where
+        'a: 'd,
+    {
         let Some(o) = obj.as_obj() else { return };
-        let runtime = o
+        let runtime: &str = o
             .get("__typename")
             .and_then(Val::as_str)
-            .unwrap_or(set.ty.as_str())
-            .to_owned();
+            .unwrap_or(set.ty.as_str());
         for selection in &set.selections {
             match selection {
                 Selection::Field(f) => {
                     let key = f.response_key().as_str();
-                    let parent = o
-                        .get("goliath__t")
-                        .and_then(Val::as_str)
-                        .unwrap_or(runtime.as_str());
+                    let parent = o.get("goliath__t").and_then(Val::as_str).unwrap_or(runtime);
                     let slot = self
                         .table
                         .index(parent, &f.name)
                         .and_then(|i| self.compare.iter().position(|&c| c == i));
                     let value = o.get(key).unwrap_or(&goliath_executor::value::NULL);
-                    path.push(Value::String(key.to_owned()));
+                    path.push(Seg::Key(key));
                     match slot {
-                        Some(slot) => self.occurrence(slot, parent, f, o, value, path),
+                        Some(slot) => self.occurrence(slot, f, o, value, path),
                         None if !f.selection_set.selections.is_empty() => {
                             self.value(&f.selection_set, value, path, depth + 1)
                         }
@@ -203,7 +247,7 @@ impl Walker<'_> {
                 }
                 Selection::InlineFragment(inline) => {
                     let applies = inline.type_condition.as_ref().is_none_or(|c| {
-                        c.as_str() == runtime || self.supergraph.is_possible_type(c, &runtime)
+                        c.as_str() == runtime || self.supergraph.is_possible_type(c, runtime)
                     });
                     if applies {
                         self.object(&inline.selection_set, obj, path, depth + 1);
@@ -212,7 +256,7 @@ impl Walker<'_> {
                 Selection::FragmentSpread(spread) => {
                     if let Some(fragment) = self.doc.fragments.get(&spread.fragment_name) {
                         let c = fragment.type_condition();
-                        if c.as_str() == runtime || self.supergraph.is_possible_type(c, &runtime) {
+                        if c.as_str() == runtime || self.supergraph.is_possible_type(c, runtime) {
                             self.object(&fragment.selection_set, obj, path, depth + 1);
                         }
                     }
@@ -224,11 +268,10 @@ impl Walker<'_> {
     fn occurrence(
         &mut self,
         slot: usize,
-        parent: &str,
         f: &Node<Field>,
         o: &goliath_executor::value::Obj<'_>,
         value: &Val<'_>,
-        path: &[Value],
+        path: &[Seg<'_>],
     ) {
         let a = &self.table.fields[self.compare[slot]];
         let Some(typename) = o.get("goliath__t").and_then(Val::as_str) else {
@@ -238,6 +281,25 @@ impl Walker<'_> {
             return;
         };
         let node = &**f as *const Field as usize;
+        // The same entity and value seen before: one more place.
+        self.scratch.clear();
+        self.scratch.extend_from_slice(typename.as_bytes());
+        for (k, v) in o.iter() {
+            if k.starts_with("goliath__k_") {
+                self.scratch.push(0);
+                v.write(&mut self.scratch);
+            }
+        }
+        self.scratch.push(1);
+        value.write(&mut self.scratch);
+        if let Some(&i) = self.seen.get(&(slot, node, self.scratch.clone())) {
+            let occurrence = &mut self.out.occurrences[i];
+            occurrence.count += 1;
+            if occurrence.paths.len() < PATHS_KEPT {
+                occurrence.paths.push(to_path(path));
+            }
+            return;
+        }
         let supergraph = self.supergraph;
         let doc = self.doc;
         let selection = self
@@ -270,15 +332,21 @@ impl Walker<'_> {
                 representation.insert(name.to_owned(), v.to_json());
             }
         }
-        let _ = parent;
+        let first = to_path(path);
+        self.seen.insert(
+            (slot, node, self.scratch.clone()),
+            self.out.occurrences.len(),
+        );
         self.out.occurrences.push(Occurrence {
             slot,
-            path: path.to_vec(),
+            path: first.clone(),
             representation: Value::Object(representation),
             old: value.to_json(),
             selection,
             key: f.response_key().to_string(),
             field: f.clone(),
+            count: 1,
+            paths: vec![first],
         });
     }
 }
@@ -485,12 +553,13 @@ pub(super) async fn run(
         let mut noise = noisy(&a.coordinate);
         noise.extend(t.noise.iter().cloned());
         for (o, n) in mine.iter().zip(new) {
-            t.count("compared", 1);
+            let n_places = o.count as i64;
+            t.count("compared", n_places);
             let entity = match n {
                 Ok(entity) => entity,
                 Err(message) => {
-                    t.count("mismatched", 1);
-                    t.count("errors_new", 1);
+                    t.count("mismatched", n_places);
+                    t.count("errors_new", n_places);
                     if samples_left[slot] > 0 {
                         samples_left[slot] -= 1;
                         t.samples.push(Sample {
@@ -509,7 +578,7 @@ pub(super) async fn run(
             let new = shape(&field_of(&entity, o), set(o), 0);
             let diffs = compare::diff(&old, &new, &a.rules);
             if diffs.is_empty() {
-                t.count("matched", 1);
+                t.count("matched", n_places);
                 continue;
             }
             let real: Vec<_> = diffs
@@ -517,10 +586,10 @@ pub(super) async fn run(
                 .filter(|d| !noise.iter().any(|n| compare::matches(n, &d.path)))
                 .collect();
             if real.is_empty() {
-                t.count("noise", 1);
+                t.count("noise", n_places);
                 continue;
             }
-            t.count("mismatched", 1);
+            t.count("mismatched", n_places);
             for d in real {
                 if samples_left[slot] == 0 {
                     break;

@@ -218,8 +218,15 @@ impl Migrations {
             } else {
                 a.pin_old.clone()
             });
-            let tally = pending.fields.entry(a.coordinate.clone()).or_default();
-            tally.count(if new { "served_new" } else { "served_old" }, 1);
+            let served = if new { "served_new" } else { "served_old" };
+            match pending.fields.get_mut(&a.coordinate) {
+                Some(tally) => tally.count(served, 1),
+                None => {
+                    let mut tally = Tally::default();
+                    tally.count(served, 1);
+                    pending.fields.insert(a.coordinate.clone(), tally);
+                }
+            }
             let compared = !new
                 && is_query
                 && matches!(a.state, MigrationState::SideBySide | MigrationState::Canary)

@@ -44,7 +44,12 @@ pub struct Tally {
 impl Tally {
     /// Adds `by` to counter `name`.
     pub fn count(&mut self, name: &str, by: i64) {
-        *self.counts.entry(name.to_owned()).or_default() += by;
+        match self.counts.get_mut(name) {
+            Some(n) => *n += by,
+            None => {
+                self.counts.insert(name.to_owned(), by);
+            }
+        }
     }
 
     /// Records one latency of `side` (`old` or `new`), in milliseconds.

@@ -57,23 +57,31 @@ pub(super) async fn run(
         .map(|&i| (table.fields[i].coordinate.clone(), Tally::default()))
         .collect();
     if let Some(direct) = job.direct.as_ref().filter(|d| !d.fallback) {
-        let old_failed: Vec<super::entities::Occurrence> = direct
-            .occurrences
-            .iter()
-            .filter(|o| failed_at(&job.served_errors, &o.path))
-            .cloned()
-            .collect();
-        let healthy: Vec<super::entities::Occurrence> = direct
-            .occurrences
-            .iter()
-            .filter(|o| !failed_at(&job.served_errors, &o.path))
-            .cloned()
-            .collect();
-        for o in &old_failed {
-            let t = &mut tallies[o.slot].1;
-            t.count("compared", 1);
-            t.count("mismatched", 1);
-            t.count("errors_old", 1);
+        // Places whose old side failed are errors there; the rest of each
+        // occurrence is compared.
+        let mut healthy: Vec<super::entities::Occurrence> = vec![];
+        for o in &direct.occurrences {
+            let failed = o
+                .paths
+                .iter()
+                .filter(|p| failed_at(&job.served_errors, p))
+                .count() as u64;
+            let failed = if o.paths.len() as u64 == o.count {
+                failed
+            } else {
+                failed.min(o.count)
+            };
+            if failed > 0 {
+                let t = &mut tallies[o.slot].1;
+                t.count("compared", failed as i64);
+                t.count("mismatched", failed as i64);
+                t.count("errors_old", failed as i64);
+            }
+            if failed < o.count {
+                let mut o = o.clone();
+                o.count -= failed;
+                healthy.push(o);
+            }
         }
         super::entities::run(
             &job.executor,
