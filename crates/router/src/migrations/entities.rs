@@ -113,7 +113,8 @@ pub struct Occurrence {
     pub field: Node<Field>,
     /// How many places had this entity and value.
     pub count: u64,
-    /// The response paths of all the places (the first few), for errors.
+    /// The response paths of the places (the first few; only the first
+    /// when the answer had no errors), for errors.
     pub paths: Vec<Vec<Value>>,
 }
 
@@ -131,7 +132,9 @@ pub struct Extracted {
 const PATHS_KEPT: usize = 8;
 
 /// Reads the compared fields' occurrences out of the merged `data` of the
-/// augmented operation, walking the client's `operation` of `doc`.
+/// augmented operation, walking the client's `operation` of `doc`. With
+/// `has_errors`, every place's path is kept (up to a few) to match the
+/// errors against.
 pub fn extract(
     supergraph: &Supergraph,
     doc: &ExecutableDocument,
@@ -139,8 +142,10 @@ pub fn extract(
     data: &Val<'_>,
     table: &Table,
     compare: &[usize],
+    has_errors: bool,
 ) -> Extracted {
     let mut walker = Walker {
+        keep_paths: has_errors,
         supergraph,
         doc,
         table,
@@ -179,9 +184,11 @@ struct Walker<'a> {
     out: Extracted,
     /// Selection text (or `None`: not direct) by field node address.
     local_memo: HashMap<usize, Option<String>>,
-    /// Distinct occurrences by (slot, field node, representation and value
-    /// bytes).
-    seen: HashMap<(usize, usize, Vec<u8>), usize>,
+    /// Distinct occurrences by slot, field node, representation and value
+    /// (as bytes).
+    seen: HashMap<Vec<u8>, usize>,
+    /// Keep every place's path (the answer has errors to match).
+    keep_paths: bool,
     scratch: Vec<u8>,
 }
 
@@ -225,11 +232,11 @@ impl<'a> Walker<'a> {
             .get("__typename")
             .and_then(Val::as_str)
             .unwrap_or(set.ty.as_str());
+        let parent = o.get("goliath__t").and_then(Val::as_str).unwrap_or(runtime);
         for selection in &set.selections {
             match selection {
                 Selection::Field(f) => {
                     let key = f.response_key().as_str();
-                    let parent = o.get("goliath__t").and_then(Val::as_str).unwrap_or(runtime);
                     let slot = self
                         .table
                         .index(parent, &f.name)
@@ -283,6 +290,8 @@ impl<'a> Walker<'a> {
         let node = &**f as *const Field as usize;
         // The same entity and value seen before: one more place.
         self.scratch.clear();
+        self.scratch.extend_from_slice(&slot.to_le_bytes());
+        self.scratch.extend_from_slice(&node.to_le_bytes());
         self.scratch.extend_from_slice(typename.as_bytes());
         for (k, v) in o.iter() {
             if k.starts_with("goliath__k_") {
@@ -292,10 +301,10 @@ impl<'a> Walker<'a> {
         }
         self.scratch.push(1);
         value.write(&mut self.scratch);
-        if let Some(&i) = self.seen.get(&(slot, node, self.scratch.clone())) {
+        if let Some(&i) = self.seen.get(self.scratch.as_slice()) {
             let occurrence = &mut self.out.occurrences[i];
             occurrence.count += 1;
-            if occurrence.paths.len() < PATHS_KEPT {
+            if self.keep_paths && occurrence.paths.len() < PATHS_KEPT {
                 occurrence.paths.push(to_path(path));
             }
             return;
@@ -333,10 +342,8 @@ impl<'a> Walker<'a> {
             }
         }
         let first = to_path(path);
-        self.seen.insert(
-            (slot, node, self.scratch.clone()),
-            self.out.occurrences.len(),
-        );
+        self.seen
+            .insert(self.scratch.clone(), self.out.occurrences.len());
         self.out.occurrences.push(Occurrence {
             slot,
             path: first.clone(),

@@ -301,6 +301,7 @@ impl Core {
                     &execution.data,
                     &route.table,
                     &route.compare,
+                    !execution.errors.is_empty(),
                 ))
             }
             _ => None,
@@ -401,12 +402,7 @@ impl Core {
             return (labels, None);
         }
         let touched = document.touched(operation_name, table.generation, || {
-            Migrations::touched(
-                &table,
-                &self.supergraph,
-                &document.doc,
-                operation,
-            )
+            Migrations::touched(&table, &self.supergraph, &document.doc, operation)
         });
         if touched.fields.is_empty() {
             return (labels, None);
