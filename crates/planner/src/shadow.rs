@@ -41,23 +41,35 @@ pub fn prune(
         depth: 0,
     };
     let body = pruner.set(&operation.selection_set)?;
+    let dirs = directives(&operation.directives, &mut pruner.variables);
+    let used = |name: &str| pruner.variables.contains(name);
+    Some(query_text(operation, &used, &dirs, &body))
+}
+
+/// `query Name($used: T) @dirs BODY`: the variables `used` names only.
+fn query_text(
+    operation: &Operation,
+    used: &dyn Fn(&str) -> bool,
+    dirs: &str,
+    body: &str,
+) -> String {
     let mut out = String::from("query");
     if let Some(name) = &operation.name {
         let _ = write!(out, " {name}");
     }
-    let used: Vec<String> = operation
+    let vars: Vec<String> = operation
         .variables
         .iter()
-        .filter(|v| pruner.variables.contains(v.name.as_str()))
+        .filter(|v| used(v.name.as_str()))
         .map(|v| v.to_string())
         .collect();
-    if !used.is_empty() {
-        let _ = write!(out, "({})", used.join(", "));
+    if !vars.is_empty() {
+        let _ = write!(out, "({})", vars.join(", "));
     }
-    out.push_str(&directives(&operation.directives, &mut pruner.variables));
+    out.push_str(dirs);
     out.push(' ');
-    out.push_str(&body);
-    Some(out)
+    out.push_str(body);
+    out
 }
 
 /// The client's operation, whole (fragments inlined), with the key fields
@@ -97,18 +109,8 @@ pub fn augment(
     if !added {
         return None;
     }
-    let mut out = String::from("query");
-    if let Some(name) = &operation.name {
-        let _ = write!(out, " {name}");
-    }
-    let vars: Vec<String> = operation.variables.iter().map(|v| v.to_string()).collect();
-    if !vars.is_empty() {
-        let _ = write!(out, "({})", vars.join(", "));
-    }
-    out.push_str(&directives(&operation.directives, &mut pruner.variables));
-    out.push(' ');
-    out.push_str(&body);
-    Some(out)
+    let dirs = directives(&operation.directives, &mut pruner.variables);
+    Some(query_text(operation, &|_| true, &dirs, &body))
 }
 
 /// `field` as selection text for an `_entities` request (`alias:
@@ -127,21 +129,7 @@ pub fn selection_text(
         depth: 0,
     };
     let mut out = String::new();
-    if let Some(alias) = &field.alias {
-        let _ = write!(out, "{alias}: ");
-    }
-    out.push_str(field.name.as_str());
-    if !field.arguments.is_empty() {
-        let args: Vec<String> = field
-            .arguments
-            .iter()
-            .map(|a| {
-                used_variables(&a.value, &mut pruner.variables);
-                format!("{}: {}", a.name, a.value)
-            })
-            .collect();
-        let _ = write!(out, "({})", args.join(", "));
-    }
+    head(&mut out, field, &mut pruner.variables);
     if !field.directives.is_empty() {
         return None;
     }
@@ -209,21 +197,7 @@ impl Pruner<'_> {
                     Some(self.set(&f.selection_set)?)
                 }?;
                 let mut out = String::new();
-                if let Some(alias) = &f.alias {
-                    let _ = write!(out, "{alias}: ");
-                }
-                out.push_str(f.name.as_str());
-                if !f.arguments.is_empty() {
-                    let args: Vec<String> = f
-                        .arguments
-                        .iter()
-                        .map(|a| {
-                            used_variables(&a.value, &mut self.variables);
-                            format!("{}: {}", a.name, a.value)
-                        })
-                        .collect();
-                    let _ = write!(out, "({})", args.join(", "));
-                }
+                head(&mut out, f, &mut self.variables);
                 out.push_str(&directives(&f.directives, &mut self.variables));
                 if !sub.is_empty() {
                     out.push(' ');
@@ -271,21 +245,7 @@ impl Pruner<'_> {
             let text = match selection {
                 Selection::Field(f) => {
                     let mut out = String::new();
-                    if let Some(alias) = &f.alias {
-                        let _ = write!(out, "{alias}: ");
-                    }
-                    out.push_str(f.name.as_str());
-                    if !f.arguments.is_empty() {
-                        let args: Vec<String> = f
-                            .arguments
-                            .iter()
-                            .map(|a| {
-                                used_variables(&a.value, &mut self.variables);
-                                format!("{}: {}", a.name, a.value)
-                            })
-                            .collect();
-                        let _ = write!(out, "({})", args.join(", "));
-                    }
+                    head(&mut out, f, &mut self.variables);
                     out.push_str(&directives(&f.directives, &mut self.variables));
                     if !f.selection_set.selections.is_empty() {
                         out.push(' ');
@@ -366,6 +326,30 @@ impl Pruner<'_> {
                     | apollo_compiler::schema::ExtendedType::Union(_)
             )
         )
+    }
+}
+
+/// Writes `alias: name(args)` of `field` to `out`, noting the variables
+/// its arguments use.
+fn head(
+    out: &mut String,
+    field: &apollo_compiler::executable::Field,
+    variables: &mut BTreeSet<String>,
+) {
+    if let Some(alias) = &field.alias {
+        let _ = write!(out, "{alias}: ");
+    }
+    out.push_str(field.name.as_str());
+    if !field.arguments.is_empty() {
+        let args: Vec<String> = field
+            .arguments
+            .iter()
+            .map(|a| {
+                used_variables(&a.value, variables);
+                format!("{}: {}", a.name, a.value)
+            })
+            .collect();
+        let _ = write!(out, "({})", args.join(", "));
     }
 }
 
