@@ -48,6 +48,10 @@ pub struct MigrationsConfig {
     pub shadow_timeout_ms: u64,
     /// How often counters are written to the store, in ms (default 1000).
     pub flush_interval_ms: u64,
+    /// How long the direct comparisons' `_entities` requests to one
+    /// subgraph are gathered into one, in ms (default 10; 0 sends each at
+    /// once).
+    pub batch_window_ms: u64,
     /// Per field, by `Type.field`.
     pub fields: BTreeMap<String, FieldConfig>,
 }
@@ -65,6 +69,7 @@ impl Default for MigrationsConfig {
             opt_in_header: "x-goliath-migrate".to_owned(),
             shadow_timeout_ms: 10_000,
             flush_interval_ms: 1000,
+            batch_window_ms: 10,
             fields: BTreeMap::new(),
         }
     }
@@ -152,6 +157,7 @@ struct Settings {
     opt_in_header: Option<String>,
     shadow_timeout_ms: Option<u64>,
     flush_interval_ms: Option<u64>,
+    batch_window_ms: Option<u64>,
 }
 
 impl<'de> Deserialize<'de> for MigrationsConfig {
@@ -183,6 +189,7 @@ impl<'de> Deserialize<'de> for MigrationsConfig {
             opt_in_header: s.opt_in_header.unwrap_or(d.opt_in_header),
             shadow_timeout_ms: s.shadow_timeout_ms.unwrap_or(d.shadow_timeout_ms),
             flush_interval_ms: s.flush_interval_ms.unwrap_or(d.flush_interval_ms),
+            batch_window_ms: s.batch_window_ms.unwrap_or(d.batch_window_ms),
             fields,
         })
     }

@@ -14,13 +14,14 @@
 //! falls back to the shadow operation (`shadow.rs`).
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use apollo_compiler::executable::{ExecutableDocument, Field, Selection, SelectionSet};
 use apollo_compiler::Node;
 use goliath_executor::value::Val;
 use goliath_supergraph::Supergraph;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::compare;
 use super::record::{now_rfc3339, Tally};
@@ -358,16 +359,16 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// Asks `subgraph` for each group's field of its entities; the answers in
-/// occurrence order (`Err` for an occurrence whose entity failed).
+/// Asks `subgraph` for each occurrence's field of its entity (through the
+/// batcher); the answers in occurrence order (`Err` for an occurrence
+/// whose entity failed), and how long the slowest request took.
 async fn ask(
-    executor: &goliath_executor::Executor,
+    ctx: &Direct<'_>,
     subgraph: &str,
     table_type: &str,
     occurrences: &[Occurrence],
-    timeout: Duration,
-) -> Result<Vec<Result<Value, String>>, String> {
-    // One request per distinct selection, one representation per entity.
+) -> Result<(Vec<Result<Value, String>>, Duration), String> {
+    // One ask per distinct selection, one representation per entity.
     let mut groups: Vec<(String, Vec<Value>, HashMap<String, usize>)> = vec![];
     let mut index: Vec<(usize, usize)> = Vec::with_capacity(occurrences.len());
     for o in occurrences {
@@ -387,53 +388,42 @@ async fn ask(
         index.push((g, r));
     }
     let mut answers: Vec<Vec<Result<Value, String>>> = vec![];
-    for (selection, reps, _) in &groups {
-        let body = json!({
-            "query": format!("query($representations:[_Any!]!){{_entities(representations:$representations){{... on {table_type} {{{selection}}}}}}}"),
-            "variables": {"representations": reps},
-        });
-        let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
-        let answer = tokio::time::timeout(timeout, executor.post(subgraph, bytes))
-            .await
-            .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
-            .map_err(|e| e.to_string())?;
-        let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
-        let entities = answer
-            .pointer("/data/_entities")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut failed: Vec<Option<String>> = vec![None; reps.len()];
-        for e in answer
-            .get("errors")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let message = e
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("error")
-                .to_owned();
-            match e.pointer("/path/1").and_then(Value::as_u64) {
-                Some(i) if (i as usize) < failed.len() => failed[i as usize] = Some(message),
-                _ => failed.iter_mut().for_each(|f| *f = Some(message.clone())),
-            }
-        }
-        answers.push(
-            (0..reps.len())
-                .map(|i| match (&failed[i], entities.get(i)) {
-                    (Some(m), _) => Err(m.clone()),
-                    (None, Some(v)) if !v.is_null() => Ok(v.clone()),
-                    _ => Err("no entity in the answer".to_owned()),
-                })
-                .collect(),
-        );
+    let mut took = Duration::ZERO;
+    for (selection, reps, _) in groups {
+        let (group, t) = ctx
+            .batcher
+            .ask(
+                ctx.executor,
+                subgraph,
+                table_type,
+                &selection,
+                reps,
+                ctx.window,
+                ctx.timeout,
+            )
+            .await?;
+        took = took.max(t);
+        answers.push(group);
     }
-    Ok(index
-        .into_iter()
-        .map(|(g, r)| answers[g][r].clone())
-        .collect())
+    Ok((
+        index
+            .into_iter()
+            .map(|(g, r)| answers[g][r].clone())
+            .collect(),
+        took,
+    ))
+}
+
+/// What a direct comparison's requests go through.
+pub struct Direct<'a> {
+    /// The executor (subgraph endpoints and client).
+    pub executor: &'a Arc<goliath_executor::Executor>,
+    /// The batcher of `_entities` requests.
+    pub batcher: &'a Arc<super::batch::Batcher>,
+    /// How long a batch gathers asks.
+    pub window: Duration,
+    /// How long one request may take.
+    pub timeout: Duration,
 }
 
 /// The value of an occurrence's field in an entity answer.
@@ -483,13 +473,12 @@ fn shape_into(
 /// Runs a direct comparison; returns the tallies by field slot.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn run(
-    executor: &goliath_executor::Executor,
+    ctx: &Direct<'_>,
     table: &Table,
     compare: &[usize],
     occurrences: &[Occurrence],
     noisy: &(dyn Fn(&str) -> std::collections::BTreeSet<String> + Sync),
     noise_roll: bool,
-    timeout: Duration,
     samples_kept: usize,
     served_in: Duration,
     operation_name: Option<&str>,
@@ -508,23 +497,22 @@ pub(super) async fn run(
             continue;
         }
         let t = &mut tallies[slot].1;
-        let started = Instant::now();
-        let new = ask(executor, &a.to, &a.type_name, &mine, timeout).await;
-        let new_in = started.elapsed();
+        let new = ask(ctx, &a.to, &a.type_name, &mine).await;
         let mut old_in = served_in;
         let again = if noise_roll {
-            let started = Instant::now();
-            let again = ask(executor, &a.from, &a.type_name, &mine, timeout)
-                .await
-                .ok();
-            old_in = started.elapsed();
-            again
+            match ask(ctx, &a.from, &a.type_name, &mine).await {
+                Ok((again, took)) => {
+                    old_in = took;
+                    Some(again)
+                }
+                Err(_) => None,
+            }
         } else {
             None
         };
         t.latency("old", old_in.as_secs_f64() * 1000.0);
         let new = match new {
-            Ok(new) => {
+            Ok((new, new_in)) => {
                 t.latency("new", new_in.as_secs_f64() * 1000.0);
                 new
             }

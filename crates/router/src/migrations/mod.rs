@@ -20,6 +20,7 @@
 //! each flush. See `docs/migrations.md`.
 
 mod auto;
+mod batch;
 pub mod compare;
 mod config;
 pub mod entities;
@@ -116,6 +117,8 @@ pub struct Migrations {
     running: Arc<Semaphore>,
     flusher: AtomicBool,
     flush_lock: tokio::sync::Mutex<()>,
+    /// Batches the direct comparisons' `_entities` requests.
+    batcher: Arc<batch::Batcher>,
     me: Weak<Migrations>,
 }
 
@@ -137,6 +140,7 @@ impl Migrations {
             running: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             flusher: AtomicBool::new(false),
             flush_lock: tokio::sync::Mutex::new(()),
+            batcher: Arc::new(batch::Batcher::default()),
             me: me.clone(),
         })
     }

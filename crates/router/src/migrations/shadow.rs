@@ -83,14 +83,19 @@ pub(super) async fn run(
                 healthy.push(o);
             }
         }
+        let ctx = super::entities::Direct {
+            executor: &job.executor,
+            batcher: &migrations.batcher,
+            window: Duration::from_millis(migrations.settings().batch_window_ms),
+            timeout,
+        };
         super::entities::run(
-            &job.executor,
+            &ctx,
             table,
             &job.route.compare,
             &healthy,
             &|c| migrations.noisy(c),
             noise_roll,
-            timeout,
             samples_kept,
             job.served_in,
             job.operation_name.as_deref(),
