@@ -74,8 +74,11 @@ fn query_text(
 
 /// The client's operation, whole (fragments inlined), with the key fields
 /// of each migrating field's parent added beside the field under aliases:
-/// `goliath__t: __typename` and `goliath__k_KEY: KEY` for each `KEY` that
-/// `key_of(type, field)` gives (`None`: that field gets nothing). Executed
+/// `__typename` and each `KEY` that `key_of(type, field)` gives (`None`:
+/// that field gets nothing), under their own names: the fetch that resolves
+/// the parent usually has them already (a client's alias that takes one of
+/// these names makes the augmented operation invalid, and the caller falls
+/// back). Executed
 /// in place of the client's operation, it leaves in the merged answer what
 /// a representation of each parent needs, so that the new subgraph can be
 /// asked for the field of the very entities the client got (one
@@ -100,9 +103,9 @@ pub fn augment(
     let body = pruner.whole_with(&operation.selection_set, &mut |parent, field| {
         let keys = key_of(parent, field)?;
         added = true;
-        let mut extra = String::from("goliath__t: __typename");
+        let mut extra = String::from("__typename");
         for k in keys {
-            let _ = write!(extra, " goliath__k_{k}: {k}");
+            let _ = write!(extra, " {k}");
         }
         Some(extra)
     })?;
@@ -426,7 +429,7 @@ mod tests {
             |t: &str, f: &str| (t == "User" && f == "progress").then(|| vec!["id".to_owned()]);
         assert_eq!(
             augment(&schema, &doc, op, &key_of).unwrap(),
-            "query Q($id: ID!) { user(id: $id) { name ... on User { progress(n: 2) { at } goliath__t: __typename goliath__k_id: id } } }"
+            "query Q($id: ID!) { user(id: $id) { name ... on User { progress(n: 2) { at } __typename id } } }"
         );
         let field = match &doc.fragments["F"].selection_set.selections[0] {
             Selection::Field(f) => f.clone(),

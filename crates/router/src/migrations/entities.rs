@@ -147,6 +147,7 @@ pub fn extract(
 ) -> Extracted {
     let mut walker = Walker {
         keep_paths: has_errors,
+        keys: HashMap::new(),
         supergraph,
         doc,
         table,
@@ -190,6 +191,8 @@ struct Walker<'a> {
     seen: HashMap<Vec<u8>, usize>,
     /// Keep every place's path (the answer has errors to match).
     keep_paths: bool,
+    /// Each compared slot's key fields.
+    keys: HashMap<usize, Vec<String>>,
     scratch: Vec<u8>,
 }
 
@@ -233,7 +236,7 @@ impl<'a> Walker<'a> {
             .get("__typename")
             .and_then(Val::as_str)
             .unwrap_or(set.ty.as_str());
-        let parent = o.get("goliath__t").and_then(Val::as_str).unwrap_or(runtime);
+        let parent = runtime;
         for selection in &set.selections {
             match selection {
                 Selection::Field(f) => {
@@ -282,23 +285,30 @@ impl<'a> Walker<'a> {
         path: &[Seg<'_>],
     ) {
         let a = &self.table.fields[self.compare[slot]];
-        let Some(typename) = o.get("goliath__t").and_then(Val::as_str) else {
+        let Some(typename) = o.get("__typename").and_then(Val::as_str) else {
             // Not fetched by the augmented operation (say, an abstract
             // parent): the shadow operation compares it.
             self.out.fallback = true;
             return;
         };
+        let keys = self
+            .keys
+            .entry(slot)
+            .or_insert_with(|| key_fields(self.supergraph, a).unwrap_or_default())
+            .clone();
         let node = &**f as *const Field as usize;
         // The same entity and value seen before: one more place.
         self.scratch.clear();
         self.scratch.extend_from_slice(&slot.to_le_bytes());
         self.scratch.extend_from_slice(&node.to_le_bytes());
         self.scratch.extend_from_slice(typename.as_bytes());
-        for (k, v) in o.iter() {
-            if k.starts_with("goliath__k_") {
-                self.scratch.push(0);
-                v.write(&mut self.scratch);
-            }
+        for k in &keys {
+            let Some(v) = o.get(k) else {
+                self.out.fallback = true;
+                return;
+            };
+            self.scratch.push(0);
+            v.write(&mut self.scratch);
         }
         self.scratch.push(1);
         value.write(&mut self.scratch);
@@ -337,9 +347,9 @@ impl<'a> Walker<'a> {
         };
         let mut representation = Map::new();
         representation.insert("__typename".into(), Value::String(typename.to_owned()));
-        for (k, v) in o.iter() {
-            if let Some(name) = k.strip_prefix("goliath__k_") {
-                representation.insert(name.to_owned(), v.to_json());
+        for k in &keys {
+            if let Some(v) = o.get(k) {
+                representation.insert(k.clone(), v.to_json());
             }
         }
         let first = to_path(path);
