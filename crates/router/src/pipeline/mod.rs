@@ -364,7 +364,12 @@ impl Core {
                     labels,
                     operation_name: operation.name.as_ref().map(|n| n.to_string()),
                     variables,
-                    served: body.clone(),
+                    // The direct comparison reads no body: none is kept.
+                    served: if direct.as_ref().is_some_and(|d| !d.fallback) {
+                        Bytes::new()
+                    } else {
+                        body.clone()
+                    },
                     direct,
                     executor: self.executor.clone(),
                     served_errors: errors
