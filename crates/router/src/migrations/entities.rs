@@ -24,8 +24,7 @@ use goliath_supergraph::Supergraph;
 use serde_json::{Map, Value};
 
 use super::compare;
-use super::record::{now_rfc3339, Tally};
-use super::report::Sample;
+use super::record::{now_rfc3339, Tally, Witness, SAMPLES_PER_COMPARISON};
 use super::table::{Active, Table};
 
 /// The key fields by which `a.to` is asked for `a`'s field, when the
@@ -495,7 +494,6 @@ pub(super) async fn run(
     tallies: &mut [(String, Tally)],
 ) {
     let now = now_rfc3339();
-    let mut samples_left = vec![samples_kept.min(5); tallies.len()];
     for (slot, &i) in compare.iter().enumerate() {
         let a = &table.fields[i];
         let mine: Vec<Occurrence> = occurrences
@@ -507,6 +505,11 @@ pub(super) async fn run(
             continue;
         }
         let t = &mut tallies[slot].1;
+        let mut witness = Witness {
+            operation: operation_name,
+            at: &now,
+            left: samples_kept.min(SAMPLES_PER_COMPARISON),
+        };
         let new = ask(ctx, &a.to, &a.type_name, &mine).await;
         let mut old_in = served_in;
         let again = if noise_roll {
@@ -527,17 +530,15 @@ pub(super) async fn run(
                 new
             }
             Err(message) => {
-                t.count("compared", 1);
-                t.count("mismatched", 1);
-                t.count("errors_new", 1);
-                t.samples.push(Sample {
-                    path: mine[0].path.clone(),
-                    old: Value::Null,
-                    new: Value::String(message),
-                    kind: "error".to_owned(),
-                    operation: operation_name.map(str::to_owned),
-                    at: now.clone(),
-                });
+                let new = Value::String(message);
+                t.failed(
+                    1,
+                    "errors_new",
+                    mine[0].path.clone(),
+                    Value::Null,
+                    new,
+                    &mut witness,
+                );
                 continue;
             }
         };
@@ -558,58 +559,17 @@ pub(super) async fn run(
         let mut noise = noisy(&a.coordinate);
         noise.extend(t.noise.iter().cloned());
         for (o, n) in mine.iter().zip(new) {
-            let n_places = o.count as i64;
-            t.count("compared", n_places);
-            let entity = match n {
-                Ok(entity) => entity,
-                Err(message) => {
-                    t.count("mismatched", n_places);
-                    t.count("errors_new", n_places);
-                    if samples_left[slot] > 0 {
-                        samples_left[slot] -= 1;
-                        t.samples.push(Sample {
-                            path: o.path.clone(),
-                            old: o.old.clone(),
-                            new: Value::String(message),
-                            kind: "error".to_owned(),
-                            operation: operation_name.map(str::to_owned),
-                            at: now.clone(),
-                        });
-                    }
-                    continue;
-                }
-            };
+            let places = o.count as i64;
             let old = shape(&o.old, set(o), 0);
-            let new = shape(&field_of(&entity, o), set(o), 0);
-            let diffs = compare::diff(&old, &new, &a.rules);
-            if diffs.is_empty() {
-                t.count("matched", n_places);
-                continue;
-            }
-            let real: Vec<_> = diffs
-                .into_iter()
-                .filter(|d| !noise.iter().any(|n| compare::matches(n, &d.path)))
-                .collect();
-            if real.is_empty() {
-                t.count("noise", n_places);
-                continue;
-            }
-            t.count("mismatched", n_places);
-            for d in real {
-                if samples_left[slot] == 0 {
-                    break;
+            match n {
+                Ok(entity) => {
+                    let new = shape(&field_of(&entity, o), set(o), 0);
+                    t.judge(places, &o.path, &old, &new, &a.rules, &noise, &mut witness);
                 }
-                samples_left[slot] -= 1;
-                let mut path = o.path.clone();
-                path.extend(d.path);
-                t.samples.push(Sample {
-                    path,
-                    old: d.old,
-                    new: d.new,
-                    kind: "value".to_owned(),
-                    operation: operation_name.map(str::to_owned),
-                    at: now.clone(),
-                });
+                Err(message) => {
+                    let (path, new) = (o.path.clone(), Value::String(message));
+                    t.failed(places, "errors_new", path, o.old.clone(), new, &mut witness);
+                }
             }
         }
     }

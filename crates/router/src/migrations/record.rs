@@ -10,7 +10,41 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use serde_json::Value;
+
+use super::compare::{self, Rules};
 use super::report::{Event, Percentiles, Sample};
+
+/// Samples one comparison records per field at most.
+pub const SAMPLES_PER_COMPARISON: usize = 5;
+
+/// What a comparison's samples name: the operation and the time, and how
+/// many samples it may still record for the field.
+pub struct Witness<'a> {
+    /// The operation's name.
+    pub operation: Option<&'a str>,
+    /// When (RFC 3339).
+    pub at: &'a str,
+    /// Samples left for this comparison and field.
+    pub left: usize,
+}
+
+impl Witness<'_> {
+    fn sample(&mut self, path: Vec<Value>, old: Value, new: Value, kind: &str) -> Option<Sample> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        Some(Sample {
+            path,
+            old,
+            new,
+            kind: kind.to_owned(),
+            operation: self.operation.map(str::to_owned),
+            at: self.at.to_owned(),
+        })
+    }
+}
 
 /// The counters of one field.
 pub const COUNTERS: [&str; 9] = [
@@ -48,6 +82,62 @@ impl Tally {
             Some(n) => *n += by,
             None => {
                 self.counts.insert(name.to_owned(), by);
+            }
+        }
+    }
+
+    /// An entity-field pair (at `places` places) that failed on one side
+    /// only (`errors_old` or `errors_new`): a mismatch of kind `error`.
+    pub fn failed(
+        &mut self,
+        places: i64,
+        side: &str,
+        path: Vec<Value>,
+        old: Value,
+        new: Value,
+        witness: &mut Witness<'_>,
+    ) {
+        self.count("compared", places);
+        self.count("mismatched", places);
+        self.count(side, places);
+        self.samples.extend(witness.sample(path, old, new, "error"));
+    }
+
+    /// Compares an entity-field pair (at `places` places, the first at
+    /// `path`): matched, noise (every difference at a `noisy` path) or
+    /// mismatched, with its differences as samples.
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge(
+        &mut self,
+        places: i64,
+        path: &[Value],
+        old: &Value,
+        new: &Value,
+        rules: &Rules,
+        noisy: &BTreeSet<String>,
+        witness: &mut Witness<'_>,
+    ) {
+        self.count("compared", places);
+        let diffs = compare::diff(old, new, rules);
+        if diffs.is_empty() {
+            self.count("matched", places);
+            return;
+        }
+        let real: Vec<_> = diffs
+            .into_iter()
+            .filter(|d| !noisy.iter().any(|n| compare::matches(n, &d.path)))
+            .collect();
+        if real.is_empty() {
+            self.count("noise", places);
+            return;
+        }
+        self.count("mismatched", places);
+        for d in real {
+            let mut at = path.to_vec();
+            at.extend(d.path);
+            match witness.sample(at, d.old, d.new, "value") {
+                Some(sample) => self.samples.push(sample),
+                None => break,
             }
         }
     }

@@ -10,8 +10,7 @@ use goliath_supergraph::Supergraph;
 use serde_json::{Map, Value};
 
 use super::compare;
-use super::record::{now_rfc3339, Tally};
-use super::report::Sample;
+use super::record::{now_rfc3339, Tally, Witness, SAMPLES_PER_COMPARISON};
 use super::{Migrations, Route, Runner};
 
 /// What a comparison needs from the request it shadows.
@@ -56,6 +55,7 @@ pub(super) async fn run(
         .iter()
         .map(|&i| (table.fields[i].coordinate.clone(), Tally::default()))
         .collect();
+    let now = now_rfc3339();
     if let Some(direct) = job.direct.as_ref().filter(|d| !d.fallback) {
         // Places whose old side failed are errors there; the rest of each
         // occurrence is compared.
@@ -72,10 +72,20 @@ pub(super) async fn run(
                 failed.min(o.count)
             };
             if failed > 0 {
-                let t = &mut tallies[o.slot].1;
-                t.count("compared", failed as i64);
-                t.count("mismatched", failed as i64);
-                t.count("errors_old", failed as i64);
+                let mut witness = Witness {
+                    operation: job.operation_name.as_deref(),
+                    at: &now,
+                    left: 1,
+                };
+                let (path, old) = (o.path.clone(), o.old.clone());
+                tallies[o.slot].1.failed(
+                    failed as i64,
+                    "errors_old",
+                    path,
+                    old,
+                    Value::Null,
+                    &mut witness,
+                );
             }
             if failed < o.count {
                 let mut o = o.clone();
@@ -163,7 +173,6 @@ pub(super) async fn run(
     } else {
         None
     };
-    let now = now_rfc3339();
     for (_, t) in &mut tallies {
         t.latency("old", old_in.as_secs_f64() * 1000.0);
         if new.is_ok() {
@@ -175,17 +184,13 @@ pub(super) async fn run(
         Err(message) => {
             // The whole new side failed: one error per field.
             for (_, t) in &mut tallies {
-                t.count("compared", 1);
-                t.count("mismatched", 1);
-                t.count("errors_new", 1);
-                t.samples.push(Sample {
-                    path: vec![],
-                    old: Value::Null,
-                    new: Value::String(message.clone()),
-                    kind: "error".to_owned(),
-                    operation: job.operation_name.clone(),
-                    at: now.clone(),
-                });
+                let mut witness = Witness {
+                    operation: job.operation_name.as_deref(),
+                    at: &now,
+                    left: samples_kept.min(SAMPLES_PER_COMPARISON),
+                };
+                let new = Value::String(message.clone());
+                t.failed(1, "errors_new", vec![], Value::Null, new, &mut witness);
             }
             return tallies;
         }
@@ -234,72 +239,41 @@ pub(super) async fn run(
         new_data,
         &slot_of,
     );
-    let mut samples_left: Vec<usize> = vec![samples_kept.min(5); tallies.len()];
+    let mut witnesses: Vec<Witness> = (0..tallies.len())
+        .map(|_| Witness {
+            operation: job.operation_name.as_deref(),
+            at: &now,
+            left: samples_kept.min(SAMPLES_PER_COMPARISON),
+        })
+        .collect();
+    // Each field's noisy paths: learned before, and in this comparison.
+    let noisy: Vec<_> = tallies
+        .iter()
+        .map(|(coordinate, t)| {
+            let mut noisy = migrations.noisy(coordinate);
+            noisy.extend(t.noise.iter().cloned());
+            noisy
+        })
+        .collect();
     for p in pairs {
         let a = &table.fields[job.route.compare[p.field]];
-        let mut noisy = migrations.noisy(&a.coordinate);
-        noisy.extend(tallies[p.field].1.noise.iter().cloned());
-        let t = &mut tallies[p.field].1;
-        t.count("compared", 1);
+        let (t, witness) = (&mut tallies[p.field].1, &mut witnesses[p.field]);
         let old_failed = failed_at(&old_errors, &p.path);
         let new_failed = failed_at(&new_errors, &p.path);
-        if old_failed != new_failed {
-            t.count("mismatched", 1);
-            t.count(
-                if old_failed {
-                    "errors_old"
-                } else {
-                    "errors_new"
-                },
-                1,
-            );
-            if samples_left[p.field] > 0 {
-                samples_left[p.field] -= 1;
-                t.samples.push(Sample {
-                    path: p.path.clone(),
-                    old: p.old.cloned().unwrap_or(Value::Null),
-                    new: p.new.cloned().unwrap_or(Value::Null),
-                    kind: "error".to_owned(),
-                    operation: job.operation_name.clone(),
-                    at: now.clone(),
-                });
-            }
-            continue;
-        }
-        let diffs = compare::diff(
-            p.old.unwrap_or(&Value::Null),
-            p.new.unwrap_or(&Value::Null),
-            &a.rules,
+        let (old, new) = (
+            p.old.cloned().unwrap_or(Value::Null),
+            p.new.cloned().unwrap_or(Value::Null),
         );
-        if diffs.is_empty() {
-            t.count("matched", 1);
+        if old_failed != new_failed {
+            let side = if old_failed {
+                "errors_old"
+            } else {
+                "errors_new"
+            };
+            t.failed(1, side, p.path, old, new, witness);
             continue;
         }
-        let real: Vec<_> = diffs
-            .into_iter()
-            .filter(|d| !noisy.iter().any(|n| compare::matches(n, &d.path)))
-            .collect();
-        if real.is_empty() {
-            t.count("noise", 1);
-            continue;
-        }
-        t.count("mismatched", 1);
-        for d in real {
-            if samples_left[p.field] == 0 {
-                break;
-            }
-            samples_left[p.field] -= 1;
-            let mut path = p.path.clone();
-            path.extend(d.path);
-            t.samples.push(Sample {
-                path,
-                old: d.old,
-                new: d.new,
-                kind: "value".to_owned(),
-                operation: job.operation_name.clone(),
-                at: now.clone(),
-            });
-        }
+        t.judge(1, &p.path, &old, &new, &a.rules, &noisy[p.field], witness);
     }
     tallies
 }
