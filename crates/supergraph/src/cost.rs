@@ -137,25 +137,7 @@ pub(crate) fn directive_names(schema: &Schema) -> (Option<String>, Option<String
             .unwrap_or("cost");
         let mut cost = prefix.to_owned();
         let mut list_size = format!("{prefix}__listSize");
-        let imports = match link.specified_argument_by_name("import").map(|v| &**v) {
-            Some(Value::List(items)) => items.iter().map(|i| &**i).collect(),
-            _ => Vec::new(),
-        };
-        for import in imports {
-            let (element, alias) = match import {
-                Value::String(s) => (s.as_str(), s.as_str()),
-                Value::Object(fields) => {
-                    let get = |k: &str| {
-                        fields
-                            .iter()
-                            .find(|(n, _)| n == k)
-                            .and_then(|(_, v)| v.as_str())
-                    };
-                    let Some(name) = get("name") else { continue };
-                    (name, get("as").unwrap_or(name))
-                }
-                _ => continue,
-            };
+        for (element, alias) in link_imports(link) {
             let local = alias.trim_start_matches('@').to_owned();
             match element {
                 "@cost" => cost = local,
@@ -166,6 +148,31 @@ pub(crate) fn directive_names(schema: &Schema) -> (Option<String>, Option<String
         return (Some(cost), Some(list_size));
     }
     (None, None)
+}
+
+/// The `import:` list of a `@link`: `(element, local name)` for each entry,
+/// `"@x"` or `{name: "@x", as: "@y"}`.
+pub(crate) fn link_imports(link: &apollo_compiler::ast::Directive) -> Vec<(&str, &str)> {
+    let Some(Value::List(items)) = link.specified_argument_by_name("import").map(|v| &**v) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|import| match &**import {
+            Value::String(s) => Some((s.as_str(), s.as_str())),
+            Value::Object(fields) => {
+                let get = |k: &str| {
+                    fields
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .and_then(|(_, v)| v.as_str())
+                };
+                let name = get("name")?;
+                Some((name, get("as").unwrap_or(name)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// A weight: an Int (cost v0.1), or a Float or a numeric string (as newer

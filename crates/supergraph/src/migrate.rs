@@ -141,25 +141,7 @@ pub(crate) fn directive_name(schema: &Schema) -> Option<String> {
             .and_then(|v| v.as_str())
             .unwrap_or("migrate")
             .to_owned();
-        let imports = match link.specified_argument_by_name("import").map(|v| &**v) {
-            Some(Value::List(items)) => items.iter().map(|i| &**i).collect(),
-            _ => Vec::new(),
-        };
-        for import in imports {
-            let (element, alias) = match import {
-                Value::String(s) => (s.as_str(), s.as_str()),
-                Value::Object(fields) => {
-                    let get = |k: &str| {
-                        fields
-                            .iter()
-                            .find(|(n, _)| n == k)
-                            .and_then(|(_, v)| v.as_str())
-                    };
-                    let Some(element) = get("name") else { continue };
-                    (element, get("as").unwrap_or(element))
-                }
-                _ => continue,
-            };
+        for (element, alias) in crate::cost::link_imports(link) {
             if element == "@migrate" {
                 name = alias.trim_start_matches('@').to_owned();
             }
