@@ -235,14 +235,13 @@ impl<'a> Walker<'a> {
             .get("__typename")
             .and_then(Val::as_str)
             .unwrap_or(set.ty.as_str());
-        let parent = runtime;
         for selection in &set.selections {
             match selection {
                 Selection::Field(f) => {
                     let key = f.response_key().as_str();
                     let slot = self
                         .table
-                        .index(parent, &f.name)
+                        .index(runtime, &f.name)
                         .and_then(|i| self.compare.iter().position(|&c| c == i));
                     let value = o.get(key).unwrap_or(&goliath_executor::value::NULL);
                     path.push(Seg::Key(key));

@@ -273,7 +273,7 @@ impl Core {
         };
         let planned = augmented.as_ref().unwrap_or(&document);
         let plan = match self
-            .plan(planned, req.operation_name.as_deref(), labels.clone())
+            .plan(planned, req.operation_name.as_deref(), &labels)
             .await
         {
             Ok(p) => p,
@@ -557,11 +557,12 @@ impl Core {
         &self,
         document: &Arc<Document>,
         operation_name: Option<&str>,
-        labels: Vec<String>,
+        labels: &[String],
     ) -> Result<Arc<QueryPlan>, String> {
-        if let Some(plan) = document.cached_plan(operation_name, &labels) {
+        if let Some(plan) = document.cached_plan(operation_name, labels) {
             return plan;
         }
+        let labels = labels.to_vec();
         let (supergraph, job_document, name) = (
             self.supergraph.clone(),
             document.clone(),
