@@ -100,8 +100,9 @@ pub struct SubgraphClient {
 struct Origin {
     /// `host:port` to connect to.
     authority: Arc<str>,
-    /// The request head up to `content-length: ` (the length and the body
-    /// follow).
+    /// The request head's fixed part: the request line and the headers
+    /// every request has (the request's own headers, `content-length` and
+    /// the body follow).
     head: Box<[u8]>,
     /// Idle connections and when they became idle; the most recent last.
     idle: Vec<(TcpStream, Instant)>,
@@ -131,19 +132,23 @@ impl SubgraphClient {
     }
 
     /// POSTs `body` (a JSON GraphQL request) to the subgraph at
-    /// `endpoint.url` and returns the answer's bytes (a 2xx status); the
-    /// caller parses them. The whole exchange takes at most
+    /// `endpoint.url` with `headers` added to the fixed ones, and returns
+    /// the answer's bytes (a 2xx status); the caller parses them. The
+    /// caller filters `headers`: they are sent as given, after the
+    /// `host`, `content-type`, `accept` and `accept-encoding` the client
+    /// sets itself. The whole exchange takes at most
     /// `endpoint.timeout`; an answer larger than
     /// `endpoint.max_response_bytes` is refused
     /// ([`FetchError::Malformed`]) without being buffered.
     pub async fn post(
         &self,
         endpoint: &SubgraphEndpoint,
+        headers: &http::HeaderMap,
         body: Vec<u8>,
         resend: Resend,
     ) -> Result<Bytes, FetchError> {
         let url = endpoint.url.as_str();
-        let checkout = checkout(url, &body)?;
+        let checkout = checkout(url, headers, &body)?;
         let exchange = exchange(url, checkout, endpoint.max_response_bytes, resend);
         match tokio::time::timeout(endpoint.timeout, exchange).await {
             Ok(r) => r,
@@ -154,7 +159,7 @@ impl SubgraphClient {
 
 /// Finds (or sets up) `url`'s pool, takes an idle connection that is still
 /// open, and builds the bytes to send.
-fn checkout(url: &str, body: &[u8]) -> Result<Checkout, FetchError> {
+fn checkout(url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<Checkout, FetchError> {
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         if !pool.contains_key(url) {
@@ -163,8 +168,15 @@ fn checkout(url: &str, body: &[u8]) -> Result<Checkout, FetchError> {
         let Some(origin) = pool.get_mut(url) else {
             return Err(FetchError::BadUrl(url.to_owned()));
         };
-        let mut request = Vec::with_capacity(origin.head.len() + 24 + body.len());
+        let mut request = Vec::with_capacity(origin.head.len() + 40 + body.len());
         request.extend_from_slice(&origin.head);
+        for (name, value) in headers {
+            request.extend_from_slice(name.as_str().as_bytes());
+            request.extend_from_slice(b": ");
+            request.extend_from_slice(value.as_bytes());
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"content-length: ");
         request.extend_from_slice(body.len().to_string().as_bytes());
         request.extend_from_slice(b"\r\n\r\n");
         request.extend_from_slice(body);
@@ -292,7 +304,7 @@ impl Origin {
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let path = if path.is_empty() { "/" } else { path };
         let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\naccept-encoding: identity\r\ncontent-length: "
+            "POST {path} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: application/json\r\naccept: application/json\r\naccept-encoding: identity\r\n"
         );
         Ok(Origin {
             authority: format!("{host}:{port}").into(),
@@ -331,9 +343,7 @@ mod tests {
         assert!(o
             .head
             .starts_with(b"POST /reviews?x=1 HTTP/1.1\r\nhost: 127.0.0.1:4200\r\n"));
-        assert!(o
-            .head
-            .ends_with(b"\r\naccept-encoding: identity\r\ncontent-length: "));
+        assert!(o.head.ends_with(b"\r\naccept-encoding: identity\r\n"));
         let o = Origin::new("http://example.com").unwrap();
         assert_eq!(&*o.authority, "example.com:80");
         assert!(o

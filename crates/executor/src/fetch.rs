@@ -5,7 +5,6 @@
 //! are public so benchmarks can time them without a network.
 
 use rustc_hash::FxHashMap;
-use std::sync::Mutex;
 
 use apollo_compiler::ast::OperationType;
 use goliath_planner::{FetchNode, PathElement};
@@ -17,8 +16,8 @@ use crate::merge::{
     deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
     visit_objects, visit_paths, Seg,
 };
-use crate::value::{write_str, AVec, Alloc, Buffers, Obj, Val};
-use crate::{Executor, State, SubgraphEndpoint};
+use crate::value::{write_str, AVec, Alloc, Obj, Val};
+use crate::{Executor, Run, State, SubgraphEndpoint};
 use goliath_planner::selection::Selection;
 
 /// Marks an object that sent no representation in [`Targets::order`].
@@ -98,11 +97,15 @@ impl Executor {
         &'s self,
         node: &'s FetchNode,
         paths: &[&'s [PathElement]],
-        variables: &'s Map<String, Value>,
-        is_subtype: &'s (dyn Fn(&str, &str) -> bool + Sync),
-        buffers: &'a Buffers,
-        state: &'s Mutex<State<'a>>,
+        run: &Run<'s, 'a>,
     ) {
+        let Run {
+            variables,
+            is_subtype,
+            buffers,
+            state,
+            headers,
+        } = *run;
         let request = {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
             prepare(
@@ -124,7 +127,9 @@ impl Executor {
             OperationType::Query => Resend::IfUnsent,
             _ => Resend::Never,
         };
-        let result = self.client.post(endpoint, body, resend).await;
+        let none = http::HeaderMap::new();
+        let headers = headers.get(node.graph).unwrap_or(&none);
+        let result = self.client.post(endpoint, headers, body, resend).await;
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(bytes) => {
@@ -570,6 +575,7 @@ fn merge_entities<'a, 'b: 'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Buffers;
     use apollo_compiler::ast::{DirectiveList, OperationType};
     use apollo_compiler::Name;
     use goliath_planner::selection::{Field, Fragment};

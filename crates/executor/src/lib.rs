@@ -65,12 +65,13 @@ impl Executor {
         Executor { client, endpoints }
     }
 
-    /// POSTs a GraphQL request body to the subgraph named `subgraph` (never
-    /// re-sent) and returns the answer's bytes: for requests made outside a
-    /// plan, such as a migration's comparison.
+    /// POSTs a GraphQL request body with these headers to the subgraph
+    /// named `subgraph` (never re-sent) and returns the answer's bytes: for
+    /// requests made outside a plan, such as a migration's comparison.
     pub async fn post(
         &self,
         subgraph: &str,
+        headers: &http::HeaderMap,
         body: Vec<u8>,
     ) -> Result<bytes::Bytes, client::FetchError> {
         let endpoint = self
@@ -79,81 +80,90 @@ impl Executor {
             .find(|e| e.name == subgraph)
             .ok_or_else(|| client::FetchError::BadUrl(format!("no subgraph named {subgraph}")))?;
         self.client
-            .post(endpoint, body, client::Resend::Never)
+            .post(endpoint, headers, body, client::Resend::Never)
             .await
     }
 
     /// Runs `plan` with these (coerced) variables. `is_subtype(abstract,
-    /// object)` answers type questions for representations. The subgraphs'
-    /// answers are kept in `buffers`, which the result borrows from.
+    /// object)` answers type questions for representations. `headers[i]`
+    /// are the headers sent with every request to subgraph `i` (the
+    /// supergraph's graph index; none for a subgraph past the slice's end).
+    /// The subgraphs' answers are kept in `buffers`, which the result
+    /// borrows from.
     pub async fn execute<'a>(
         &self,
         buffers: &'a Buffers,
         plan: &QueryPlan,
         variables: &Map<String, Value>,
         is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+        headers: &[http::HeaderMap],
     ) -> Execution<'a> {
         let state = Mutex::new(State {
             data: Val::Obj(Obj::new()),
             errors: vec![],
         });
+        let run = Run {
+            variables,
+            is_subtype,
+            buffers,
+            state: &state,
+            headers,
+        };
         if let Some(root) = &plan.root {
-            self.run(root, &[], variables, is_subtype, buffers, &state)
-                .await;
+            self.run(root, &[], &run).await;
         }
         state.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn run<'s, 'a: 's>(
         &'s self,
         node: &'s PlanNode,
         path: &'s [PathElement],
-        variables: &'s Map<String, Value>,
-        is_subtype: &'s (dyn Fn(&str, &str) -> bool + Sync),
-        buffers: &'a Buffers,
-        state: &'s Mutex<State<'a>>,
+        run: &'s Run<'s, 'a>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 's>> {
         Box::pin(async move {
             match node {
                 PlanNode::Sequence(children) => {
                     for c in children {
-                        self.run(c, path, variables, is_subtype, buffers, state)
-                            .await;
+                        self.run(c, path, run).await;
                     }
                 }
                 PlanNode::Parallel(children) => {
-                    join_all(
-                        children
-                            .iter()
-                            .map(|c| self.run(c, path, variables, is_subtype, buffers, state)),
-                    )
-                    .await;
+                    join_all(children.iter().map(|c| self.run(c, path, run))).await;
                 }
                 PlanNode::Condition(c) => {
-                    let value = variables.get(c.variable.as_str()).and_then(Value::as_bool);
+                    let value = run
+                        .variables
+                        .get(c.variable.as_str())
+                        .and_then(Value::as_bool);
                     if value == Some(c.expected) {
-                        self.run(&c.node, path, variables, is_subtype, buffers, state)
-                            .await;
+                        self.run(&c.node, path, run).await;
                     }
                 }
                 PlanNode::Flatten(fl) => match &*fl.node {
                     PlanNode::Fetch(fetch) => {
                         let mut paths = vec![fl.path.as_slice()];
                         paths.extend(fl.also.iter().map(Vec::as_slice));
-                        self.fetch(fetch, &paths, variables, is_subtype, buffers, state)
-                            .await;
+                        self.fetch(fetch, &paths, run).await;
                     }
-                    other => {
-                        self.run(other, &fl.path, variables, is_subtype, buffers, state)
-                            .await
-                    }
+                    other => self.run(other, &fl.path, run).await,
                 },
-                PlanNode::Fetch(fetch) => {
-                    self.fetch(fetch, &[path], variables, is_subtype, buffers, state)
-                        .await;
-                }
+                PlanNode::Fetch(fetch) => self.fetch(fetch, &[path], run).await,
             }
         })
     }
+}
+
+/// What every node of one plan's run shares.
+pub(crate) struct Run<'s, 'a> {
+    /// The operation's (coerced) variables.
+    pub variables: &'s Map<String, Value>,
+    /// Answers type questions for representations.
+    pub is_subtype: &'s (dyn Fn(&str, &str) -> bool + Sync),
+    /// Where the subgraphs' answers are kept.
+    pub buffers: &'a Buffers,
+    /// The response being built.
+    pub state: &'s Mutex<State<'a>>,
+    /// The headers for each subgraph, by graph index.
+    pub headers: &'s [http::HeaderMap],
 }

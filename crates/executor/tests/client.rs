@@ -251,7 +251,12 @@ fn endpoint(url: &str, max_response_bytes: usize, timeout: Duration) -> Subgraph
 /// POSTs `body` with a cap of `max` bytes.
 async fn send(url: &str, body: &[u8], max: usize, resend: Resend) -> Result<String, FetchError> {
     SubgraphClient::new()
-        .post(&endpoint(url, max, TIMEOUT), body.to_vec(), resend)
+        .post(
+            &endpoint(url, max, TIMEOUT),
+            &http::HeaderMap::new(),
+            body.to_vec(),
+            resend,
+        )
         .await
         .map(|b| String::from_utf8(b.to_vec()).unwrap())
 }
@@ -475,6 +480,7 @@ async fn slow_subgraphs_time_out() {
     let e = SubgraphClient::new()
         .post(
             &endpoint(&s.url, MAX, Duration::from_millis(100)),
+            &http::HeaderMap::new(),
             body,
             Resend::IfUnsent,
         )
@@ -813,7 +819,7 @@ async fn execute(
 ) -> (Value, Vec<Value>) {
     let buffers = Buffers::new();
     let st = executor
-        .execute(&buffers, plan, variables, &|_, _| false)
+        .execute(&buffers, plan, variables, &|_, _| false, &[])
         .await;
     (st.data.to_json(), st.errors)
 }

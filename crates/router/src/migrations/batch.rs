@@ -131,10 +131,13 @@ async fn entities(
         "variables": {"representations": reps},
     });
     let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
-    let answer = tokio::time::timeout(timeout, executor.post(subgraph, bytes))
-        .await
-        .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
-        .map_err(|e| e.to_string())?;
+    let answer = tokio::time::timeout(
+        timeout,
+        executor.post(subgraph, &http::HeaderMap::new(), bytes),
+    )
+    .await
+    .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
+    .map_err(|e| e.to_string())?;
     let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
     let entities = answer
         .pointer("/data/_entities")

@@ -290,7 +290,7 @@ impl Core {
         let buffers = goliath_executor::value::Buffers::new();
         let execution = self
             .executor
-            .execute(&buffers, &plan, &variables, &is_subtype)
+            .execute(&buffers, &plan, &variables, &is_subtype, &[])
             .await;
         let direct = match (&route, &augmented) {
             (Some(route), Some(_)) if !route.compare.is_empty() => {
