@@ -23,8 +23,11 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::errors::ComposeError;
-use crate::fetch::fetch_sdl;
 use crate::subgraph::SubgraphInput;
+
+/// Fetches a running subgraph's SDL: `fetch(name, url)` is the SDL, or
+/// why it could not be had.
+pub type FetchSdl<'a> = dyn Fn(&str, &str) -> Result<String, String> + 'a;
 
 /// Where a subgraph's schema comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -128,8 +131,10 @@ impl SupergraphConfig {
             .collect()
     }
 
-    /// Reads or fetches every subgraph's schema.
-    pub fn resolve(&self) -> Result<Vec<SubgraphInput>, ComposeError> {
+    /// Reads every subgraph's schema; those given by `subgraph_url` are
+    /// asked for with `fetch(name, url)` (the router's subgraph client:
+    /// `goliath_router::subgraph_sdl`; this crate does no I/O but files).
+    pub fn resolve(&self, fetch: &FetchSdl<'_>) -> Result<Vec<SubgraphInput>, ComposeError> {
         self.subgraphs
             .iter()
             .map(|(name, s)| {
@@ -145,7 +150,7 @@ impl SupergraphConfig {
                         })?
                     }
                     SchemaSource::SubgraphUrl { subgraph_url } => {
-                        fetch_sdl(subgraph_url).map_err(schema_error)?
+                        fetch(name, subgraph_url).map_err(schema_error)?
                     }
                     SchemaSource::Sdl { sdl } => sdl.clone(),
                 };

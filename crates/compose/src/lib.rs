@@ -20,7 +20,6 @@ mod config;
 mod cost;
 mod emit;
 mod errors;
-mod fetch;
 mod fieldset;
 mod link;
 mod merge;
@@ -32,9 +31,8 @@ mod subgraph;
 mod subgraph_checks;
 mod types;
 
-pub use config::{SchemaSource, SubgraphConfig, SupergraphConfig};
+pub use config::{FetchSdl, SchemaSource, SubgraphConfig, SupergraphConfig};
 pub use errors::{ComposeError, CompositionError, ErrorCode};
-pub use fetch::fetch_sdl;
 pub use reload::Recomposer;
 pub use subgraph::SubgraphInput;
 

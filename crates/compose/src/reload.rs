@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::SupergraphConfig;
+use crate::config::{FetchSdl, SupergraphConfig};
 use crate::errors::ComposeError;
 use crate::subgraph::SubgraphInput;
 
@@ -34,9 +34,11 @@ impl Recomposer {
     /// call: `Ok(Some(sdl))` for a new supergraph, `Ok(None)` when nothing
     /// changed (or the change already failed to compose), `Err` when the
     /// schemas cannot be read or do not compose.
-    pub fn poll(&mut self) -> Result<Option<String>, ComposeError> {
+    /// Subgraphs given by URL are asked with `fetch` (see
+    /// [`SupergraphConfig::resolve`]).
+    pub fn poll(&mut self, fetch: &FetchSdl<'_>) -> Result<Option<String>, ComposeError> {
         let config = SupergraphConfig::load(&self.path)?;
-        let inputs = config.resolve()?;
+        let inputs = config.resolve(fetch)?;
         if self.last_inputs.as_ref() == Some(&inputs) {
             return Ok(None);
         }
@@ -49,6 +51,11 @@ impl Recomposer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Files only: nothing is fetched.
+    fn no_fetch(_: &str, _: &str) -> Result<String, String> {
+        Err("no fetching here".into())
+    }
 
     #[test]
     fn composes_on_change_only_and_reports_failures_once() {
@@ -63,18 +70,24 @@ mod tests {
         let schema = dir.join("a.graphql");
         std::fs::write(&schema, "type Query { a: Int }").unwrap();
         let mut r = Recomposer::new(&config);
-        assert!(r.poll().unwrap().unwrap().contains("a: Int"));
-        assert!(r.poll().unwrap().is_none());
+        assert!(r.poll(&no_fetch).unwrap().unwrap().contains("a: Int"));
+        assert!(r.poll(&no_fetch).unwrap().is_none());
         std::fs::write(&schema, "type Query { a: Int b: String }").unwrap();
-        assert!(r.poll().unwrap().unwrap().contains("b: String"));
+        assert!(r.poll(&no_fetch).unwrap().unwrap().contains("b: String"));
         std::fs::write(&schema, "type Query { a: Unknown }").unwrap();
-        assert!(matches!(r.poll(), Err(ComposeError::Composition(_))));
+        assert!(matches!(
+            r.poll(&no_fetch),
+            Err(ComposeError::Composition(_))
+        ));
         assert!(
-            r.poll().unwrap().is_none(),
+            r.poll(&no_fetch).unwrap().is_none(),
             "the same failure is reported once"
         );
         std::fs::remove_file(&schema).unwrap();
-        assert!(matches!(r.poll(), Err(ComposeError::Schema { .. })));
+        assert!(matches!(
+            r.poll(&no_fetch),
+            Err(ComposeError::Schema { .. })
+        ));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

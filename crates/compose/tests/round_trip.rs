@@ -101,6 +101,11 @@ fn composed_supergraph_plans_across_subgraphs() {
     assert!(plan.contains("price"), "the requirement is fetched: {plan}");
 }
 
+/// Asks a subgraph for its SDL with the router's client.
+fn fetch(name: &str, url: &str) -> Result<String, String> {
+    goliath_router::subgraph_sdl::fetch_blocking(&goliath_router::Config::default(), name, url)
+}
+
 #[test]
 fn config_with_file_sdl_and_subgraph_url_sources() {
     let dir = std::env::temp_dir().join(format!("goliath-compose-test-{}", std::process::id()));
@@ -129,7 +134,7 @@ subgraphs:
     );
     std::fs::write(dir.join("supergraph.yaml"), yaml).unwrap();
     let config = SupergraphConfig::load(&dir.join("supergraph.yaml")).unwrap();
-    let inputs = config.resolve().unwrap();
+    let inputs = config.resolve(&fetch).unwrap();
     assert_eq!(
         inputs[2].url, reviews_url,
         "routing_url defaults to subgraph_url"
@@ -152,7 +157,7 @@ fn missing_schema_file_names_the_subgraph() {
     )
     .unwrap();
     let config = SupergraphConfig::load(&dir.join("supergraph.yaml")).unwrap();
-    let err = config.resolve().unwrap_err().to_string();
+    let err = config.resolve(&fetch).unwrap_err().to_string();
     assert!(
         err.contains("ghost") && err.contains("nope.graphql"),
         "{err}"

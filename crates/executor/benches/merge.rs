@@ -330,6 +330,7 @@ fn endpoint() -> SubgraphEndpoint {
         timeout: std::time::Duration::from_secs(1),
         include_errors: true,
         max_response_bytes: 1 << 20,
+        tls: None,
     }
 }
 

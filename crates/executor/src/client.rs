@@ -1,21 +1,32 @@
-//! The subgraph HTTP client: one JSON POST per fetch over pooled keep-alive
-//! HTTP/1.1 connections, a timeout and an answer-size cap per subgraph.
-//! Parsing the answer is the caller's job (see [`crate::value`]), so the
-//! parsed tree can borrow from its bytes.
+//! The subgraph HTTP client: one JSON POST per fetch, a timeout and an
+//! answer-size cap per subgraph. Parsing the answer is the caller's job
+//! (see [`crate::value`]), so the parsed tree can borrow from its bytes.
 //!
-//! The exchange runs in the fetch's own task: the request is written with
-//! one `write`, the answer is read straight into one buffer sized from the
-//! last answer of that subgraph, and `httparse` reads the head. There is no
-//! connection task, no channel and no copy of the body. The wire format is
-//! in [`h1`].
+//! Two paths, picked once per subgraph when its [`SubgraphEndpoint`] is
+//! built (its `tls` is set for `https://` URLs only; see [`Scheme::of`]):
 //!
-//! The subgraph is not trusted: answers are read up to the subgraph's
-//! `max_response_bytes` and no further, compressed answers are refused
-//! (requests say `accept-encoding: identity`), and a request is sent a
-//! second time only when it provably never reached the subgraph (see
-//! [`Resend`]).
+//! - `http://`, the fast path: pooled keep-alive HTTP/1.1 connections, one
+//!   pool per thread. The exchange runs in the fetch's own task: the
+//!   request is written with one `write`, the answer is read straight into
+//!   one buffer sized from the last answer of that subgraph, and
+//!   `httparse` reads the head. There is no connection task, no channel
+//!   and no copy of the body. The wire format is in [`h1`].
+//! - `https://`: TLS with rustls (ring; the web PKI roots plus the CA
+//!   certificates and client certificate the router's `tls:` config
+//!   gives), then HTTP/2 when the subgraph offers it over ALPN, else
+//!   HTTP/1.1, through hyper's connection API with per-thread pools
+//!   ([`TlsOrigin`], module `tls`).
+//!
+//! The subgraph is not trusted, on either path: answers are read up to
+//! the subgraph's `max_response_bytes` and no further, compressed answers
+//! are refused (requests say `accept-encoding: identity`), and a request
+//! is sent a second time only when it provably never reached the subgraph
+//! (see [`Resend`]).
 
 pub(crate) mod h1;
+mod tls;
+
+pub use tls::TlsOrigin;
 
 use std::cell::RefCell;
 use std::io::ErrorKind;
@@ -70,8 +81,53 @@ pub enum Resend {
     /// Once, on a new connection, and only when writing the request to a
     /// pooled connection failed: the subgraph did not receive all of it,
     /// so it cannot have acted on it (queries). A request that was written
-    /// is never sent again, whatever happens to its answer.
+    /// is never sent again, whatever happens to its answer. (Over
+    /// `https://`, where hyper writes it: only when hyper gives the
+    /// request back as never written.)
     IfUnsent,
+}
+
+/// The URL schemes a subgraph can be reached at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `http://`: the plain HTTP/1.1 path.
+    Http,
+    /// `https://`: TLS, see [`TlsOrigin`].
+    Https,
+}
+
+impl Scheme {
+    /// The scheme of the subgraph URL `url`, once the URL is known to be
+    /// usable. An error says what is wrong: a URL that does not parse, one
+    /// without a host, or an unsupported scheme (``unsupported URL scheme
+    /// `ftp` in ftp://x (http:// and https:// are supported)``). For
+    /// checking URLs when endpoints are built, before any request.
+    pub fn of(url: &str) -> Result<Scheme, String> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("invalid URL `{url}`: {e}"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("http") => Scheme::Http,
+            Some(s) if s.eq_ignore_ascii_case("https") => Scheme::Https,
+            Some(s) => {
+                return Err(format!(
+                    "unsupported URL scheme `{s}` in {url} (http:// and https:// are supported)"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "invalid URL `{url}`: no scheme (http:// and https:// are supported)"
+                ))
+            }
+        };
+        if uri.authority().is_none_or(|a| a.host().is_empty()) {
+            return Err(format!("invalid URL `{url}`: no host"));
+        }
+        if scheme == Scheme::Http {
+            Origin::new(url).map_err(|e| e.to_string())?;
+        }
+        Ok(scheme)
+    }
 }
 
 /// Idle connections kept per subgraph URL and thread.
@@ -139,7 +195,8 @@ impl SubgraphClient {
     /// sets itself. The whole exchange takes at most
     /// `endpoint.timeout`; an answer larger than
     /// `endpoint.max_response_bytes` is refused
-    /// ([`FetchError::Malformed`]) without being buffered.
+    /// ([`FetchError::Malformed`]) without being buffered. An endpoint
+    /// with `tls` takes the `https://` path; any other, the plain one.
     pub async fn post(
         &self,
         endpoint: &SubgraphEndpoint,
@@ -147,6 +204,16 @@ impl SubgraphClient {
         body: Vec<u8>,
         resend: Resend,
     ) -> Result<Bytes, FetchError> {
+        if let Some(origin) = &endpoint.tls {
+            // Boxed, so that the plain path's future stays as small as it
+            // was.
+            let max = endpoint.max_response_bytes;
+            let exchange = Box::pin(tls::post(origin, headers, body, max, resend));
+            return match tokio::time::timeout(endpoint.timeout, exchange).await {
+                Ok(r) => r,
+                Err(_) => Err(FetchError::Timeout),
+            };
+        }
         let url = endpoint.url.as_str();
         let checkout = checkout(url, headers, &body)?;
         let exchange = exchange(url, checkout, endpoint.max_response_bytes, resend);
@@ -295,7 +362,7 @@ impl Origin {
         let uri: http::Uri = url.parse().map_err(|_| bad())?;
         if uri.scheme_str() != Some("http") {
             return Err(FetchError::BadUrl(format!(
-                "{url} (only http:// subgraph URLs are supported)"
+                "{url} (the plain path takes http:// URLs; https:// needs the endpoint's `tls`)"
             )));
         }
         let authority = uri.authority().ok_or_else(bad)?;
@@ -351,7 +418,7 @@ mod tests {
             .starts_with(b"POST / HTTP/1.1\r\nhost: example.com\r\n"));
         assert!(matches!(
             Origin::new("https://example.com/graphql"),
-            Err(FetchError::BadUrl(m)) if m.contains("only http://")
+            Err(FetchError::BadUrl(m)) if m.contains("needs the endpoint's `tls`")
         ));
         assert!(matches!(
             Origin::new("not a url"),
@@ -361,5 +428,25 @@ mod tests {
             Origin::new("/relative"),
             Err(FetchError::BadUrl(_))
         ));
+    }
+
+    #[test]
+    fn schemes_are_checked_before_any_request() {
+        assert_eq!(Scheme::of("http://127.0.0.1:4200/g"), Ok(Scheme::Http));
+        assert_eq!(Scheme::of("https://example.com"), Ok(Scheme::Https));
+        assert_eq!(Scheme::of("HTTPS://example.com/g"), Ok(Scheme::Https));
+        assert_eq!(
+            Scheme::of("ftp://x").unwrap_err(),
+            "unsupported URL scheme `ftp` in ftp://x (http:// and https:// are supported)"
+        );
+        for (bad, why) in [
+            ("not a url", "invalid URL `not a url`"),
+            ("/relative", "no scheme"),
+            ("", "invalid URL"),
+            ("http:///path", "invalid URL"),
+        ] {
+            let e = Scheme::of(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
     }
 }

@@ -613,6 +613,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             include_errors: true,
             max_response_bytes: 1 << 20,
+            tls: None,
         }
     }
 

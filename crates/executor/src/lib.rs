@@ -13,7 +13,7 @@ pub mod parse;
 pub mod project;
 pub mod value;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -35,8 +35,14 @@ pub struct SubgraphEndpoint {
     /// Whether its error messages reach clients (otherwise they are masked).
     pub include_errors: bool,
     /// The largest answer (head and body) read from it, in bytes; a larger
-    /// one is refused as malformed before it is buffered.
+    /// one is refused as malformed before it is buffered. (Over
+    /// `https://`, the body alone: hyper bounds the head.)
     pub max_response_bytes: usize,
+    /// How an `https://` subgraph is reached (TLS settings and the
+    /// connection pools' identity, shared by clones); `None` for an
+    /// `http://` one, which takes the plain HTTP/1.1 path. Set when the
+    /// endpoint is built, after [`client::Scheme::of`] has checked the URL.
+    pub tls: Option<Arc<client::TlsOrigin>>,
 }
 
 /// Runs plans. One per loaded supergraph; cheap to share.

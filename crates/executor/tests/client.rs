@@ -245,6 +245,7 @@ fn endpoint(url: &str, max_response_bytes: usize, timeout: Duration) -> Subgraph
         timeout,
         include_errors: true,
         max_response_bytes,
+        tls: None,
     }
 }
 

@@ -257,7 +257,12 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
     }
     for (name, url, _) in &urls {
         wait_for(&mut children, name, Duration::from_secs(30), || {
-            goliath_compose::fetch_sdl(url).ok()
+            goliath_router::subgraph_sdl::fetch_blocking(
+                &goliath_router::Config::default(),
+                name,
+                url,
+            )
+            .ok()
         })?;
     }
 
@@ -275,7 +280,15 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
     std::fs::write(&config, yaml).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let supergraph = data_dir.join("supergraph.graphql");
     let sdl = goliath_compose::SupergraphConfig::load(&config)
-        .and_then(|c| c.resolve())
+        .and_then(|c| {
+            c.resolve(&|name: &str, url: &str| {
+                goliath_router::subgraph_sdl::fetch_blocking(
+                    &goliath_router::Config::default(),
+                    name,
+                    url,
+                )
+            })
+        })
         .map_err(|e| e.to_string())
         .and_then(|subgraphs| {
             goliath_compose::compose(&subgraphs)
@@ -320,6 +333,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         .arg(&config)
         .arg("--config")
         .arg(&router_config)
+        .arg("--hot-reload")
         .args(["--poll-interval", "3", "--listen", &listen]);
     let (router, _) = spawn("router", command)?;
     let router_pid = router.id();

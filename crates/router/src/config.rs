@@ -3,7 +3,8 @@
 //! Every key is optional (see [`Config::default`]) and unknown keys are
 //! rejected. Before the YAML is parsed, `${env.NAME}` and
 //! `${env.NAME:-default}` references in the text are replaced by the value of
-//! the environment variable `NAME` (see [`Config::from_yaml_str`]).
+//! the environment variable `NAME`, and `${file.PATH}` in a string value by
+//! the contents of the file `PATH` (see [`Config::from_yaml_str`]).
 //!
 //! ```yaml
 //! listen: 0.0.0.0:${env.PORT:-4000}
@@ -31,10 +32,13 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use crate::admin::AdminConfig;
+pub use crate::cors::CorsConfig;
 pub use crate::csrf::CsrfConfig;
 pub use crate::demand_control::DemandControlConfig;
+pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
 pub use crate::store::StoreConfig;
+pub use crate::tls::TlsConfig;
 
 /// The router configuration. Keys are snake_case; all have defaults.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -46,8 +50,15 @@ pub struct Config {
     pub supergraph: Option<PathBuf>,
     /// The HTTP path GraphQL requests are served on (default `/graphql`).
     pub graphql_path: String,
-    /// The HTTP path of the health check (default `/health`).
+    /// The HTTP path of the health check (default `/health`; `?ready` for
+    /// readiness).
     pub health_path: String,
+    /// Watch the supergraph file and this config file, and swap in new
+    /// versions as they change (default false; `--hot-reload` too).
+    pub hot_reload: bool,
+    /// How long requests in flight may take to finish after SIGTERM or
+    /// SIGINT (default 30 000 ms).
+    pub shutdown_timeout_ms: u64,
     /// Request size, shape and time limits.
     pub limits: Limits,
     /// Whether introspection queries are allowed (default true).
@@ -58,10 +69,18 @@ pub struct Config {
     pub subgraphs: BTreeMap<String, SubgraphConfig>,
     /// Settings for subgraphs that `subgraphs` does not override.
     pub subgraph_defaults: SubgraphDefaults,
+    /// Which headers go to the subgraphs (Apollo Router's `headers:`).
+    pub headers: HeadersConfig,
     /// The progressive-override labels (`@override(label: ...)`) switched on.
     pub override_labels: Vec<String>,
     /// CSRF prevention (on by default).
     pub csrf: CsrfConfig,
+    /// CORS (`cors:`, Apollo Router's keys): which browser origins may
+    /// call the router.
+    pub cors: CorsConfig,
+    /// The GraphiQL page for browsers on the GraphQL path: unset follows
+    /// `introspection`, `false` turns it off, `true` on.
+    pub graphiql: Option<bool>,
     /// Demand control: operation costs from `@cost`/`@listSize` (off by default).
     pub demand_control: DemandControlConfig,
     /// The state store (`store:`): embedded redb by default, or Redis.
@@ -72,6 +91,9 @@ pub struct Config {
     /// The admin listener (`admin:`): operator pages and APIs on an
     /// address of their own, behind a token; none by default.
     pub admin: AdminConfig,
+    /// TLS (`tls:`, Apollo Router's keys): CA certificates and client
+    /// certificates for `https://` subgraphs.
+    pub tls: TlsConfig,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -171,17 +193,23 @@ impl Default for Config {
             supergraph: None,
             graphql_path: "/graphql".to_string(),
             health_path: "/health".to_string(),
+            hot_reload: false,
+            shutdown_timeout_ms: 30_000,
             limits: Limits::default(),
             introspection: true,
             include_subgraph_errors: IncludeSubgraphErrors::default(),
             subgraphs: BTreeMap::new(),
             subgraph_defaults: SubgraphDefaults::default(),
+            headers: HeadersConfig::default(),
             override_labels: Vec::new(),
             csrf: CsrfConfig::default(),
+            cors: CorsConfig::default(),
+            graphiql: None,
             demand_control: DemandControlConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
             admin: AdminConfig::default(),
+            tls: TlsConfig::default(),
         }
     }
 }
@@ -265,9 +293,11 @@ impl Config {
     /// First `${env.NAME}` is replaced by the environment variable `NAME`
     /// (an error if it is unset) and `${env.NAME:-default}` by `NAME`, or by
     /// `default` when `NAME` is unset or empty. The substitution is textual,
-    /// so it also applies inside YAML comments and quoted strings. An empty
-    /// document gives the defaults. Errors are reported under the name
-    /// `config`.
+    /// so it also applies inside YAML comments and quoted strings. Then
+    /// `${file.PATH}` in a string value is replaced by the contents of the
+    /// file `PATH` (relative to the current directory), as in Apollo
+    /// Router (see `expand_files`). An empty document gives the defaults.
+    /// Errors are reported under the name `config`.
     pub fn from_yaml_str(text: &str) -> Result<Config, ConfigError> {
         Self::parse(text, STRING_ORIGIN, &|name| std::env::var(name).ok())
     }
@@ -286,6 +316,7 @@ impl Config {
         let config = if text.trim().is_empty() {
             Config::default()
         } else {
+            let text = expand_files(&text).map_err(error)?;
             serde_yaml::from_str(&text).map_err(|e| error(ConfigErrorKind::Parse(e.to_string())))?
         };
         config.validate().map_err(error)?;
@@ -404,6 +435,12 @@ impl Config {
                 ));
             }
         }
+        self.headers
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.cors
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         self.demand_control
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
@@ -412,6 +449,9 @@ impl Config {
             .map_err(|(key, message)| invalid(&key, message))?;
         self.admin
             .validate(&self.listen)
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.tls
+            .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         if let Some(url) = &self.store.redis {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
@@ -512,6 +552,91 @@ fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String
     Ok(out)
 }
 
+/// Replaces `${file.PATH}` in the document's string values by the
+/// contents of the file `PATH` (relative to the current directory), as
+/// Apollo Router does: `certificate_authorities: "${file./etc/ca.pem}"`.
+///
+/// Unlike `${env...}`, this works on the parsed document, not on its text:
+/// a file's contents (PEM, several lines) pasted into the text would break
+/// the YAML around them. The expanded document is written back out, so
+/// that serde reads it with its usual messages (their line numbers are
+/// then the expanded document's). Text without `${file.` is left as it is.
+fn expand_files(text: &str) -> Result<std::borrow::Cow<'_, str>, ConfigErrorKind> {
+    if !text.contains(FILE_OPEN) {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
+    let mut document: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| ConfigErrorKind::Parse(e.to_string()))?;
+    if !expand_files_in(&mut document)? {
+        // Only in comments (or keys): nothing to write back.
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
+    serde_yaml::to_string(&document)
+        .map(std::borrow::Cow::Owned)
+        .map_err(|e| ConfigErrorKind::Parse(e.to_string()))
+}
+
+/// What starts a file reference.
+const FILE_OPEN: &str = "${file.";
+
+/// Expands the file references in `value`'s strings; whether there were any.
+fn expand_files_in(value: &mut serde_yaml::Value) -> Result<bool, ConfigErrorKind> {
+    use serde_yaml::Value;
+    Ok(match value {
+        Value::String(s) if s.contains(FILE_OPEN) => {
+            *s = expand_file_references(s)?;
+            true
+        }
+        Value::Sequence(items) => {
+            let mut any = false;
+            for item in items {
+                any |= expand_files_in(item)?;
+            }
+            any
+        }
+        Value::Mapping(map) => {
+            let mut any = false;
+            for (_, item) in map.iter_mut() {
+                any |= expand_files_in(item)?;
+            }
+            any
+        }
+        Value::Tagged(tagged) => expand_files_in(&mut tagged.value)?,
+        _ => false,
+    })
+}
+
+/// Replaces each `${file.PATH}` in `s` by the file's contents.
+fn expand_file_references(s: &str) -> Result<String, ConfigErrorKind> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find(FILE_OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + FILE_OPEN.len()..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| ConfigErrorKind::BadReference {
+                reference: rest[start..].lines().next().unwrap_or_default().to_string(),
+                message: "missing closing `}`".to_string(),
+            })?;
+        let path = &after[..end];
+        if path.trim().is_empty() {
+            return Err(ConfigErrorKind::BadReference {
+                reference: format!("{FILE_OPEN}{path}}}"),
+                message: "expected a file path".to_string(),
+            });
+        }
+        let contents = std::fs::read_to_string(path).map_err(|e| ConfigErrorKind::File {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        out.push_str(&contents);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// Why a configuration could not be loaded, and from where.
 ///
 /// Displays as `<origin>: <problem>`, e.g.
@@ -534,7 +659,14 @@ pub enum ConfigErrorKind {
         /// The variable's name.
         name: String,
     },
-    /// A malformed `${env...}` reference.
+    /// `${file.PATH}` names a file that cannot be read.
+    File {
+        /// The path as written.
+        path: String,
+        /// Why it cannot be read.
+        message: String,
+    },
+    /// A malformed `${env...}` or `${file...}` reference.
     BadReference {
         /// The reference as written.
         reference: String,
@@ -562,6 +694,12 @@ impl fmt::Display for ConfigErrorKind {
                 "environment variable `{name}` is not set \
                  (use `${{env.{name}:-default}}` to give a default)"
             ),
+            ConfigErrorKind::File { path, message } => {
+                write!(
+                    f,
+                    "cannot read the file `{path}` (`${{file.{path}}}`): {message}"
+                )
+            }
             ConfigErrorKind::BadReference { reference, message } => {
                 write!(f, "bad reference `{reference}`: {message}")
             }
@@ -710,6 +848,53 @@ override_labels: [a, b]
         );
         assert!(err.to_string().starts_with("goliath.yaml: "), "{err}");
         assert!(err.to_string().contains("`GOLIATH_LISTEN`"), "{err}");
+    }
+
+    #[test]
+    fn file_expansion() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, pem).unwrap();
+        std::fs::write(dir.path().join("path.txt"), "/from-file").unwrap();
+        // The contents, several lines and all, become the string value,
+        // quoted or not, alone or with text around it.
+        let expanded = |yaml: &str| match expand_files(yaml).unwrap() {
+            std::borrow::Cow::Owned(text) => {
+                serde_yaml::from_str::<serde_yaml::Value>(&text).unwrap()
+            }
+            std::borrow::Cow::Borrowed(_) => panic!("not expanded: {yaml}"),
+        };
+        let p = path.display();
+        let v = expanded(&format!(
+            "a:\n  b: \"${{file.{p}}}\"\n  c:\n  - x${{file.{p}}}y\n"
+        ));
+        assert_eq!(v["a"]["b"].as_str(), Some(pem));
+        assert_eq!(v["a"]["c"][0].as_str(), Some(format!("x{pem}y").as_str()));
+        let v = expanded(&format!("a: ${{file.{p}}}\n"));
+        assert_eq!(v["a"].as_str(), Some(pem));
+        // Through the whole parse, with ${env...} expanded first.
+        let vars = [("DIR", dir.path().to_str().unwrap())];
+        let config = parse_with("graphql_path: ${file.${env.DIR}/path.txt}", &vars).unwrap();
+        assert_eq!(config.graphql_path, "/from-file");
+        // Relative paths are relative to the current directory.
+        let cwd = std::env::current_dir().unwrap();
+        let up = "../".repeat(cwd.components().count() - 1);
+        let relative = format!("{up}{}", path.display().to_string().trim_start_matches('/'));
+        let v = expanded(&format!("a: '${{file.{relative}}}'\n"));
+        assert_eq!(v["a"].as_str(), Some(pem));
+        // Comments are not expanded; text without references is as it was.
+        let text = "listen: 127.0.0.1:4000 # ${file./nowhere}\n";
+        assert!(matches!(expand_files(text), Ok(std::borrow::Cow::Borrowed(t)) if t == text));
+        assert!(parse_with(text, &[]).is_ok());
+        // A missing file is named; so are malformed references.
+        let err = error("graphql_path: ${file./nowhere/goliath.pem}");
+        assert!(
+            err.starts_with("goliath.yaml: cannot read the file `/nowhere/goliath.pem`"),
+            "{err}"
+        );
+        assert!(error("graphql_path: '${file./x'").contains("missing closing"));
+        assert!(error("graphql_path: '${file.}'").contains("expected a file path"));
     }
 
     #[test]

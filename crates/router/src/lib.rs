@@ -5,15 +5,20 @@
 pub mod admin;
 pub mod compute;
 pub mod config;
+pub mod cors;
 pub mod csrf;
 pub mod demand_control;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod graphiql;
+pub mod headers;
 pub mod http;
 pub mod limits;
 pub mod migrations;
 pub mod pipeline;
 pub mod store;
+pub mod subgraph_sdl;
+pub mod tls;
 
 pub use config::Config;
 pub use pipeline::{Body, Pipeline, Request, Response};

@@ -440,6 +440,38 @@ async fn health_follows_the_handler() {
 }
 
 #[tokio::test]
+async fn readiness_and_liveness() {
+    let server = Server::start_empty(Config::default()).await;
+    let get = |path: &'static str| {
+        let server = &server;
+        async move {
+            let (status, _, body) = server.send(Method::GET, path, &[], "").await;
+            (
+                status.as_u16(),
+                body["status"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    // Nothing loaded: alive, not ready.
+    assert_eq!(get("/health?live").await, (200, "UP".into()));
+    assert_eq!(get("/health?ready").await, (503, "DOWN".into()));
+    server.state.set_handler(Some(Arc::new(Echo)));
+    assert_eq!(get("/health?ready").await, (200, "UP".into()));
+    assert_eq!(get("/health?ready=true").await, (200, "UP".into()));
+    // Shutting down: still alive, no longer ready, still serving.
+    server.state.begin_shutdown();
+    assert!(server.state.is_draining());
+    assert_eq!(get("/health?ready").await, (503, "DOWN".into()));
+    assert_eq!(get("/health?live").await, (200, "UP".into()));
+    assert_eq!(get("/health").await, (200, "UP".into()));
+    assert_eq!(
+        server.post(r#"{"query":"{a}"}"#, &[]).await.0,
+        StatusCode::OK
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn custom_paths() {
     let config = Config::from_yaml_str("graphql_path: /api\nhealth_path: /up").unwrap();
     let server = Server::start(config).await;

@@ -76,11 +76,26 @@ struct Head {
     keep_alive: bool,
 }
 
+/// Why an answer larger than `max` bytes is refused (the https:// path
+/// says it the same way).
+pub(crate) fn too_large_message(max: usize) -> String {
+    format!("the answer is larger than {max} bytes (subgraph max_response_bytes)")
+}
+
+/// Why a compressed answer is refused; `coding` as [`quoted`] quotes it.
+pub(crate) fn compressed_message(coding: &str) -> String {
+    format!("compressed answers (content-encoding: {coding}) are not accepted")
+}
+
+/// Why an answer with a transfer coding other than one plain `chunked`
+/// is refused; `value` as [`quoted`] quotes it.
+pub(crate) fn transfer_encoding_message(value: &str) -> String {
+    format!("unsupported transfer-encoding {value:?} (only chunked is accepted)")
+}
+
 /// The refusal of an answer larger than `max` bytes.
 fn too_large(max: usize) -> ExchangeError {
-    Malformed(format!(
-        "the answer is larger than {max} bytes (subgraph max_response_bytes)"
-    ))
+    Malformed(too_large_message(max))
 }
 
 /// Reads one answer of at most `max` bytes (head and body as they come
@@ -221,10 +236,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
                     continue;
                 }
                 if chunked || !coding.eq_ignore_ascii_case(b"chunked") {
-                    return Err(Malformed(format!(
-                        "unsupported transfer-encoding {:?} (only chunked is accepted)",
-                        text()
-                    )));
+                    return Err(Malformed(transfer_encoding_message(&text())));
                 }
                 chunked = true;
             }
@@ -252,9 +264,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
     }
     let bodiless = matches!(status, 100..=199 | 204 | 304);
     if let Some(coding) = content_encoding.filter(|_| !bodiless) {
-        return Err(Malformed(format!(
-            "compressed answers (content-encoding: {coding}) are not accepted"
-        )));
+        return Err(Malformed(compressed_message(&coding)));
     }
     let framing = if bodiless {
         Framing::Length(0)
@@ -282,7 +292,7 @@ const QUOTED: usize = 64;
 /// A header value as error messages quote it: as text, and no more than
 /// [`QUOTED`] bytes of it (a value can be as large as the head, and
 /// nothing the subgraph sends is copied whole into a message).
-fn quoted(value: &[u8]) -> String {
+pub(crate) fn quoted(value: &[u8]) -> String {
     match value.get(..QUOTED) {
         Some(head) if value.len() > QUOTED => format!("{}...", String::from_utf8_lossy(head)),
         _ => String::from_utf8_lossy(value).into_owned(),

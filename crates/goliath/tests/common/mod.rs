@@ -244,14 +244,20 @@ pub struct Router {
 }
 
 impl Router {
-    /// Starts `goliath router --supergraph SUPERGRAPH --config CONFIG` and
-    /// waits for both listeners (60 s at most).
+    /// Starts `goliath router --supergraph SUPERGRAPH --config CONFIG
+    /// --hot-reload` and waits for both listeners (60 s at most).
     pub fn start(supergraph: &Path, config: &Path) -> Router {
+        Router::start_with(supergraph, config, &["--hot-reload"])
+    }
+
+    /// [`Router::start`] with other extra arguments than `--hot-reload`.
+    pub fn start_with(supergraph: &Path, config: &Path, extra: &[&str]) -> Router {
         let mut child = Command::new(GOLIATH)
             .args(["router", "--supergraph"])
             .arg(supergraph)
             .arg("--config")
             .arg(config)
+            .args(extra)
             .env("GOLIATH_ADMIN_TOKEN", TOKEN)
             .env("GOLIATH_WORKERS", "1")
             .env("NO_COLOR", "1")
@@ -304,6 +310,39 @@ impl Router {
             assert!(
                 Instant::now() < deadline,
                 "no log line with {needle:?} within {seconds} s:\n{}",
+                self.log.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// How many log lines so far contain `needle`.
+    pub fn count_lines(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Sends `signal` (e.g. `libc::SIGTERM`) to the router.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the child this test started.
+        let r = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        assert_eq!(r, 0, "kill failed");
+    }
+
+    /// Waits up to `seconds` for the router to exit; its exit status.
+    pub fn wait_exit(&mut self, seconds: u64) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the router did not exit within {seconds} s:\n{}",
                 self.log.lock().unwrap().join("\n")
             );
             std::thread::sleep(Duration::from_millis(50));

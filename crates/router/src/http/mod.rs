@@ -9,7 +9,12 @@
 //!   `limits.max_body_bytes` is 413.
 //! - `GET` with the same parameters in the query string, `variables` and
 //!   `extensions` as JSON text (empty values count as absent).
+//! - `OPTIONS` is a CORS preflight, answered 200 by [`crate::cors`]
+//!   (which also adds the CORS headers to every other answer on the path).
 //! - Any other method is 405 with `Allow: GET, POST`.
+//! - With GraphiQL on, a `GET` whose `Accept` lists `text/html` gets the
+//!   GraphiQL page, whose assets are under `{graphql_path}/graphiql/`
+//!   ([`crate::graphiql`]).
 //!
 //! Request errors found here are `400` with a GraphQL error body whatever the
 //! response media type, since such requests are not well-formed
@@ -53,12 +58,15 @@
 mod decode;
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod linger;
+mod settings;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -80,6 +88,7 @@ use crate::config::{Config, CsrfConfig, Limits};
 use crate::pipeline::{Outcome, Pipeline, Request, Response};
 use decode::{decode_get, negotiate, read_post, MediaType};
 use linger::Lingering;
+pub use settings::Settings;
 
 /// Something that answers GraphQL requests: the [`Pipeline`], or a stand-in
 /// in tests.
@@ -102,9 +111,16 @@ pub struct ServerState {
     limits: Limits,
     request_timeout: Duration,
     csrf: CsrfConfig,
+    /// CORS and GraphiQL, replaceable while the server runs.
+    settings: RwLock<Arc<Settings>>,
     /// One permit per open connection (`limits.max_connections`).
     connections: Arc<Semaphore>,
     handler: RwLock<Option<Arc<dyn Handler>>>,
+    /// Set when shutdown begins: readiness turns to 503.
+    draining: AtomicBool,
+    /// How long requests in flight may take to finish once shutdown
+    /// begins.
+    shutdown_timeout: Duration,
 }
 
 impl ServerState {
@@ -116,6 +132,7 @@ impl ServerState {
             limits: config.limits.clone(),
             request_timeout: config.limits.request_timeout(),
             csrf: config.csrf.clone(),
+            settings: RwLock::new(Arc::new(Settings::new(config))),
             connections: Arc::new(Semaphore::new(
                 config
                     .limits
@@ -123,7 +140,20 @@ impl ServerState {
                     .clamp(1, Semaphore::MAX_PERMITS),
             )),
             handler: RwLock::new(None),
+            draining: AtomicBool::new(false),
+            shutdown_timeout: Duration::from_millis(config.shutdown_timeout_ms),
         }
+    }
+
+    /// Marks the router as shutting down: readiness (`/health?ready`)
+    /// answers 503 from now on.
+    pub fn begin_shutdown(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
     }
 
     /// The current handler, if one is loaded.
@@ -143,11 +173,30 @@ impl ServerState {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         std::mem::replace(&mut *slot, handler)
     }
+
+    /// The CORS and GraphiQL settings in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replaces the CORS and GraphiQL settings for the requests that start
+    /// from now on.
+    pub fn set_settings(&self, settings: Settings) {
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+    }
 }
 
 /// Serves HTTP/1.1 (with keep-alive) on `listener` until `shutdown`
-/// completes; then stops accepting, closes idle connections and waits up to
-/// the request timeout for requests in flight.
+/// completes; then marks the state as shutting down, stops accepting,
+/// closes idle connections and waits up to `shutdown_timeout_ms` for the
+/// requests in flight (each connection closes once its request is
+/// answered).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<ServerState>,
@@ -198,13 +247,14 @@ pub async fn serve(
             }
         });
     }
+    state.begin_shutdown();
     drop(listener);
-    let grace = state.request_timeout + Duration::from_secs(1);
+    let grace = state.shutdown_timeout;
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after {grace:?}, closing them");
+        tracing::warn!("requests still in flight after {grace:?}, closing their connections");
     }
 }
 
@@ -215,25 +265,11 @@ type HttpResponse = http::Response<Full<Bytes>>;
 async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpResponse {
     let path = req.uri().path();
     if path == state.health_path {
-        if req.method() != Method::GET {
-            return with_allow(
-                error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method not allowed",
-                    "METHOD_NOT_ALLOWED",
-                    MediaType::Json,
-                ),
-                "GET",
-            );
-        }
-        return match state.handler() {
-            Some(_) => json_response(StatusCode::OK, &json!({"status": "UP"}), MediaType::Json),
-            None => json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &json!({"status": "DOWN"}),
-                MediaType::Json,
-            ),
-        };
+        return health::answer(state, &req);
+    }
+    let settings = state.settings();
+    if let Some(page) = settings.graphiql.as_ref().and_then(|g| g.serve(&req)) {
+        return page;
     }
     if path != state.graphql_path {
         return error(
@@ -243,7 +279,7 @@ async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpRespon
             MediaType::Json,
         );
     }
-    graphql(state, req).await
+    settings.cors.wrap(req, |req| graphql(state, req)).await
 }
 
 /// Serves one request on the GraphQL path.

@@ -24,7 +24,10 @@ pub type Reply = Result<(Answers, Duration), String>;
 /// The most representations one batch carries before it is sent at once.
 const MAX_BATCH: usize = 1000;
 
-type Key = (String, String, String);
+/// (subgraph, type, selection, the request's headers as text): asks
+/// with different headers (another user's `authorization`) go in
+/// different batches.
+type Key = (String, String, String, String);
 
 struct Waiter {
     reps: Vec<Value>,
@@ -45,17 +48,27 @@ impl Batcher {
         self: &Arc<Self>,
         executor: &Arc<Executor>,
         subgraph: &str,
+        headers: &http::HeaderMap,
         type_name: &str,
         selection: &str,
         reps: Vec<Value>,
         window: Duration,
         timeout: Duration,
     ) -> Reply {
+        let mut text = String::new();
+        for (name, value) in headers {
+            text.push_str(name.as_str());
+            text.push(':');
+            text.push_str(&String::from_utf8_lossy(value.as_bytes()));
+            text.push('\n');
+        }
         let key: Key = (
             subgraph.to_owned(),
             type_name.to_owned(),
             selection.to_owned(),
+            text,
         );
+        let headers = headers.clone();
         let (tx, rx) = oneshot::channel();
         let (first, full) = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
@@ -66,12 +79,12 @@ impl Batcher {
         };
         if full {
             let (me, executor, key) = (self.clone(), executor.clone(), key.clone());
-            tokio::spawn(async move { me.send(key, &executor, timeout).await });
+            tokio::spawn(async move { me.send(key, &headers, &executor, timeout).await });
         } else if first {
             let (me, executor) = (self.clone(), executor.clone());
             tokio::spawn(async move {
                 tokio::time::sleep(window).await;
-                me.send(key, &executor, timeout).await
+                me.send(key, &headers, &executor, timeout).await
             });
         }
         rx.await
@@ -79,7 +92,13 @@ impl Batcher {
     }
 
     /// Sends the batch gathered under `key` (if it was not sent already).
-    async fn send(&self, key: Key, executor: &Executor, timeout: Duration) {
+    async fn send(
+        &self,
+        key: Key,
+        headers: &http::HeaderMap,
+        executor: &Executor,
+        timeout: Duration,
+    ) {
         let waiters = {
             let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             match pending.remove(&key) {
@@ -103,9 +122,12 @@ impl Batcher {
                     .collect()
             })
             .collect();
-        let (subgraph, type_name, selection) = &key;
+        let (subgraph, type_name, selection, _) = &key;
         let started = Instant::now();
-        let result = entities(executor, subgraph, type_name, selection, &all, timeout).await;
+        let result = entities(
+            executor, subgraph, headers, type_name, selection, &all, timeout,
+        )
+        .await;
         let took = started.elapsed();
         for (w, map) in waiters.into_iter().zip(maps) {
             let reply = match &result {
@@ -121,6 +143,7 @@ impl Batcher {
 async fn entities(
     executor: &Executor,
     subgraph: &str,
+    headers: &http::HeaderMap,
     type_name: &str,
     selection: &str,
     reps: &[Value],
@@ -131,13 +154,10 @@ async fn entities(
         "variables": {"representations": reps},
     });
     let bytes = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
-    let answer = tokio::time::timeout(
-        timeout,
-        executor.post(subgraph, &http::HeaderMap::new(), bytes),
-    )
-    .await
-    .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
-    .map_err(|e| e.to_string())?;
+    let answer = tokio::time::timeout(timeout, executor.post(subgraph, headers, bytes))
+        .await
+        .map_err(|_| format!("timed out after {} ms", timeout.as_millis()))?
+        .map_err(|e| e.to_string())?;
     let answer: Value = serde_json::from_slice(&answer).map_err(|e| e.to_string())?;
     let entities = answer
         .pointer("/data/_entities")

@@ -403,6 +403,7 @@ async fn ask(
             .ask(
                 ctx.executor,
                 subgraph,
+                ctx.headers(subgraph),
                 table_type,
                 &selection,
                 reps,
@@ -432,6 +433,23 @@ pub struct Direct<'a> {
     pub window: Duration,
     /// How long one request may take.
     pub timeout: Duration,
+    /// The subgraphs' names, by graph index.
+    pub graphs: &'a [goliath_supergraph::Graph],
+    /// The client request's headers for each subgraph, by graph index
+    /// (`crate::headers`; empty without rules).
+    pub headers: &'a [http::HeaderMap],
+}
+
+impl Direct<'_> {
+    /// The headers for requests to `subgraph`.
+    fn headers(&self, subgraph: &str) -> &http::HeaderMap {
+        static NONE: std::sync::OnceLock<http::HeaderMap> = std::sync::OnceLock::new();
+        self.graphs
+            .iter()
+            .position(|g| g.name == subgraph)
+            .and_then(|i| self.headers.get(i))
+            .unwrap_or_else(|| NONE.get_or_init(http::HeaderMap::new))
+    }
 }
 
 /// The value of an occurrence's field in an entity answer.

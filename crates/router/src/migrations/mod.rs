@@ -52,13 +52,15 @@ pub use table::{Active, Override, Table};
 /// no migration routing of its own: the pipeline.
 pub trait Runner: Send + Sync + 'static {
     /// The response body of `query` (its `operation_name`) with these
-    /// `variables`, planned with `labels`.
+    /// `variables`, planned with `labels`, as if the client had sent
+    /// `headers`.
     fn run(
         &self,
         query: Arc<str>,
         operation_name: Option<String>,
         variables: Map<String, Value>,
         labels: Vec<String>,
+        headers: http::HeaderMap,
     ) -> Pin<Box<dyn Future<Output = Result<Bytes, String>> + Send + '_>>;
 }
 

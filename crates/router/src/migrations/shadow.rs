@@ -34,6 +34,12 @@ pub struct Job {
     pub direct: Option<super::entities::Extracted>,
     /// The executor, for the direct comparison's requests.
     pub executor: Arc<goliath_executor::Executor>,
+    /// The client request's headers (the shadow operation is run with
+    /// them).
+    pub client_headers: http::HeaderMap,
+    /// What `crate::headers` made of them for each subgraph, by graph
+    /// index (the direct comparison's requests carry them).
+    pub subgraph_headers: Vec<http::HeaderMap>,
     /// The paths of the client response's errors.
     pub served_errors: Vec<Vec<Value>>,
     /// How long the client's request took to execute.
@@ -98,6 +104,8 @@ pub(super) async fn run(
             batcher: &migrations.batcher,
             window: Duration::from_millis(migrations.settings().batch_window_ms),
             timeout,
+            graphs: &job.supergraph.graphs,
+            headers: &job.subgraph_headers,
         };
         super::entities::run(
             &ctx,
@@ -138,6 +146,7 @@ pub(super) async fn run(
             job.operation_name.clone(),
             job.variables.clone(),
             new_labels,
+            job.client_headers.clone(),
         ),
     )
     .await;
@@ -159,6 +168,7 @@ pub(super) async fn run(
                 job.operation_name.clone(),
                 job.variables.clone(),
                 job.labels.clone(),
+                job.client_headers.clone(),
             ),
         )
         .await;

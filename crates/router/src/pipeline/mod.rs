@@ -42,7 +42,7 @@ use apollo_compiler::schema::Implementers;
 use apollo_compiler::validation::Valid;
 use apollo_compiler::Name;
 use bytes::Bytes;
-use goliath_executor::client::SubgraphClient;
+use goliath_executor::client::{Scheme, SubgraphClient, TlsOrigin};
 use goliath_executor::project::Projection;
 use goliath_executor::{Executor, SubgraphEndpoint};
 use goliath_planner::QueryPlan;
@@ -53,6 +53,7 @@ use serde_json::{json, Map, Value};
 use crate::compute;
 use crate::config::{Config, Limits};
 use crate::demand_control::{Cost, DemandControl};
+use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
 pub use document::{Document, Parsed};
@@ -79,6 +80,8 @@ struct Core {
     documents: Cache<String, Parsed>,
     /// Demand control, when enabled.
     demand_control: Option<DemandControl>,
+    /// Which headers go to each subgraph.
+    headers: Headers,
     /// Field migrations (outlive the pipeline).
     migrations: Arc<Migrations>,
     /// The header naming the fields a request opts in to.
@@ -109,18 +112,14 @@ impl Pipeline {
         let opt_in_header =
             http::HeaderName::from_bytes(config.migrations.opt_in_header.as_bytes())
                 .map_err(|e| format!("migrations.opt_in_header: {e}"))?;
+        let graph_names: Vec<&str> = supergraph.graphs.iter().map(|g| g.name.as_str()).collect();
+        let headers = Headers::new(&config.headers, &graph_names)?;
         let client = SubgraphClient::new();
         let endpoints = supergraph
             .graphs
             .iter()
-            .map(|g| SubgraphEndpoint {
-                name: g.name.clone(),
-                url: config.subgraph_url(&g.name).unwrap_or(&g.url).to_owned(),
-                timeout: config.subgraph_timeout(&g.name),
-                include_errors: config.include_subgraph_errors.includes(&g.name),
-                max_response_bytes: config.subgraph_max_response_bytes(&g.name),
-            })
-            .collect();
+            .map(|g| endpoint(config, &g.name, &g.url))
+            .collect::<Result<Vec<_>, String>>()?;
         let mut percent_labels: Vec<(String, f64)> = vec![];
         for ty in supergraph.types.values() {
             for f in ty.fields.values() {
@@ -152,6 +151,7 @@ impl Pipeline {
             percent_labels,
             documents: document::cache(),
             demand_control: DemandControl::new(&config.demand_control),
+            headers,
             migrations,
             opt_in_header,
             me: me.clone(),
@@ -182,6 +182,7 @@ impl Runner for Core {
         operation_name: Option<String>,
         variables: Map<String, Value>,
         labels: Vec<String>,
+        headers: http::HeaderMap,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Bytes, String>> + Send + '_>>
     {
         Box::pin(async move {
@@ -189,6 +190,7 @@ impl Runner for Core {
                 query: Some(query.to_string()),
                 operation_name,
                 variables,
+                headers,
                 ..Request::default()
             };
             let response = self.execute(req, Some(labels)).await;
@@ -288,9 +290,10 @@ impl Core {
             |abstract_ty: &str, object: &str| self.supergraph.is_possible_type(abstract_ty, object);
         // The subgraphs' answers, which the merged data borrows from.
         let buffers = goliath_executor::value::Buffers::new();
+        let headers = self.headers.for_request(&req.headers);
         let execution = self
             .executor
-            .execute(&buffers, &plan, &variables, &is_subtype, &[])
+            .execute(&buffers, &plan, &variables, &is_subtype, &headers)
             .await;
         let direct = match (&route, &augmented) {
             (Some(route), Some(_)) if !route.compare.is_empty() => {
@@ -372,6 +375,8 @@ impl Core {
                     },
                     direct,
                     executor: self.executor.clone(),
+                    client_headers: req.headers,
+                    subgraph_headers: headers,
                     served_errors: errors
                         .iter()
                         .map(|e| {
@@ -652,6 +657,33 @@ fn note_answer_size(plan: &Arc<QueryPlan>, size: usize) {
             m.clear();
         }
         m.insert(key, size);
+    })
+}
+
+/// How to reach the subgraph `name` (at `url` unless config says
+/// otherwise). Its URL is checked here, before any request: an
+/// unsupported scheme or a URL that does not parse stops the pipeline with
+/// a message naming the subgraph, and so do TLS settings that do not make
+/// a client config. `https://` subgraphs get their TLS settings
+/// (`crate::tls`); `http://` ones take the executor's plain path.
+pub(crate) fn endpoint(config: &Config, name: &str, url: &str) -> Result<SubgraphEndpoint, String> {
+    let url = config.subgraph_url(name).unwrap_or(url);
+    let tls = match Scheme::of(url).map_err(|e| format!("subgraph `{name}`: {e}"))? {
+        Scheme::Http => None,
+        Scheme::Https => {
+            let settings = config.tls.subgraph.client_config(name)?;
+            let origin =
+                TlsOrigin::new(url, &settings).map_err(|e| format!("subgraph `{name}`: {e}"))?;
+            Some(Arc::new(origin))
+        }
+    };
+    Ok(SubgraphEndpoint {
+        name: name.to_owned(),
+        url: url.to_owned(),
+        timeout: config.subgraph_timeout(name),
+        include_errors: config.include_subgraph_errors.includes(name),
+        max_response_bytes: config.subgraph_max_response_bytes(name),
+        tls,
     })
 }
 
