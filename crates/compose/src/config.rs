@@ -66,7 +66,7 @@ pub struct SubgraphConfig {
 pub struct SupergraphConfig {
     /// `2` (or rover's `=2.x.y`); Federation 1 supergraphs are not produced.
     #[serde(default)]
-    pub federation_version: Option<serde_yaml::Value>,
+    pub federation_version: Option<serde_json::Value>,
     /// The subgraphs by name.
     pub subgraphs: IndexMap<String, SubgraphConfig>,
     /// The directory file paths are relative to.
@@ -92,11 +92,11 @@ impl SupergraphConfig {
 
     /// Parses configuration text (file paths are relative to the current directory).
     pub fn parse(text: &str) -> Result<SupergraphConfig, String> {
-        let config: SupergraphConfig = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        let config: SupergraphConfig = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
         if let Some(v) = &config.federation_version {
             let text = match v {
-                serde_yaml::Value::Number(n) => n.to_string(),
-                serde_yaml::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::String(s) => s.clone(),
                 _ => String::new(),
             };
             let major = text.trim_start_matches('=').split('.').next().unwrap_or("");

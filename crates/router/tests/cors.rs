@@ -326,7 +326,10 @@ fn config_errors() {
     let err = config_error("cors:\n  max_age: -5\n");
     assert!(err.contains("cors.max_age"), "{err}");
     let err = config_error("cors:\n  allow_origins: []\n");
-    assert!(err.contains("cors: unknown field `allow_origins`"), "{err}");
+    assert!(
+        err.contains("cors.allow_origins: unknown field `allow_origins`"),
+        "{err}"
+    );
 
     // Apollo Router's own example loads as is.
     let config = Config::from_yaml_str(

@@ -430,7 +430,10 @@ fn bad_tls_settings_are_config_errors_naming_the_key() {
     let e = error("tls:\n  subgraph:\n    all:\n      client_authentication:\n        key: x\n");
     assert!(e.contains("missing field `certificate_chain`"), "{e}");
     let e = error("tls:\n  supergraph: {}\n");
-    assert!(e.contains("tls: unknown field `supergraph`"), "{e}");
+    assert!(
+        e.contains("tls.supergraph: unknown field `supergraph`"),
+        "{e}"
+    );
     let e = error(
         "tls:\n  subgraph:\n    all:\n      certificate_authorities: ${file./nowhere/ca.pem}\n",
     );

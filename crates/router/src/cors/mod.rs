@@ -244,7 +244,7 @@ mod tests {
     use super::*;
 
     fn cors(yaml: &str) -> Result<Cors, (String, String)> {
-        let config: CorsConfig = serde_yaml::from_str(yaml).unwrap();
+        let config: CorsConfig = crate::config::yaml::from_str(yaml).unwrap();
         Cors::new(&config)
     }
 

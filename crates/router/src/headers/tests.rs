@@ -4,7 +4,7 @@ use super::*;
 
 /// Compiles `yaml` (a `headers:` section) for subgraphs `a` and `b`.
 fn headers(yaml: &str) -> Headers {
-    let config: HeadersConfig = serde_yaml::from_str(yaml).unwrap();
+    let config: HeadersConfig = crate::config::yaml::from_str(yaml).unwrap();
     config.validate().unwrap();
     Headers::new(&config, &["a", "b"]).unwrap()
 }
@@ -33,7 +33,7 @@ fn lines(map: &HeaderMap) -> Vec<String> {
 
 /// The `(key, message)` validation error of `yaml`.
 fn invalid(yaml: &str) -> (String, String) {
-    let config: HeadersConfig = serde_yaml::from_str(yaml).unwrap();
+    let config: HeadersConfig = crate::config::yaml::from_str(yaml).unwrap();
     config.validate().unwrap_err()
 }
 
@@ -130,7 +130,7 @@ fn a_subgraph_alone_has_rules() {
 #[test]
 fn unknown_subgraphs_are_refused() {
     let config: HeadersConfig =
-        serde_yaml::from_str("subgraphs:\n  c:\n    request: []\n").unwrap();
+        crate::config::yaml::from_str("subgraphs:\n  c:\n    request: []\n").unwrap();
     let err = Headers::new(&config, &["a", "b"]).unwrap_err();
     assert!(err.contains("headers.subgraphs.c"), "{err}");
 }
@@ -158,9 +158,11 @@ fn bad_rules_name_their_key() {
 
 #[test]
 fn unknown_rule_kinds_are_refused_by_name() {
-    let err = serde_yaml::from_str::<HeadersConfig>("all:\n  request:\n    - copy: {named: a}\n")
-        .unwrap_err()
-        .to_string();
+    let err = crate::config::yaml::from_str::<HeadersConfig>(
+        "all:\n  request:\n    - copy: {named: a}\n",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("copy"), "{err}");
 }
 

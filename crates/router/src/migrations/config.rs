@@ -163,19 +163,19 @@ struct Settings {
 impl<'de> Deserialize<'de> for MigrationsConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let map: BTreeMap<String, serde_yaml::Value> = BTreeMap::deserialize(d)?;
-        let mut settings = serde_yaml::Mapping::new();
+        let map: BTreeMap<String, serde_json::Value> = BTreeMap::deserialize(d)?;
+        let mut settings = serde_json::Map::new();
         let mut fields = BTreeMap::new();
         for (key, value) in map {
             if key.contains('.') {
-                let field: FieldConfig = serde_yaml::from_value(value)
+                let field: FieldConfig = serde_json::from_value(value)
                     .map_err(|e| D::Error::custom(format!("{key}: {e}")))?;
                 fields.insert(key, field);
             } else {
-                settings.insert(serde_yaml::Value::String(key), value);
+                settings.insert(key, value);
             }
         }
-        let s: Settings = serde_yaml::from_value(serde_yaml::Value::Mapping(settings))
+        let s: Settings = serde_json::from_value(serde_json::Value::Object(settings))
             .map_err(|e| D::Error::custom(format!("{e} (a field's key is `Type.field`)")))?;
         let d = MigrationsConfig::default();
         Ok(MigrationsConfig {
