@@ -63,7 +63,7 @@ pub fn run(args: Args) -> Result<(), String> {
             (path.clone(), sdl, Some(recomposer))
         }
         None => {
-            let path = args.supergraph.clone().or_else(|| config.supergraph.clone()).ok_or(
+            let path = args.supergraph.clone().or_else(|| config.supergraph.file.clone()).ok_or(
                 "no supergraph: pass --supergraph FILE, --compose supergraph.yaml or set `supergraph` in the config",
             )?;
             let sdl = read(&path)?;

@@ -26,11 +26,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod apollo;
+pub mod duration;
 mod expand;
 pub mod yaml;
 
@@ -42,6 +44,7 @@ pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
 pub use crate::store::StoreConfig;
 pub use crate::tls::TlsConfig;
+pub use apollo::SupergraphSection;
 
 /// The router configuration. Keys are snake_case; all have defaults.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -49,8 +52,10 @@ pub use crate::tls::TlsConfig;
 pub struct Config {
     /// The socket address to listen on (default `127.0.0.1:4000`).
     pub listen: String,
-    /// The path of the supergraph SDL file, if configured.
-    pub supergraph: Option<PathBuf>,
+    /// The supergraph SDL file (`supergraph: FILE`), or Apollo Router's
+    /// `supergraph: {listen, path, introspection}` (read into `listen`,
+    /// `graphql_path` and `introspection`).
+    pub supergraph: SupergraphSection,
     /// The HTTP path GraphQL requests are served on (default `/graphql`).
     pub graphql_path: String,
     /// The HTTP path of the health check (default `/health`; `?ready` for
@@ -97,6 +102,18 @@ pub struct Config {
     /// TLS (`tls:`, Apollo Router's keys): CA certificates and client
     /// certificates for `https://` subgraphs.
     pub tls: TlsConfig,
+    /// Apollo Router's `health_check:` (read into `health_path`).
+    pub health_check: Option<apollo::HealthCheck>,
+    /// Apollo Router's `sandbox:` (read into `graphiql`).
+    pub sandbox: Option<apollo::Enabled>,
+    /// Apollo Router's `homepage:` (read, no effect: no landing page).
+    pub homepage: Option<apollo::Enabled>,
+    /// Apollo Router's `override_subgraph_url:` (read into
+    /// `subgraphs.NAME.url`).
+    pub override_subgraph_url: BTreeMap<String, String>,
+    /// Apollo Router's `traffic_shaping:` timeouts (read into
+    /// `limits.request_timeout_ms` and the subgraph timeouts).
+    pub traffic_shaping: Option<apollo::TrafficShaping>,
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -193,7 +210,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:4000".to_string(),
-            supergraph: None,
+            supergraph: SupergraphSection::default(),
             graphql_path: "/graphql".to_string(),
             health_path: "/health".to_string(),
             hot_reload: false,
@@ -213,6 +230,11 @@ impl Default for Config {
             migrations: MigrationsConfig::default(),
             admin: AdminConfig::default(),
             tls: TlsConfig::default(),
+            health_check: None,
+            sandbox: None,
+            homepage: None,
+            override_subgraph_url: BTreeMap::new(),
+            traffic_shaping: None,
         }
     }
 }
@@ -320,7 +342,10 @@ impl Config {
             Config::default()
         } else {
             let text = expand::files(&text).map_err(error)?;
-            yaml::from_str(&text).map_err(|e| error(ConfigErrorKind::Parse(e)))?
+            let mut config: Config =
+                yaml::from_str(&text).map_err(|e| error(ConfigErrorKind::Parse(e)))?;
+            apollo::fold(&mut config).map_err(error)?;
+            config
         };
         config.validate().map_err(error)?;
         Ok(config)

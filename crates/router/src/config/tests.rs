@@ -21,7 +21,7 @@ fn defaults() {
     let config = Config::from_yaml_str("").unwrap();
     assert_eq!(config, Config::default());
     assert_eq!(config.listen, "127.0.0.1:4000");
-    assert_eq!(config.supergraph, None);
+    assert_eq!(config.supergraph.file, None);
     assert_eq!(config.graphql_path, "/graphql");
     assert_eq!(config.health_path, "/health");
     assert_eq!(config.limits.max_body_bytes, 2_000_000);
@@ -69,7 +69,7 @@ override_labels: [a, b]
     )
     .unwrap();
     assert_eq!(config.listen_addr().unwrap().port(), 8080);
-    assert_eq!(config.supergraph, Some("./supergraph.graphql".into()));
+    assert_eq!(config.supergraph.file, Some("./supergraph.graphql".into()));
     assert_eq!(config.graphql_path, "/");
     assert_eq!(config.limits.max_body_bytes, 100);
     assert_eq!(config.limits.max_depth, 10);
