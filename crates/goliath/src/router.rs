@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Result<(), String> {
                     tokio::spawn(async move {
                         while hup.recv().await.is_some() {
                             tracing::info!("SIGHUP: reloading");
-                            reloader.reload();
+                            reloader.clone().reload_off_thread().await;
                         }
                     });
                 }
@@ -242,6 +242,15 @@ struct Reloader {
 impl Reloader {
     fn live(&self) -> std::sync::MutexGuard<'_, Live> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// [`Reloader::reload`] on a blocking thread: reading the files and
+    /// building a pipeline (parsing a large supergraph) must not hold up
+    /// the requests of the worker that runs the reload loops.
+    async fn reload_off_thread(self: Arc<Self>) {
+        if let Err(e) = tokio::task::spawn_blocking(move || self.reload()).await {
+            tracing::error!("reload failed: {e}");
+        }
     }
 
     /// Reads the config file and the supergraph file again and swaps in a
@@ -381,7 +390,8 @@ async fn recompose_loop(
             Ok(None) => {}
             Ok(Some(sdl)) => {
                 tracing::info!("subgraphs changed: loading the recomposed supergraph");
-                reloader.swap(Some(sdl), None);
+                let reloader = reloader.clone();
+                let _ = tokio::task::spawn_blocking(move || reloader.swap(Some(sdl), None)).await;
             }
             Err(e) => {
                 tracing::warn!("recomposition failed, keeping the last good supergraph: {e}")
@@ -412,7 +422,7 @@ async fn watch_loop(reloader: Arc<Reloader>) {
             continue;
         }
         last = now;
-        reloader.reload();
+        reloader.clone().reload_off_thread().await;
     }
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end execution: real federated subgraphs (async-graphql) on
 //! loopback, the goliath router in front of them, GraphQL over HTTP.
 
+#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;

@@ -213,6 +213,67 @@ async fn a_selection_the_direct_comparison_cannot_take_uses_the_shadow_operation
     assert_eq!(world.calls("old", "users"), 2);
 }
 
+/// `config` with the client's `authorization` propagated to every
+/// subgraph.
+fn propagating_authorization(mut config: Config) -> Config {
+    config.headers = goliath_router::config::yaml::from_str(
+        "all:\n  request:\n    - propagate: {named: authorization}\n",
+    )
+    .unwrap();
+    config
+}
+
+#[tokio::test]
+async fn comparisons_carry_the_clients_headers_to_the_new_side() {
+    let world = World::default();
+    let config = propagating_authorization(config(MigrationState::SideBySide, None));
+    let router = start(&world, config).await;
+    // The direct comparison: one `_entities` request to the new side.
+    let auth = [("authorization", "Bearer ada")];
+    assert_eq!(router.post(USERS, &auth).await, old_scores());
+    router.settle("User.score", 3).await;
+    assert_eq!(
+        world.new_headers.values("authorization"),
+        [Some("Bearer ada".into())]
+    );
+    // The shadow operation (a directive under the field), run as if the
+    // client had sent the same headers.
+    let query = "query Scores { users { id name score @include(if: true) } }";
+    let auth = [("authorization", "Bearer grace")];
+    assert_eq!(router.post(query, &auth).await, old_scores());
+    router.settle("User.score", 6).await;
+    let seen = world.new_headers.values("authorization");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].as_deref(), Some("Bearer grace"));
+}
+
+#[tokio::test]
+async fn comparisons_with_different_headers_are_not_batched_together() {
+    let world = World::default();
+    let mut config = propagating_authorization(config(MigrationState::SideBySide, None));
+    config.migrations.batch_window_ms = 300;
+    let router = start(&world, config).await;
+    let (a, b) = (
+        [("authorization", "Bearer ada")],
+        [("authorization", "Bearer grace")],
+    );
+    let (ra, rb, ra2) = tokio::join!(
+        router.post(USERS, &a),
+        router.post(USERS, &b),
+        router.post(USERS, &a)
+    );
+    assert_eq!((ra.clone(), rb), (old_scores(), old_scores()));
+    assert_eq!(ra2, ra);
+    router.settle("User.score", 9).await;
+    let mut seen: Vec<Option<String>> = world.new_headers.values("authorization");
+    seen.sort();
+    // Ada's two requests share a batch; Grace's has its own.
+    assert_eq!(
+        seen,
+        [Some("Bearer ada".into()), Some("Bearer grace".into())]
+    );
+}
+
 #[tokio::test]
 async fn comparisons_close_together_share_one_entities_request() {
     let world = World::default();

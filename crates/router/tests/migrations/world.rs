@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::{Context, EmptySubscription, Error, Object, Result, Schema, ID};
 use tokio::sync::Semaphore;
 
-use crate::support::{serve_subgraph, RequestLog};
+use crate::support::{serve_subgraph, serve_subgraph_seeing_headers, RequestLog, SeenHeaders};
 
 /// How the new subgraph behaves.
 #[derive(Default)]
@@ -39,6 +39,8 @@ pub struct World {
     pub mode: Arc<Mutex<Mode>>,
     /// Calls to the old `seen`.
     pub seen_calls: Arc<AtomicUsize>,
+    /// The headers of each request the new subgraph received.
+    pub new_headers: SeenHeaders,
 }
 
 fn score_of(id: &str) -> i32 {
@@ -175,7 +177,9 @@ impl World {
             .enable_federation()
             .finish();
         let old_url = serve_subgraph("old", old, self.log.clone()).await;
-        let new_url = serve_subgraph("new", new, self.log.clone()).await;
+        let new_url =
+            serve_subgraph_seeing_headers("new", new, self.log.clone(), self.new_headers.clone())
+                .await;
         supergraph(&old_url, &new_url)
     }
 

@@ -32,6 +32,15 @@ where
     F: Fn(Method, Bytes) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = HttpResponse> + Send + 'static,
 {
+    serve_fn_with_headers(move |method, _, body| answer(method, body)).await
+}
+
+/// [`serve_fn`], with the request's headers passed to `answer` too.
+pub async fn serve_fn_with_headers<F, Fut>(answer: F) -> String
+where
+    F: Fn(Method, HeaderMap, Bytes) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = HttpResponse> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -44,13 +53,14 @@ where
                 let answer = answer.clone();
                 async move {
                     let method = req.method().clone();
+                    let headers = req.headers().clone();
                     let body = req
                         .into_body()
                         .collect()
                         .await
                         .map(|b| b.to_bytes())
                         .unwrap_or_default();
-                    Ok::<_, Infallible>(answer(method, body).await)
+                    Ok::<_, Infallible>(answer(method, headers, body).await)
                 }
             });
             tokio::spawn(async move {
@@ -105,8 +115,40 @@ where
     M: async_graphql::ObjectType + 'static,
     S: async_graphql::SubscriptionType + 'static,
 {
+    serve_subgraph_seeing_headers(name, schema, log, SeenHeaders::default()).await
+}
+
+/// The headers of each request a subgraph received, in order.
+#[derive(Clone, Default)]
+pub struct SeenHeaders(pub Arc<Mutex<Vec<HeaderMap>>>);
+
+impl SeenHeaders {
+    /// The values of `name` in each request, in order (`None`: not sent).
+    pub fn values(&self, name: &str) -> Vec<Option<String>> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|h| h.get(name).map(|v| v.to_str().unwrap_or("").to_owned()))
+            .collect()
+    }
+}
+
+/// [`serve_subgraph`], keeping each request's headers in `seen`.
+pub async fn serve_subgraph_seeing_headers<Q, M, S>(
+    name: &str,
+    schema: async_graphql::Schema<Q, M, S>,
+    log: RequestLog,
+    seen: SeenHeaders,
+) -> String
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
+{
     let name = name.to_string();
-    serve_fn(move |_, body| {
+    serve_fn_with_headers(move |_, headers, body| {
+        seen.0.lock().unwrap().push(headers);
         let (schema, log, name) = (schema.clone(), log.clone(), name.clone());
         async move {
             let request: async_graphql::Request = match serde_json::from_slice(&body) {
