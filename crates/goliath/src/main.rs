@@ -4,6 +4,7 @@
 //! listener.
 
 mod demo;
+mod logging;
 mod migrate;
 mod router;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use goliath_router::config::LogFormat;
 
 /// mimalloc: fewer and cheaper allocations per request than the system allocator.
 #[global_allocator]
@@ -48,6 +50,10 @@ enum Command {
         /// both either way.
         #[arg(long)]
         hot_reload: bool,
+        /// `text` (the default) or `json` lines (as `log_format` in the
+        /// config, or GOLIATH_LOG_FORMAT).
+        #[arg(long)]
+        log_format: Option<LogFormat>,
     },
     /// Print the query plan of an operation.
     Plan {
@@ -85,14 +91,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Router {
+            log_format, config, ..
+        } => logging::format(*log_format, config.as_deref()),
+        _ => logging::format(None, None),
+    };
+    logging::init(format);
     let result = match cli.command {
         Command::Router {
             supergraph,
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
             config,
             listen,
             hot_reload,
+            log_format: _,
         } => router::run(router::Args {
             supergraph,
             compose,

@@ -441,6 +441,7 @@ fn restart_only(started: &Config, new: &Config) -> Vec<&'static str> {
     check("graphql_path", a.graphql_path == b.graphql_path);
     check("health_path", a.health_path == b.health_path);
     check("hot_reload", a.hot_reload == b.hot_reload);
+    check("log_format", a.log_format == b.log_format);
     check(
         "shutdown_timeout_ms",
         a.shutdown_timeout_ms == b.shutdown_timeout_ms,

@@ -260,7 +260,7 @@ impl Router {
             .args(extra)
             .env("GOLIATH_ADMIN_TOKEN", TOKEN)
             .env("GOLIATH_WORKERS", "1")
-            .env("NO_COLOR", "1")
+            .env_remove("NO_COLOR")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

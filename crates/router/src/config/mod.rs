@@ -67,6 +67,8 @@ pub struct Config {
     /// How long requests in flight may take to finish after SIGTERM or
     /// SIGINT (default 30 000 ms).
     pub shutdown_timeout_ms: u64,
+    /// The log's format: `text` (default) or `json` lines.
+    pub log_format: LogFormat,
     /// Request size, shape and time limits.
     pub limits: Limits,
     /// Whether introspection queries are allowed (default true).
@@ -114,6 +116,29 @@ pub struct Config {
     /// Apollo Router's `traffic_shaping:` timeouts (read into
     /// `limits.request_timeout_ms` and the subgraph timeouts).
     pub traffic_shaping: Option<apollo::TrafficShaping>,
+}
+
+/// The log's format (`log_format:`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (colours only on a terminal).
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("`{other}` is not a log format: `text` or `json`")),
+        }
+    }
 }
 
 /// The largest `limits.max_depth` accepted: deeper documents would risk the
@@ -215,6 +240,7 @@ impl Default for Config {
             health_path: "/health".to_string(),
             hot_reload: false,
             shutdown_timeout_ms: 30_000,
+            log_format: LogFormat::Text,
             limits: Limits::default(),
             introspection: true,
             include_subgraph_errors: IncludeSubgraphErrors::default(),
