@@ -71,6 +71,7 @@ fn model(body: &[u8]) -> Result<Request, &'static str> {
         extensions,
         is_get: false,
         headers: Default::default(),
+        deadline: None,
     })
 }
 

@@ -129,7 +129,11 @@ impl Executor {
         };
         let none = http::HeaderMap::new();
         let headers = headers.get(node.graph).unwrap_or(&none);
+        let started = self.observer.as_ref().map(|_| std::time::Instant::now());
         let result = self.client.post(endpoint, headers, body, resend).await;
+        if let (Some(observer), Some(started)) = (&self.observer, started) {
+            observer.fetched(node.graph, started.elapsed(), result.as_ref().err());
+        }
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(bytes) => {

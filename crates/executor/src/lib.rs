@@ -49,6 +49,19 @@ pub struct SubgraphEndpoint {
 pub struct Executor {
     client: SubgraphClient,
     endpoints: Vec<SubgraphEndpoint>,
+    /// Told about each subgraph request a plan makes; none by default.
+    observer: Option<Arc<dyn FetchObserver>>,
+}
+
+/// Told about every subgraph request a plan makes (the router times
+/// subgraphs with it; the executor keeps no statistics of its own).
+/// Called on the fetch's task, once the answer or the failure is in, so an
+/// implementation must be quick and must not block.
+pub trait FetchObserver: Send + Sync {
+    /// Subgraph `graph` (the supergraph's graph index) answered after
+    /// `elapsed` (`error: None`: a 2xx answer, not yet parsed), or the
+    /// request failed with `error`.
+    fn fetched(&self, graph: usize, elapsed: Duration, error: Option<&client::FetchError>);
 }
 
 /// The response being built while a plan runs, and what running it
@@ -68,7 +81,18 @@ pub type Execution<'a> = State<'a>;
 impl Executor {
     /// An executor for these subgraphs (indexed as the supergraph's graphs).
     pub fn new(client: SubgraphClient, endpoints: Vec<SubgraphEndpoint>) -> Self {
-        Executor { client, endpoints }
+        Executor {
+            client,
+            endpoints,
+            observer: None,
+        }
+    }
+
+    /// This executor, telling `observer` about every subgraph request its
+    /// plans make (not [`Executor::post`]'s). Without one, nothing is timed.
+    pub fn with_observer(mut self, observer: Arc<dyn FetchObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// POSTs a GraphQL request body with these headers to the subgraph

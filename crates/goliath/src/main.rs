@@ -1,12 +1,14 @@
 //! The `goliath` command: `router` serves a supergraph, `plan` prints the
 //! query plan for an operation, `compose` composes subgraphs into a
 //! supergraph, `migrate` steers field migrations through a router's admin
-//! listener.
+//! listener, `usage` reports which fields clients select (and which none
+//! does) through it.
 
 mod demo;
 mod logging;
 mod migrate;
 mod router;
+mod usage;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,6 +90,9 @@ enum Command {
         #[command(subcommand)]
         command: migrate::MigrateCommand,
     },
+    /// Field usage through a running router's admin listener: the fields
+    /// never requested, the top fields, and who uses a field (--field).
+    Usage(usage::UsageArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +130,7 @@ fn main() -> ExitCode {
         Command::Compose { config, output } => run_compose(config, output),
         Command::Demo(args) => demo::run(args),
         Command::Migrate { command } => migrate::run(command),
+        Command::Usage(args) => usage::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,10 +66,10 @@ pub enum MigrateCommand {
 pub struct AdminArgs {
     /// The admin listener's base URL, e.g. http://127.0.0.1:9090.
     #[arg(long = "router", value_name = "URL")]
-    router: String,
+    pub(crate) router: String,
     /// The admin token (default: the environment variable GOLIATH_ADMIN_TOKEN).
     #[arg(long)]
-    token: Option<String>,
+    pub(crate) token: Option<String>,
 }
 
 /// Runs one `goliath migrate` command.
@@ -165,7 +165,7 @@ fn check_field(field: &str) -> Result<(), String> {
 
 /// Sends one request to the admin listener; the body of a 2xx answer, or
 /// an error saying what went wrong in the operator's terms.
-async fn request(
+pub(crate) async fn request(
     admin: &AdminArgs,
     method: &str,
     path: &str,

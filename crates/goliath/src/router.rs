@@ -20,6 +20,9 @@ use std::time::{Duration, SystemTime};
 use goliath_router::admin::{self, Admin};
 use goliath_router::http::{ServerState, Settings};
 use goliath_router::migrations::Migrations;
+use goliath_router::pipeline::Parts;
+use goliath_router::telemetry::{Reload, Telemetry};
+use goliath_router::usage::Usage;
 use goliath_router::workers::{self, Workers};
 use goliath_router::{Config, Pipeline};
 use tokio::signal::unix::{signal, SignalKind};
@@ -73,12 +76,22 @@ pub fn run(args: Args) -> Result<(), String> {
     // One set of migrations for the router's life: every pipeline (a
     // recomposed supergraph, a reloaded config) is built on it.
     let migrations = Migrations::new(&config.migrations, &config.store);
-    let pipeline = Pipeline::with_migrations(&sdl, &config, migrations.clone())
+    // Field usage too: counts not yet flushed carry over to new pipelines.
+    let usage = Usage::new(&config.usage, &config.store);
+    // And the metrics, counted across reloads.
+    let telemetry = Telemetry::new(&config.telemetry);
+    let parts = Parts {
+        migrations: migrations.clone(),
+        usage: usage.clone(),
+        telemetry: telemetry.clone(),
+    };
+    let pipeline = Pipeline::with_parts(&sdl, &config, parts)
         .map_err(|e| format!("{}: {e}", source.display()))?;
+    telemetry.supergraph_loaded();
     let workers = Workers::bind(addr, workers::default_count())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = workers.local_addr();
-    let admin = admin_listener(&config, &migrations)?;
+    let admin = admin_listener(&config, &migrations, &usage, &telemetry)?;
     let state = Arc::new(ServerState::new(&config));
     state.set_handler(Some(Arc::new(pipeline)));
     let hot_reload = args.hot_reload || config.hot_reload;
@@ -88,6 +101,8 @@ pub fn run(args: Args) -> Result<(), String> {
         listen: args.listen.clone(),
         state: state.clone(),
         migrations,
+        usage,
+        telemetry,
         started: config.clone(),
         live: Mutex::new(Live { sdl, config }),
     });
@@ -174,6 +189,8 @@ async fn shutdown_signal() -> &'static str {
 fn admin_listener(
     config: &Config,
     migrations: &Arc<Migrations>,
+    usage: &Arc<Usage>,
+    telemetry: &Telemetry,
 ) -> Result<Option<(std::net::TcpListener, Arc<Admin>)>, String> {
     let Some(admin_addr) = config.admin.listen_addr() else {
         return Ok(None);
@@ -189,7 +206,11 @@ fn admin_listener(
         .map_err(|e| format!("cannot listen on {admin_addr} (admin.listen): {e}"))?;
     Ok(Some((
         listener,
-        Arc::new(Admin::new(token, migrations.clone())),
+        Arc::new(
+            Admin::new(token, migrations.clone())
+                .with_usage(usage.clone())
+                .with_metrics(telemetry.clone(), &config.telemetry.prometheus().path),
+        ),
     )))
 }
 
@@ -206,7 +227,7 @@ fn spawn_admin(
                 .map(|a| a.to_string())
                 .unwrap_or_default();
             tracing::info!(
-                "admin listener on http://{admin_addr}/admin/ (migrations: http://{admin_addr}/admin/migrations.html)"
+                "admin listener on http://{admin_addr}/admin/ (migrations: http://{admin_addr}/admin/migrations.html, field usage: http://{admin_addr}/admin/usage.html)"
             );
             tokio::spawn(admin::serve(listener, admin, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
@@ -234,6 +255,10 @@ struct Reloader {
     listen: Option<String>,
     state: Arc<ServerState>,
     migrations: Arc<Migrations>,
+    /// The router's field usage, shared by every pipeline.
+    usage: Arc<Usage>,
+    /// The router's metrics, shared by every pipeline; told of reloads.
+    telemetry: Telemetry,
     /// The config the router started with (for settings read only then).
     started: Config,
     live: Mutex<Live>,
@@ -267,6 +292,7 @@ impl Reloader {
                 }
                 Err(e) => {
                     tracing::error!("config reload: {e}; keeping the running config");
+                    self.telemetry.reloaded(Reload::Config, false);
                     None
                 }
             },
@@ -277,6 +303,7 @@ impl Reloader {
                 Ok(sdl) => Some(sdl),
                 Err(e) => {
                     tracing::error!("supergraph reload: {e}; keeping the last good supergraph");
+                    self.telemetry.reloaded(Reload::Supergraph, false);
                     None
                 }
             },
@@ -300,9 +327,24 @@ impl Reloader {
         };
         let new_sdl = sdl.as_deref().unwrap_or(&live.sdl);
         let new_config = config.as_ref().unwrap_or(&live.config);
-        match Pipeline::with_migrations(new_sdl, new_config, self.migrations.clone()) {
+        let parts = Parts {
+            migrations: self.migrations.clone(),
+            usage: self.usage.clone(),
+            telemetry: self.telemetry.clone(),
+        };
+        let built = Pipeline::with_parts(new_sdl, new_config, parts);
+        if sdl.is_some() {
+            self.telemetry.reloaded(Reload::Supergraph, built.is_ok());
+        }
+        if config.is_some() {
+            self.telemetry.reloaded(Reload::Config, built.is_ok());
+        }
+        match built {
             Ok(pipeline) => {
                 self.state.set_handler(Some(Arc::new(pipeline)));
+                if sdl.is_some() {
+                    self.telemetry.supergraph_loaded();
+                }
                 if let Some(config) = config {
                     self.state.set_settings(Settings::new(&config));
                     self.note_config(&config);
@@ -394,6 +436,7 @@ async fn recompose_loop(
                 let _ = tokio::task::spawn_blocking(move || reloader.swap(Some(sdl), None)).await;
             }
             Err(e) => {
+                reloader.telemetry.reloaded(Reload::Supergraph, false);
                 tracing::warn!("recomposition failed, keeping the last good supergraph: {e}")
             }
         }
@@ -472,6 +515,7 @@ fn restart_only(started: &Config, new: &Config) -> Vec<&'static str> {
         a.limits.request_timeout_ms == b.limits.request_timeout_ms,
     );
     check("admin", a.admin == b.admin);
+    check("telemetry", a.telemetry == b.telemetry);
     check("store", a.store == b.store);
     check("migrations.store", a.migrations.store == b.migrations.store);
     check(

@@ -18,7 +18,9 @@ pub mod migrations;
 pub mod pipeline;
 pub mod store;
 pub mod subgraph_sdl;
+pub mod telemetry;
 pub mod tls;
+pub mod usage;
 
 pub use config::Config;
 pub use pipeline::{Body, Pipeline, Request, Response};

@@ -10,8 +10,11 @@
 //! | `GET` | `/admin/migrations.html` | the same, as a server-rendered page ([`page`]) |
 //! | `PUT` | `/admin/migrations/{Type.field}` | sets the field's state from `{"state", "percent", "reason"}`; answers its new report entry |
 //! | `DELETE` | `/admin/migrations/{Type.field}` | drops the field's run-time state; answers its report entry |
+//! | `GET` | `/admin/usage?days=N&field=Type.field&top=N` | the field usage report as JSON ([`usage`]) |
+//! | `GET` | `/admin/usage.html` (same parameters) | the same, as a page |
+//! | `GET` | `/metrics` (`telemetry.exporters.metrics.prometheus.path`) | the metrics, Prometheus text format; only when metrics are on, and with no token |
 //!
-//! Every route needs the token (`admin.token`): `Authorization: Bearer
+//! Every route but the metrics needs the token (`admin.token`): `Authorization: Bearer
 //! TOKEN`, or, for the pages a browser opens (`/admin/` and the HTML page),
 //! `?token=TOKEN` as well. Tokens are compared in constant time. A missing
 //! or wrong token is 401 with `WWW-Authenticate: Bearer` and a GraphQL-style
@@ -20,6 +23,7 @@
 //! body 400 and an unknown field 404, all with a GraphQL-style error body.
 
 pub mod page;
+mod usage;
 
 use std::convert::Infallible;
 use std::fmt;
@@ -44,6 +48,7 @@ use tokio::net::TcpListener;
 
 use crate::migrations::report::Report;
 use crate::migrations::Migrations;
+use crate::telemetry::Telemetry;
 
 /// The largest request body read, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -129,6 +134,15 @@ impl AdminConfig {
 pub struct Admin {
     token: String,
     migrations: Arc<Migrations>,
+    usage: Option<Arc<crate::usage::Usage>>,
+    /// The metrics and their path, when metrics are on.
+    metrics: Option<MetricsRoute>,
+}
+
+/// Where the metrics are served, and what renders them.
+struct MetricsRoute {
+    path: String,
+    telemetry: Telemetry,
 }
 
 impl Admin {
@@ -137,7 +151,27 @@ impl Admin {
         Admin {
             token: token.into(),
             migrations,
+            usage: None,
+            metrics: None,
         }
+    }
+
+    /// Serves `telemetry`'s metrics too, at `path`, without a token
+    /// (nothing is served when its metrics are off).
+    pub fn with_metrics(mut self, telemetry: Telemetry, path: impl Into<String>) -> Admin {
+        if telemetry.is_enabled() {
+            self.metrics = Some(MetricsRoute {
+                path: path.into(),
+                telemetry,
+            });
+        }
+        self
+    }
+
+    /// Serves the router's field usage too (`/admin/usage`).
+    pub fn with_usage(mut self, usage: Arc<crate::usage::Usage>) -> Admin {
+        self.usage = Some(usage);
+        self
     }
 
     /// The migrations the routes report on and change.
@@ -195,6 +229,8 @@ struct Call {
     param: String,
     /// The `token` query parameter, if any.
     query_token: Option<String>,
+    /// The query string (empty when none).
+    query: String,
     /// The request body (at most [`MAX_BODY_BYTES`]).
     body: Bytes,
 }
@@ -206,6 +242,9 @@ type Handler =
 /// How a route accepts the token.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Auth {
+    /// No token: the metrics, for scrapers that cannot send one (the admin
+    /// listener must not be reachable from outside).
+    Open,
     /// `Authorization: Bearer TOKEN` only.
     Bearer,
     /// That, or `?token=TOKEN` (pages a browser opens from a link).
@@ -218,6 +257,9 @@ enum RoutePath {
     Exact(&'static str),
     /// This prefix and one non-empty segment after it (the parameter).
     Param(&'static str),
+    /// The metrics path (`telemetry.exporters.metrics.prometheus.path`),
+    /// when metrics are on.
+    Metrics,
 }
 
 impl RoutePath {
@@ -229,6 +271,19 @@ impl RoutePath {
                 .strip_prefix(prefix)
                 .filter(|rest| !rest.is_empty() && !rest.contains('/'))
                 .map(str::to_owned),
+            RoutePath::Metrics => None,
+        }
+    }
+
+    /// [`RoutePath::matches`], with the paths `admin`'s settings give.
+    fn matches_for(&self, path: &str, admin: &Admin) -> Option<String> {
+        match self {
+            RoutePath::Metrics => admin
+                .metrics
+                .as_ref()
+                .filter(|m| m.path == path)
+                .map(|_| String::new()),
+            other => other.matches(path),
         }
     }
 }
@@ -279,6 +334,24 @@ static ROUTES: &[Route] = &[
         auth: Auth::Bearer,
         handler: migration_clear,
     },
+    Route {
+        method: "GET",
+        path: RoutePath::Exact("/admin/usage"),
+        auth: Auth::Bearer,
+        handler: usage::json,
+    },
+    Route {
+        method: "GET",
+        path: RoutePath::Exact("/admin/usage.html"),
+        auth: Auth::BearerOrQuery,
+        handler: usage::html,
+    },
+    Route {
+        method: "GET",
+        path: RoutePath::Metrics,
+        auth: Auth::Open,
+        handler: metrics,
+    },
 ];
 
 /// Routes one request: path, method, token, body, then the handler.
@@ -286,7 +359,7 @@ async fn handle(admin: &Admin, req: http::Request<Incoming>) -> HttpResponse {
     let path = req.uri().path();
     let at_path: Vec<(&Route, String)> = ROUTES
         .iter()
-        .filter_map(|r| r.path.matches(path).map(|param| (r, param)))
+        .filter_map(|r| r.path.matches_for(path, admin).map(|param| (r, param)))
         .collect();
     if at_path.is_empty() {
         return error(StatusCode::NOT_FOUND, "not found", "NOT_FOUND");
@@ -307,27 +380,14 @@ async fn handle(admin: &Admin, req: http::Request<Incoming>) -> HttpResponse {
         }
         return response;
     };
+    let query = req.uri().query().unwrap_or("").to_owned();
     let query_token = req.uri().query().and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned())
     });
-    let presented = bearer(req.headers()).or(match route.auth {
-        Auth::BearerOrQuery => query_token.clone(),
-        Auth::Bearer => None,
-    });
-    match presented {
-        None => {
-            let how = match route.auth {
-                Auth::Bearer => "send `Authorization: Bearer TOKEN`",
-                Auth::BearerOrQuery => "send `Authorization: Bearer TOKEN` or add `?token=TOKEN`",
-            };
-            return unauthorized(&format!("missing admin token: {how}"));
-        }
-        Some(t) if !same(t.as_bytes(), admin.token.as_bytes()) => {
-            return unauthorized("invalid admin token");
-        }
-        Some(_) => {}
+    if let Err(response) = check_token(admin, route.auth, req.headers(), &query_token) {
+        return response;
     }
     let body = match Limited::new(req.into_body(), MAX_BODY_BYTES)
         .collect()
@@ -352,9 +412,54 @@ async fn handle(admin: &Admin, req: http::Request<Incoming>) -> HttpResponse {
     let call = Call {
         param: param.clone(),
         query_token,
+        query,
         body,
     };
     (route.handler)(admin, call).await
+}
+
+/// Checks the token a request presents, as `auth` says it may come; the
+/// 401 when it is missing or wrong. [`Auth::Open`] routes need none.
+#[allow(clippy::result_large_err)]
+fn check_token(
+    admin: &Admin,
+    auth: Auth,
+    headers: &HeaderMap,
+    query_token: &Option<String>,
+) -> Result<(), HttpResponse> {
+    let how = match auth {
+        Auth::Open => return Ok(()),
+        Auth::Bearer => "send `Authorization: Bearer TOKEN`",
+        Auth::BearerOrQuery => "send `Authorization: Bearer TOKEN` or add `?token=TOKEN`",
+    };
+    let presented = bearer(headers).or(match auth {
+        Auth::BearerOrQuery => query_token.clone(),
+        Auth::Bearer | Auth::Open => None,
+    });
+    match presented {
+        None => Err(unauthorized(&format!("missing admin token: {how}"))),
+        Some(t) if !same(t.as_bytes(), admin.token.as_bytes()) => {
+            Err(unauthorized("invalid admin token"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// `GET {telemetry.exporters.metrics.prometheus.path}`: the metrics in
+/// the Prometheus text format (no token: see [`Auth::Open`]).
+fn metrics(admin: &Admin, _: Call) -> Pin<Box<dyn Future<Output = HttpResponse> + Send + '_>> {
+    Box::pin(async move {
+        let Some(text) = admin.metrics.as_ref().and_then(|m| m.telemetry.render()) else {
+            return error(StatusCode::NOT_FOUND, "not found", "NOT_FOUND");
+        };
+        let mut response = http::Response::new(Full::new(Bytes::from(text)));
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(prometheus_client::encoding::prometheus_text::CONTENT_TYPE),
+        );
+        no_store(&mut response);
+        response
+    })
 }
 
 /// `GET /admin/`: to the migrations page, keeping the query's token.

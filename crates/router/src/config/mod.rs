@@ -43,7 +43,9 @@ pub use crate::demand_control::DemandControlConfig;
 pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
 pub use crate::store::StoreConfig;
+pub use crate::telemetry::TelemetryConfig;
 pub use crate::tls::TlsConfig;
+pub use crate::usage::UsageConfig;
 pub use apollo::SupergraphSection;
 
 /// The router configuration. Keys are snake_case; all have defaults.
@@ -98,9 +100,16 @@ pub struct Config {
     /// Field migrations (`migrations:`): comparison settings and per-field
     /// states overriding the supergraph's (see `docs/migrations.md`).
     pub migrations: MigrationsConfig,
+    /// Field usage (`usage:`): counting the fields operations select, by
+    /// client, into the state store (off by default; see `docs/usage.md`).
+    pub usage: UsageConfig,
     /// The admin listener (`admin:`): operator pages and APIs on an
     /// address of their own, behind a token; none by default.
     pub admin: AdminConfig,
+    /// Telemetry (`telemetry:`, Apollo Router's shape): Prometheus metrics
+    /// on the admin listener (`exporters.metrics.prometheus`), off by
+    /// default.
+    pub telemetry: TelemetryConfig,
     /// TLS (`tls:`, Apollo Router's keys): CA certificates and client
     /// certificates for `https://` subgraphs.
     pub tls: TlsConfig,
@@ -254,7 +263,9 @@ impl Default for Config {
             demand_control: DemandControlConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
+            usage: UsageConfig::default(),
             admin: AdminConfig::default(),
+            telemetry: TelemetryConfig::default(),
             tls: TlsConfig::default(),
             health_check: None,
             sandbox: None,
@@ -501,8 +512,14 @@ impl Config {
         self.migrations
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
+        self.usage
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         self.admin
             .validate(&self.listen)
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.telemetry
+            .validate(&self.admin)
             .map_err(|(key, message)| invalid(&key, message))?;
         self.tls
             .validate()

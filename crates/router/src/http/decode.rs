@@ -165,6 +165,7 @@ fn build_request(
         extensions,
         is_get,
         headers: http::HeaderMap::new(),
+        deadline: None,
     })
 }
 

@@ -335,10 +335,11 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
             }
         }
     };
-    let request = match decoded {
+    let mut request = match decoded {
         Ok(request) => request,
         Err(e) => return error(e.status, &e.message, e.code, media),
     };
+    request.deadline = Some(deadline.into_std());
     let Some(handler) = state.handler() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -33,6 +33,9 @@ pub struct Document {
     /// What each operation selects of the migrating fields, by operation
     /// name and migration table generation.
     touched: Mutex<Vec<TouchedMemo>>,
+    /// What each operation selects, for field usage (`crate::usage`), by
+    /// operation name.
+    usage: Mutex<Vec<(Option<Name>, Arc<crate::usage::Selected>)>>,
 }
 
 /// One plan of a document: operation name, labels, and the plan or why
@@ -109,6 +112,22 @@ impl Document {
         t
     }
 
+    /// What the operation named `name` selects, for field usage, made by
+    /// `make` on the first ask.
+    pub fn usage(
+        &self,
+        name: Option<&Name>,
+        make: impl FnOnce() -> crate::usage::Selected,
+    ) -> Arc<crate::usage::Selected> {
+        let mut memo = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, s)) = memo.iter().find(|(n, _)| n.as_ref() == name) {
+            return s.clone();
+        }
+        let s = Arc::new(make());
+        memo.push((name.cloned(), s.clone()));
+        s
+    }
+
     /// Remembers a plan (the oldest goes when the document has many).
     pub fn cache_plan(
         &self,
@@ -173,6 +192,7 @@ pub fn parse(supergraph: &Supergraph, limits: &Limits, query: &str) -> Parsed {
             measurements,
             plans: Mutex::new(vec![]),
             touched: Mutex::new(vec![]),
+            usage: Mutex::new(vec![]),
         })),
         Err(e) => Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
     }

@@ -24,8 +24,15 @@
 //!    (`crate::migrations::entities`);
 //! 10. **project** (`goliath_executor::project`): the client's response
 //!     (and, with demand control, the actual cost);
-//! 11. **compare** (`crate::migrations`): hand the comparison to the
+//! 11. **usage** (`crate::usage`): count the fields the operation selects,
+//!     by client (one in-memory increment; flushed in the background);
+//! 12. **compare** (`crate::migrations`): hand the comparison to the
 //!     background, off the client's path.
+//!
+//! The router's [`Telemetry`] is told along the way ([`Pipeline::execute`]
+//! starts and finishes each client request, the document and plan stages
+//! report cache hits, the executor times subgraph requests); with metrics
+//! off each call is one `Option` check.
 
 mod document;
 #[doc(hidden)]
@@ -56,6 +63,8 @@ use crate::demand_control::{Cost, DemandControl};
 use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
+use crate::telemetry::{RequestMetrics, Telemetry};
+use crate::usage::Usage;
 pub use document::{Document, Parsed};
 use introspection::Introspection;
 pub use request::{Body, Outcome, Request, Response};
@@ -63,6 +72,31 @@ pub use request::{Body, Outcome, Request, Response};
 /// The request pipeline for one loaded supergraph.
 pub struct Pipeline {
     core: Arc<Core>,
+}
+
+/// What a router keeps for its life and builds every pipeline on (the
+/// first, and each one a reload or recomposition swaps in), so that what
+/// they hold carries over: migration tallies and states, usage counts not
+/// yet flushed, metrics.
+#[derive(Clone)]
+pub struct Parts {
+    /// Field migrations.
+    pub migrations: Arc<Migrations>,
+    /// Field usage.
+    pub usage: Arc<Usage>,
+    /// Metrics (`telemetry:`).
+    pub telemetry: Telemetry,
+}
+
+impl Parts {
+    /// New parts for `config`.
+    pub fn new(config: &Config) -> Parts {
+        Parts {
+            migrations: Migrations::new(&config.migrations, &config.store),
+            usage: Usage::new(&config.usage, &config.store),
+            telemetry: Telemetry::new(&config.telemetry),
+        }
+    }
 }
 
 /// The pipeline's state, shared with the comparisons it starts.
@@ -84,6 +118,10 @@ struct Core {
     headers: Headers,
     /// Field migrations (outlive the pipeline).
     migrations: Arc<Migrations>,
+    /// Field usage counts (outlive the pipeline).
+    usage: Arc<Usage>,
+    /// The router's metrics (outlive the pipeline).
+    telemetry: Telemetry,
     /// The header naming the fields a request opts in to.
     opt_in_header: http::HeaderName,
     /// This core, for the comparisons it hands to the background.
@@ -92,10 +130,10 @@ struct Core {
 
 impl Pipeline {
     /// Loads `sdl` as a supergraph and prepares to serve it with `config`,
-    /// with migrations of its own (see [`Pipeline::with_migrations`]).
+    /// with [`Parts`] of its own (migrations, usage, telemetry; see
+    /// [`Pipeline::with_parts`]).
     pub fn new(sdl: &str, config: &Config) -> Result<Pipeline, String> {
-        let migrations = Migrations::new(&config.migrations, &config.store);
-        Pipeline::with_migrations(sdl, config, migrations)
+        Pipeline::with_parts(sdl, config, Parts::new(config))
     }
 
     /// [`Pipeline::new`] with the router's migrations, which outlive
@@ -107,6 +145,39 @@ impl Pipeline {
         config: &Config,
         migrations: Arc<Migrations>,
     ) -> Result<Pipeline, String> {
+        let usage = Usage::new(&config.usage, &config.store);
+        Pipeline::with_usage(sdl, config, migrations, usage)
+    }
+
+    /// [`Pipeline::with_migrations`] with the router's field usage too,
+    /// which outlives pipelines like the migrations (counts not yet
+    /// flushed carry over), and telemetry of its own made from `config`
+    /// (a router gives its own with [`Pipeline::with_parts`]).
+    pub fn with_usage(
+        sdl: &str,
+        config: &Config,
+        migrations: Arc<Migrations>,
+        usage: Arc<Usage>,
+    ) -> Result<Pipeline, String> {
+        let telemetry = Telemetry::new(&config.telemetry);
+        let parts = Parts {
+            migrations,
+            usage,
+            telemetry,
+        };
+        Pipeline::with_parts(sdl, config, parts)
+    }
+
+    /// A pipeline for `sdl` and `config` built on the router's [`Parts`],
+    /// which outlive pipelines: what they count and hold carries over when
+    /// a new supergraph or config is loaded. Fails when the config's
+    /// migrations do not fit the supergraph.
+    pub fn with_parts(sdl: &str, config: &Config, parts: Parts) -> Result<Pipeline, String> {
+        let Parts {
+            migrations,
+            usage,
+            telemetry,
+        } = parts;
         let supergraph = Arc::new(Supergraph::parse(sdl).map_err(|e| e.to_string())?);
         migrations.install(supergraph.clone(), &config.migrations)?;
         let opt_in_header =
@@ -120,6 +191,10 @@ impl Pipeline {
             .iter()
             .map(|g| endpoint(config, &g.name, &g.url))
             .collect::<Result<Vec<_>, String>>()?;
+        let mut executor = Executor::new(client, endpoints);
+        if let Some(observer) = telemetry.fetch_observer(&graph_names) {
+            executor = executor.with_observer(observer);
+        }
         let mut percent_labels: Vec<(String, f64)> = vec![];
         for ty in supergraph.types.values() {
             for f in ty.fields.values() {
@@ -144,7 +219,7 @@ impl Pipeline {
         let core = Arc::new_cyclic(|me| Core {
             implementers: supergraph.api_schema.implementers_map(),
             supergraph,
-            executor: Arc::new(Executor::new(client, endpoints)),
+            executor: Arc::new(executor),
             introspection: config.introspection,
             limits: Arc::new(limits),
             config_labels: config.override_labels.iter().cloned().collect(),
@@ -153,9 +228,12 @@ impl Pipeline {
             demand_control: DemandControl::new(&config.demand_control),
             headers,
             migrations,
+            usage: usage.clone(),
+            telemetry,
             opt_in_header,
             me: me.clone(),
         });
+        usage.install(core.supergraph.clone(), &config.usage);
         Ok(Pipeline { core })
     }
 
@@ -169,9 +247,22 @@ impl Pipeline {
         &self.core.migrations
     }
 
+    /// The router's field usage.
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.core.usage
+    }
+
+    /// The router's telemetry.
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.core.telemetry
+    }
+
     /// Runs one GraphQL request to completion.
     pub async fn execute(&self, req: Request) -> Response {
-        self.core.execute(req, None).await
+        let mut metrics = self.core.telemetry.request_started(&req);
+        let response = self.core.execute(req, None, &mut metrics).await;
+        metrics.finished(&response);
+        response
     }
 }
 
@@ -193,7 +284,10 @@ impl Runner for Core {
                 headers,
                 ..Request::default()
             };
-            let response = self.execute(req, Some(labels)).await;
+            // A comparison's run is the router's own: not a client request.
+            let response = self
+                .execute(req, Some(labels), &mut RequestMetrics::none())
+                .await;
             Ok(response.body.to_bytes())
         })
     }
@@ -202,7 +296,13 @@ impl Runner for Core {
 impl Core {
     /// Runs one GraphQL request to completion. `forced` labels (a
     /// comparison's run) replace the override labels and migration routing.
-    async fn execute(&self, req: Request, forced: Option<Vec<String>>) -> Response {
+    /// `metrics` learns the operation and whether the answer has errors.
+    async fn execute(
+        &self,
+        req: Request,
+        forced: Option<Vec<String>>,
+        metrics: &mut RequestMetrics,
+    ) -> Response {
         let started = std::time::Instant::now();
         let Some(query) = req.query.as_deref() else {
             if req.extensions.contains_key("persistedQuery") {
@@ -222,6 +322,7 @@ impl Core {
             Ok(operation) => operation,
             Err(response) => return response,
         };
+        metrics.operation(operation.name.as_ref());
         if let Err(response) = self.check_limits(&document, operation, &req) {
             return response;
         }
@@ -256,6 +357,8 @@ impl Core {
             Ok(answers) => answers,
             Err(response) => return response,
         };
+        // A comparison's run is not the client's: not counted as usage.
+        let from_client = forced.is_none();
         let (labels, route) = match forced {
             Some(labels) => (labels, None),
             None => self.route(
@@ -330,6 +433,7 @@ impl Core {
         );
         body.push(b'}');
         note_answer_size(&plan, body.len());
+        metrics.errors(!errors.is_empty());
         if !errors.is_empty() {
             // Errors come first; rare enough to pay for a copy.
             let mut with_errors = Vec::with_capacity(body.len() + 256);
@@ -358,6 +462,9 @@ impl Core {
             }
         }
         let body = Bytes::from(body);
+        if from_client {
+            self.usage.record(&document, operation, &req.headers);
+        }
         if let Some(route) = route.filter(|r| !r.compare.is_empty()) {
             if let Some(runner) = self.me.upgrade() {
                 self.migrations.compare(migrations::Job {
@@ -432,8 +539,10 @@ impl Core {
     /// `query`, from the cache or made off the event loop.
     async fn document(&self, query: &str) -> Parsed {
         if let Some(hit) = self.documents.get(query) {
+            self.telemetry.document(true);
             return hit;
         }
+        self.telemetry.document(false);
         let (supergraph, limits, text) = (
             self.supergraph.clone(),
             self.limits.clone(),
@@ -565,8 +674,10 @@ impl Core {
         labels: &[String],
     ) -> Result<Arc<QueryPlan>, String> {
         if let Some(plan) = document.cached_plan(operation_name, labels) {
+            self.telemetry.plan(true);
             return plan;
         }
+        self.telemetry.plan(false);
         let labels = labels.to_vec();
         let (supergraph, job_document, name) = (
             self.supergraph.clone(),

@@ -20,6 +20,11 @@ pub struct Request {
     pub is_get: bool,
     /// The HTTP request's headers (empty for requests made in code).
     pub headers: http::HeaderMap,
+    /// When the HTTP layer stops waiting for the answer
+    /// (`limits.request_timeout_ms` after the request came in); `None` for
+    /// requests made in code. Telemetry tells a timeout from a client that
+    /// went away by it.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// What the pipeline answers: a GraphQL response body and how it went.
