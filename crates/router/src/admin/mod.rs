@@ -507,27 +507,34 @@ fn migrations_html(
             Ok(report) => report,
             Err(response) => return response,
         };
-        let html = page::render(&report, &crate::migrations::record::now_rfc3339());
-        let mut response = http::Response::new(Full::new(Bytes::from(html)));
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        // Nothing but the inline style may load or run, whatever a value holds.
-        headers.insert(
-            "content-security-policy",
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-        );
-        headers.insert(
-            "x-content-type-options",
-            HeaderValue::from_static("nosniff"),
-        );
-        // The URL may hold the token.
-        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-        no_store(&mut response);
-        response
+        html_page(page::render(
+            &report,
+            &crate::migrations::record::now_rfc3339(),
+        ))
     })
+}
+
+/// An operator page: `html` with headers that let nothing but its inline
+/// style load or run, whatever a value in it holds, that keep the URL
+/// (which may hold the token) out of referrers, and that forbid caching.
+pub(super) fn html_page(html: String) -> HttpResponse {
+    let mut response = http::Response::new(Full::new(Bytes::from(html)));
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    no_store(&mut response);
+    response
 }
 
 /// The body of `PUT /admin/migrations/{Type.field}`.

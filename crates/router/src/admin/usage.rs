@@ -6,12 +6,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
-use http_body_util::Full;
 
-use super::{bad_request, error, json_response, no_store, Admin, Call, HttpResponse};
+use super::{bad_request, error, html_page, json_response, Admin, Call, HttpResponse};
 use crate::usage::report::{self, ReportQuery, UsageReport};
 
 /// The most fields the traffic list may ask for.
@@ -40,24 +37,10 @@ pub(super) fn html(
             Ok(report) => report,
             Err(response) => return response,
         };
-        let html = crate::usage::page::render(&report, &crate::migrations::record::now_rfc3339());
-        let mut response = http::Response::new(Full::new(Bytes::from(html)));
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        headers.insert(
-            "content-security-policy",
-            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-        );
-        headers.insert(
-            "x-content-type-options",
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-        no_store(&mut response);
-        response
+        html_page(crate::usage::page::render(
+            &report,
+            &crate::migrations::record::now_rfc3339(),
+        ))
     })
 }
 

@@ -384,20 +384,7 @@ impl Migrations {
         if self.flusher.swap(true, Ordering::AcqRel) {
             return;
         }
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            loop {
-                let every = match me.upgrade() {
-                    Some(m) => Duration::from_millis(read(&m.settings).flush_interval_ms.max(1)),
-                    None => return,
-                };
-                tokio::time::sleep(every).await;
-                let Some(m) = me.upgrade() else { return };
-                if let Err(e) = m.flush().await {
-                    tracing::warn!("migrations: cannot write to the state store: {e}");
-                }
-            }
-        });
+        store::flusher::spawn(self.me.clone());
     }
 
     /// Writes the tallies to the store, reads back what other routers
@@ -699,4 +686,17 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     l.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The tallies are written every `flush_interval_ms`.
+impl store::flusher::Flushes for Migrations {
+    const NAME: &'static str = "migrations";
+
+    fn flush_interval(&self) -> Duration {
+        Duration::from_millis(read(&self.settings).flush_interval_ms)
+    }
+
+    fn flush_to_store(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(self.flush())
+    }
 }

@@ -24,6 +24,8 @@ pub mod report;
 pub mod select;
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -182,20 +184,7 @@ impl Usage {
         if self.flusher.load(Ordering::Relaxed) || self.flusher.swap(true, Ordering::AcqRel) {
             return;
         }
-        let me = self.me.clone();
-        tokio::spawn(async move {
-            loop {
-                let every = match me.upgrade() {
-                    Some(u) => Duration::from_millis(read(&u.settings).flush_interval_ms.max(1)),
-                    None => return,
-                };
-                tokio::time::sleep(every).await;
-                let Some(u) = me.upgrade() else { return };
-                if let Err(e) = u.flush().await {
-                    tracing::warn!("usage: cannot write to the state store: {e}");
-                }
-            }
-        });
+        store::flusher::spawn(self.me.clone());
     }
 
     /// Adds the counts since the last flush to today's counters in the
@@ -301,4 +290,17 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     l.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Flushed in the background like the migrations' tallies.
+impl store::flusher::Flushes for Usage {
+    const NAME: &'static str = "usage";
+
+    fn flush_interval(&self) -> Duration {
+        Duration::from_millis(read(&self.settings).flush_interval_ms)
+    }
+
+    fn flush_to_store(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(self.flush())
+    }
 }
