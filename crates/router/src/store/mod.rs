@@ -1,5 +1,5 @@
 //! The state store: what the router remembers between requests (migration
-//! counters and samples today; APQ, the response cache and usage counts
+//! counters and samples, field-usage counts; APQ and the response cache
 //! later). One trait, two backends:
 //!
 //! - [`redb`] (the default): an embedded file `goliath.redb` in
