@@ -105,6 +105,7 @@ impl Executor {
             buffers,
             state,
             headers,
+            tracer,
         } = *run;
         let request = {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -128,11 +129,29 @@ impl Executor {
             _ => Resend::Never,
         };
         let none = http::HeaderMap::new();
-        let headers = headers.get(node.graph).unwrap_or(&none);
+        let mut headers = headers.get(node.graph).unwrap_or(&none);
+        // A traced request passes its trace context on.
+        let traced;
+        let span = match tracer {
+            Some(tracer) => {
+                let (traceparent, span) = tracer.start(node.graph);
+                if let Some(traceparent) = traceparent {
+                    let mut with = headers.clone();
+                    with.insert(crate::TRACEPARENT, traceparent);
+                    traced = with;
+                    headers = &traced;
+                }
+                span
+            }
+            None => None,
+        };
         let started = self.observer.as_ref().map(|_| std::time::Instant::now());
         let result = self.client.post(endpoint, headers, body, resend).await;
         if let (Some(observer), Some(started)) = (&self.observer, started) {
             observer.fetched(node.graph, started.elapsed(), result.as_ref().err());
+        }
+        if let Some(span) = span {
+            span.end(result.as_ref().map(|b| b.len()));
         }
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {

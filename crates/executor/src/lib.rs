@@ -64,6 +64,27 @@ pub trait FetchObserver: Send + Sync {
     fn fetched(&self, graph: usize, elapsed: Duration, error: Option<&client::FetchError>);
 }
 
+/// Traces one client request's subgraph requests (the router's telemetry,
+/// when that request is traced). Called on the fetch's task, so an
+/// implementation must be quick and must not block.
+pub trait FetchTracer: Send + Sync {
+    /// A request to subgraph `graph` (the supergraph's graph index) is
+    /// about to be sent: the W3C `traceparent` it carries (`None`: none),
+    /// and the span to end when the answer is in (`None`: nothing is
+    /// recorded, the trace context is only passed on).
+    fn start(&self, graph: usize) -> (Option<http::HeaderValue>, Option<Box<dyn FetchSpan>>);
+}
+
+/// One subgraph request's span, from [`FetchTracer::start`].
+pub trait FetchSpan: Send {
+    /// The answer is in: `Ok(its size in bytes)` (a 2xx answer, not yet
+    /// parsed), or the request failed.
+    fn end(self: Box<Self>, outcome: Result<usize, &client::FetchError>);
+}
+
+/// The W3C trace context header.
+pub const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+
 /// The response being built while a plan runs, and what running it
 /// produced: the merged data (borrowing from the subgraphs' answers, kept
 /// in a [`Buffers`]) and the errors.
@@ -119,7 +140,8 @@ impl Executor {
     /// are the headers sent with every request to subgraph `i` (the
     /// supergraph's graph index; none for a subgraph past the slice's end).
     /// The subgraphs' answers are kept in `buffers`, which the result
-    /// borrows from.
+    /// borrows from. `tracer`, when given, traces each subgraph request
+    /// (and gives the `traceparent` it is sent with).
     pub async fn execute<'a>(
         &self,
         buffers: &'a Buffers,
@@ -127,6 +149,7 @@ impl Executor {
         variables: &Map<String, Value>,
         is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
         headers: &[http::HeaderMap],
+        tracer: Option<&dyn FetchTracer>,
     ) -> Execution<'a> {
         let state = Mutex::new(State {
             data: Val::Obj(Obj::new()),
@@ -138,6 +161,7 @@ impl Executor {
             buffers,
             state: &state,
             headers,
+            tracer,
         };
         if let Some(root) = &plan.root {
             self.run(root, &[], &run).await;
@@ -196,4 +220,6 @@ pub(crate) struct Run<'s, 'a> {
     pub state: &'s Mutex<State<'a>>,
     /// The headers for each subgraph, by graph index.
     pub headers: &'s [http::HeaderMap],
+    /// Traces the subgraph requests, when the client's request is traced.
+    pub tracer: Option<&'s dyn FetchTracer>,
 }

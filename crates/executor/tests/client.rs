@@ -820,7 +820,7 @@ async fn execute(
 ) -> (Value, Vec<Value>) {
     let buffers = Buffers::new();
     let st = executor
-        .execute(&buffers, plan, variables, &|_, _| false, &[])
+        .execute(&buffers, plan, variables, &|_, _| false, &[], None)
         .await;
     (st.data.to_json(), st.errors)
 }

@@ -6,7 +6,9 @@
 //! has colours only when standard error is a terminal and `NO_COLOR` is
 //! unset, so a log written to a file or a pipe (`goliath demo`'s children,
 //! a container's log) has no escape codes. JSON lines carry the time, the
-//! level, the target, the message and the event's fields.
+//! level, the target, the message and the event's fields. An event logged
+//! while a traced request runs carries the request's trace id (text:
+//! `request{trace_id=…}:`; JSON: `"span":{"name":"request","trace_id":…}`).
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -39,10 +41,13 @@ pub fn init(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
+        // A request's events carry its span: `{"span": {"name":
+        // "request", "trace_id": …}}` when the request is traced.
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .init(),
         LogFormat::Text => {
             let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<(), String> {
     // Field usage too: counts not yet flushed carry over to new pipelines.
     let usage = Usage::new(&config.usage, &config.store);
     // And the metrics, counted across reloads.
-    let telemetry = Telemetry::new(&config.telemetry);
+    let telemetry = Telemetry::new(&config.telemetry)?;
     let parts = Parts {
         migrations: migrations.clone(),
         usage: usage.clone(),

@@ -65,3 +65,41 @@ fn text_logs_to_a_pipe_have_no_escape_codes() {
         assert!(serde_json::from_str::<Value>(line).is_err(), "{line}");
     }
 }
+
+/// With traces on, a request's log lines carry its trace id (here the
+/// client's, from its `traceparent`): a `warn_only` limit logs one.
+#[test]
+fn a_requests_log_lines_carry_its_trace_id() {
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    // No collector listens there: spans are dropped, logs still name them.
+    let tracing = "telemetry:\n  exporters:\n    tracing:\n      otlp:\n        enabled: true\n        endpoint: http://127.0.0.1:9\n";
+    let limits = "limits:\n  max_aliases: 1\n  warn_only: true\n";
+    for format in ["json", "text"] {
+        let config = format!("{tracing}{limits}");
+        let mut router = router(
+            &format!("log-trace-{format}"),
+            &["--log-format", format],
+            &config,
+        );
+        let (status, body) = common::http(
+            router.graphql,
+            "POST",
+            "/graphql",
+            &[
+                ("content-type", "application/json"),
+                ("traceparent", &format!("00-{trace_id}-00f067aa0ba902b7-01")),
+            ],
+            r#"{"query":"{ a: users { id } b: users { id } }"}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+        let line = router.wait_for_line("over its limits", 10);
+        match format {
+            "json" => {
+                let v: Value = serde_json::from_str(&line).unwrap();
+                assert_eq!(v["span"]["trace_id"], trace_id, "{line}");
+                assert_eq!(v["span"]["name"], "request", "{line}");
+            }
+            _ => assert!(line.contains(&format!("trace_id={trace_id}")), "{line}"),
+        }
+    }
+}

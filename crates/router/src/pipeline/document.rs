@@ -5,6 +5,7 @@
 
 use crate::migrations::Touched;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use apollo_compiler::executable::ExecutableDocument;
 use apollo_compiler::parser::Parser;
@@ -143,6 +144,43 @@ impl Document {
     }
 }
 
+/// When a document's stages ran: for its trace's `parse` and `validate`
+/// spans.
+#[derive(Debug, Clone, Copy)]
+pub struct Times {
+    /// Parsing started.
+    pub started: SystemTime,
+    /// Validation started (`None`: parsing or measuring refused it).
+    pub validating: Option<SystemTime>,
+    /// Done.
+    pub done: SystemTime,
+}
+
+impl Times {
+    /// Starting now.
+    pub fn started() -> Times {
+        let now = SystemTime::now();
+        Times {
+            started: now,
+            validating: None,
+            done: now,
+        }
+    }
+}
+
+/// [`parse`], noting in `times` when validation started and when it was
+/// done.
+pub fn parse_timed(
+    supergraph: &Supergraph,
+    limits: &Limits,
+    query: &str,
+    times: &mut Times,
+) -> Parsed {
+    let parsed = parse_noting(supergraph, limits, query, &mut times.validating);
+    times.done = SystemTime::now();
+    parsed
+}
+
 /// Parses `query`, measures it and validates it against the API schema.
 ///
 /// In this order, so that each step only sees what the one before
@@ -152,6 +190,16 @@ impl Document {
 /// expanded; the safety limits refuse what is too large to validate or
 /// plan; only then is the document validated.
 pub fn parse(supergraph: &Supergraph, limits: &Limits, query: &str) -> Parsed {
+    parse_noting(supergraph, limits, query, &mut None)
+}
+
+/// [`parse`], setting `validating` to the time validation starts.
+fn parse_noting(
+    supergraph: &Supergraph,
+    limits: &Limits,
+    query: &str,
+    validating: &mut Option<SystemTime>,
+) -> Parsed {
     let schema = &supergraph.api_schema;
     let mut parser = Parser::new()
         .recursion_limit(limits.parser_max_recursion)
@@ -186,6 +234,7 @@ pub fn parse(supergraph: &Supergraph, limits: &Limits, query: &str) -> Parsed {
         }
         measurements.push((operation.name.clone(), m));
     }
+    *validating = Some(SystemTime::now());
     match doc.validate(schema) {
         Ok(doc) => Ok(Arc::new(Document {
             doc,

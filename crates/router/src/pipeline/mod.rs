@@ -63,11 +63,16 @@ use crate::demand_control::{Cost, DemandControl};
 use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
-use crate::telemetry::{RequestMetrics, Telemetry};
+use crate::telemetry::{RequestTelemetry, RequestTrace, SubgraphTargets, Telemetry};
 use crate::usage::Usage;
 pub use document::{Document, Parsed};
 use introspection::Introspection;
 pub use request::{Body, Outcome, Request, Response};
+
+/// A span attribute: whether a stage's answer came from its cache.
+fn cache_hit(hit: bool) -> opentelemetry::KeyValue {
+    opentelemetry::KeyValue::new("goliath.cache.hit", hit)
+}
 
 /// The request pipeline for one loaded supergraph.
 pub struct Pipeline {
@@ -89,13 +94,14 @@ pub struct Parts {
 }
 
 impl Parts {
-    /// New parts for `config`.
-    pub fn new(config: &Config) -> Parts {
-        Parts {
+    /// New parts for `config`; fails when the trace exporter cannot be
+    /// made.
+    pub fn new(config: &Config) -> Result<Parts, String> {
+        Ok(Parts {
             migrations: Migrations::new(&config.migrations, &config.store),
             usage: Usage::new(&config.usage, &config.store),
-            telemetry: Telemetry::new(&config.telemetry),
-        }
+            telemetry: Telemetry::new(&config.telemetry)?,
+        })
     }
 }
 
@@ -120,8 +126,10 @@ struct Core {
     migrations: Arc<Migrations>,
     /// Field usage counts (outlive the pipeline).
     usage: Arc<Usage>,
-    /// The router's metrics (outlive the pipeline).
+    /// The router's metrics and traces (outlive the pipeline).
     telemetry: Telemetry,
+    /// The subgraphs' names and URLs for fetch spans.
+    subgraph_targets: SubgraphTargets,
     /// The header naming the fields a request opts in to.
     opt_in_header: http::HeaderName,
     /// This core, for the comparisons it hands to the background.
@@ -133,7 +141,7 @@ impl Pipeline {
     /// with [`Parts`] of its own (migrations, usage, telemetry; see
     /// [`Pipeline::with_parts`]).
     pub fn new(sdl: &str, config: &Config) -> Result<Pipeline, String> {
-        Pipeline::with_parts(sdl, config, Parts::new(config))
+        Pipeline::with_parts(sdl, config, Parts::new(config)?)
     }
 
     /// [`Pipeline::new`] with the router's migrations, which outlive
@@ -159,7 +167,7 @@ impl Pipeline {
         migrations: Arc<Migrations>,
         usage: Arc<Usage>,
     ) -> Result<Pipeline, String> {
-        let telemetry = Telemetry::new(&config.telemetry);
+        let telemetry = Telemetry::new(&config.telemetry)?;
         let parts = Parts {
             migrations,
             usage,
@@ -191,6 +199,13 @@ impl Pipeline {
             .iter()
             .map(|g| endpoint(config, &g.name, &g.url))
             .collect::<Result<Vec<_>, String>>()?;
+        let subgraph_targets = SubgraphTargets::new(
+            supergraph
+                .graphs
+                .iter()
+                .zip(&endpoints)
+                .map(|(g, e)| (g.name.as_str(), e.url.as_str())),
+        );
         let mut executor = Executor::new(client, endpoints);
         if let Some(observer) = telemetry.fetch_observer(&graph_names) {
             executor = executor.with_observer(observer);
@@ -230,6 +245,7 @@ impl Pipeline {
             migrations,
             usage: usage.clone(),
             telemetry,
+            subgraph_targets,
             opt_in_header,
             me: me.clone(),
         });
@@ -259,9 +275,17 @@ impl Pipeline {
 
     /// Runs one GraphQL request to completion.
     pub async fn execute(&self, req: Request) -> Response {
-        let mut metrics = self.core.telemetry.request_started(&req);
-        let response = self.core.execute(req, None, &mut metrics).await;
-        metrics.finished(&response);
+        let mut telemetry = self.core.telemetry.request(&req);
+        // A traced request's logs carry its trace id.
+        let response = match telemetry.trace.trace_id() {
+            Some(trace_id) => {
+                let span = tracing::info_span!("request", trace_id = %trace_id);
+                let run = self.core.execute(req, None, &mut telemetry);
+                tracing::Instrument::instrument(run, span).await
+            }
+            None => self.core.execute(req, None, &mut telemetry).await,
+        };
+        telemetry.finished(&response);
         response
     }
 }
@@ -286,7 +310,7 @@ impl Runner for Core {
             };
             // A comparison's run is the router's own: not a client request.
             let response = self
-                .execute(req, Some(labels), &mut RequestMetrics::none())
+                .execute(req, Some(labels), &mut RequestTelemetry::none())
                 .await;
             Ok(response.body.to_bytes())
         })
@@ -296,12 +320,13 @@ impl Runner for Core {
 impl Core {
     /// Runs one GraphQL request to completion. `forced` labels (a
     /// comparison's run) replace the override labels and migration routing.
-    /// `metrics` learns the operation and whether the answer has errors.
+    /// `telemetry` learns the operation and whether the answer has errors,
+    /// and records each stage in the request's trace.
     async fn execute(
         &self,
         req: Request,
         forced: Option<Vec<String>>,
-        metrics: &mut RequestMetrics,
+        telemetry: &mut RequestTelemetry,
     ) -> Response {
         let started = std::time::Instant::now();
         let Some(query) = req.query.as_deref() else {
@@ -313,7 +338,7 @@ impl Core {
             }
             return Response::request_error("Must provide query string.", "MISSING_QUERY_STRING");
         };
-        let document = match self.document(query).await {
+        let document = match self.document(query, &telemetry.trace).await {
             Ok(document) => document,
             Err(response) => return (*response).clone(),
         };
@@ -322,7 +347,7 @@ impl Core {
             Ok(operation) => operation,
             Err(response) => return response,
         };
-        metrics.operation(operation.name.as_ref());
+        telemetry.operation(operation);
         if let Err(response) = self.check_limits(&document, operation, &req) {
             return response;
         }
@@ -372,13 +397,18 @@ impl Core {
         // the compared parents' keys (`crate::migrations::entities`).
         let augmented = match route.as_ref().and_then(|r| r.augmented.as_deref()) {
             Some(text) if route.as_ref().is_some_and(|r| !r.compare.is_empty()) => {
-                self.document(text).await.ok()
+                self.document(text, &telemetry.trace).await.ok()
             }
             _ => None,
         };
         let planned = augmented.as_ref().unwrap_or(&document);
         let plan = match self
-            .plan(planned, req.operation_name.as_deref(), &labels)
+            .plan(
+                planned,
+                req.operation_name.as_deref(),
+                &labels,
+                &telemetry.trace,
+            )
             .await
         {
             Ok(p) => p,
@@ -394,10 +424,26 @@ impl Core {
         // The subgraphs' answers, which the merged data borrows from.
         let buffers = goliath_executor::value::Buffers::new();
         let headers = self.headers.for_request(&req.headers);
+        let trace = &telemetry.trace;
+        let stage = trace.stage("execute");
+        let fetches = trace.fetches(stage.as_ref(), &self.subgraph_targets);
         let execution = self
             .executor
-            .execute(&buffers, &plan, &variables, &is_subtype, &headers)
+            .execute(
+                &buffers,
+                &plan,
+                &variables,
+                &is_subtype,
+                &headers,
+                fetches
+                    .as_ref()
+                    .map(|f| f as &dyn goliath_executor::FetchTracer),
+            )
             .await;
+        if let Some(stage) = stage {
+            stage.end();
+        }
+        let projecting = trace.now();
         let direct = match (&route, &augmented) {
             (Some(route), Some(_)) if !route.compare.is_empty() => {
                 Some(migrations::entities::extract(
@@ -433,7 +479,8 @@ impl Core {
         );
         body.push(b'}');
         note_answer_size(&plan, body.len());
-        metrics.errors(!errors.is_empty());
+        telemetry.trace.span("projection", projecting, Vec::new);
+        telemetry.errors(!errors.is_empty());
         if !errors.is_empty() {
             // Errors come first; rare enough to pay for a copy.
             let mut with_errors = Vec::with_capacity(body.len() + 256);
@@ -537,9 +584,11 @@ impl Core {
 
     /// The document stage: the parsed, measured and validated document for
     /// `query`, from the cache or made off the event loop.
-    async fn document(&self, query: &str) -> Parsed {
+    async fn document(&self, query: &str, trace: &RequestTrace) -> Parsed {
+        let looking = trace.now();
         if let Some(hit) = self.documents.get(query) {
             self.telemetry.document(true);
+            trace.span("parse", looking, || vec![cache_hit(true)]);
             return hit;
         }
         self.telemetry.document(false);
@@ -548,14 +597,26 @@ impl Core {
             self.limits.clone(),
             query.to_owned(),
         );
-        let parsed = compute::run(move |_| document::parse(&supergraph, &limits, &text))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Arc::new(Response::request_error(
-                    "internal error while parsing the operation",
-                    "INTERNAL_SERVER_ERROR",
-                )))
-            });
+        let (parsed, times) = compute::run(move |_| {
+            let mut times = document::Times::started();
+            let parsed = document::parse_timed(&supergraph, &limits, &text, &mut times);
+            (parsed, Some(times))
+        })
+        .await
+        .unwrap_or_else(|_| {
+            let error = Response::request_error(
+                "internal error while parsing the operation",
+                "INTERNAL_SERVER_ERROR",
+            );
+            (Err(Arc::new(error)), None)
+        });
+        if let Some(times) = times.filter(|_| trace.is_recording()) {
+            let end = times.validating.unwrap_or(times.done);
+            trace.span_between("parse", times.started, end, || vec![cache_hit(false)]);
+            if let Some(validating) = times.validating {
+                trace.span_between("validate", validating, times.done, Vec::new);
+            }
+        }
         self.documents.insert(query.to_owned(), parsed.clone());
         parsed
     }
@@ -672,9 +733,12 @@ impl Core {
         document: &Arc<Document>,
         operation_name: Option<&str>,
         labels: &[String],
+        trace: &RequestTrace,
     ) -> Result<Arc<QueryPlan>, String> {
+        let planning = trace.now();
         if let Some(plan) = document.cached_plan(operation_name, labels) {
             self.telemetry.plan(true);
+            trace.span("plan", planning, || vec![cache_hit(true)]);
             return plan;
         }
         self.telemetry.plan(false);
@@ -708,8 +772,11 @@ impl Core {
             document.cache_plan(name.as_deref(), labels, plan.clone());
             plan
         });
-        job.await
-            .unwrap_or_else(|_| Err("internal error while planning".to_owned()))
+        let plan = job
+            .await
+            .unwrap_or_else(|_| Err("internal error while planning".to_owned()));
+        trace.span("plan", planning, || vec![cache_hit(false)]);
+        plan
     }
 
     /// Coerces the request's variables for `operation`; `None` when there

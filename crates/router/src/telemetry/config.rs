@@ -16,18 +16,19 @@
 //! goliath serves its operator endpoints on the admin listener, so the
 //! metrics are served there too: `enabled: true` needs `admin.listen`, and
 //! a `listen` given here must be that same address. Scraping needs no
-//! token. Other `telemetry` keys of Apollo Router (`instrumentation`,
-//! `exporters.tracing`, `exporters.logging`, `apollo`, …) are refused by
-//! name.
+//! token. Traces are `exporters.tracing` (see `super::traces::config`).
+//! Other `telemetry` keys of Apollo Router (`instrumentation`,
+//! `exporters.logging`, `apollo`, …) are refused by name.
 
 use std::net::SocketAddr;
 
 use serde::Deserialize;
 
+use super::traces::TracingExporters;
 use crate::admin::AdminConfig;
 
 /// `telemetry:`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TelemetryConfig {
     /// `telemetry.exporters`.
@@ -35,11 +36,14 @@ pub struct TelemetryConfig {
 }
 
 /// `telemetry.exporters`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Exporters {
     /// `telemetry.exporters.metrics`.
     pub metrics: MetricsExporters,
+    /// `telemetry.exporters.tracing`: OpenTelemetry traces over OTLP
+    /// (`super::traces::config`).
+    pub tracing: TracingExporters,
 }
 
 /// `telemetry.exporters.metrics`.
@@ -86,6 +90,7 @@ impl TelemetryConfig {
     /// Checks the section against the admin listener it is served on; the
     /// error is `(key, message)`.
     pub fn validate(&self, admin: &AdminConfig) -> Result<(), (String, String)> {
+        self.exporters.tracing.validate()?;
         let prometheus = self.prometheus();
         let path = &prometheus.path;
         if !path.starts_with('/') {
@@ -208,7 +213,8 @@ mod tests {
     fn other_apollo_telemetry_keys_are_refused() {
         for yaml in [
             "instrumentation: {}\n",
-            "exporters:\n  tracing: {}\n",
+            "exporters:\n  logging: {}\n",
+            "exporters:\n  tracing:\n    zipkin: {}\n",
             "exporters:\n  metrics:\n    common: {}\n",
         ] {
             assert!(

@@ -1,17 +1,20 @@
 //! Telemetry: the router's metrics, in the Prometheus text format on the
 //! admin listener (`telemetry.exporters.metrics.prometheus`, see
-//! `docs/configuration.md`, "telemetry", for every metric and label).
+//! `docs/configuration.md`, "telemetry", for every metric and label), and
+//! its traces, sent over OTLP (`telemetry.exporters.tracing`, [`traces`]).
 //!
 //! One [`Telemetry`] per router, made once like the router's `Migrations`
 //! and handed to every pipeline built for it (`pipeline::Parts`), so the
 //! counts outlive reloads. The pipeline calls it at named stages and knows
 //! nothing of metric names or labels:
 //!
-//! - [`Telemetry::request_started`] when a client's request comes in: a
-//!   [`RequestMetrics`] that follows the request, learns its operation
-//!   ([`RequestMetrics::operation`]) and whether its answer has errors
-//!   ([`RequestMetrics::errors`]), and counts it when
-//!   [`RequestMetrics::finished`] (or, when the request is dropped
+//! - [`Telemetry::request`] when a client's request comes in: a
+//!   [`RequestTelemetry`] that follows the request: its metrics
+//!   ([`RequestMetrics`]) and its trace ([`traces::RequestTrace`], whose
+//!   stages the pipeline records). It learns the operation
+//!   ([`RequestTelemetry::operation`]) and whether the answer has errors
+//!   ([`RequestTelemetry::errors`]), and counts the request when
+//!   [`RequestTelemetry::finished`] (or, when the request is dropped
 //!   unanswered, as a timeout or a cancelled request);
 //! - [`Telemetry::document`] and [`Telemetry::plan`]: cache hits and
 //!   misses;
@@ -21,11 +24,12 @@
 //! - [`Telemetry::supergraph_loaded`] and [`Telemetry::reloaded`]: called
 //!   by `goliath router` when it loads or reloads.
 //!
-//! With metrics off, a `Telemetry` holds nothing and every call is one
-//! `Option` check.
+//! With metrics and traces off, a `Telemetry` holds nothing and every call
+//! is one `Option` check.
 
 mod config;
 pub mod metrics;
+pub mod traces;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -39,6 +43,7 @@ use prometheus_client::metrics::histogram::Histogram;
 
 pub use config::{Exporters, MetricsExporters, PrometheusConfig, TelemetryConfig};
 use metrics::{Metrics, ReloadLabels, RequestLabels, SubgraphLabels, Text};
+pub use traces::{RequestTrace, SubgraphTargets, Traces};
 
 use crate::pipeline::{self, Request, Response};
 
@@ -48,11 +53,12 @@ pub const CLIENT_NAME: HeaderName = HeaderName::from_static("apollographql-clien
 /// The header naming the client's version.
 pub const CLIENT_VERSION: HeaderName = HeaderName::from_static("apollographql-client-version");
 
-/// The router's telemetry: its metrics when they are on, nothing when off.
-/// Cheap to clone (clones share the metrics).
+/// The router's telemetry: its metrics and traces when they are on,
+/// nothing when off. Cheap to clone (clones share them).
 #[derive(Clone, Debug, Default)]
 pub struct Telemetry {
     metrics: Option<Arc<Metrics>>,
+    traces: Option<Arc<Traces>>,
 }
 
 /// How a client's request ended: `goliath_requests_total`'s `outcome`.
@@ -98,6 +104,19 @@ impl Outcome {
         }
     }
 
+    /// How a request answered with `response` ended (`errors`: its answer
+    /// has errors).
+    pub fn of(response: &Response, errors: bool) -> Outcome {
+        match response.outcome {
+            pipeline::Outcome::Executed if errors => Outcome::Errors,
+            pipeline::Outcome::Executed => Outcome::Ok,
+            pipeline::Outcome::RequestError | pipeline::Outcome::MethodNotAllowed => {
+                Outcome::RequestError
+            }
+            pipeline::Outcome::Refused => Outcome::Refused,
+        }
+    }
+
     /// The position in [`Outcome::ALL`].
     pub fn index(self) -> usize {
         self as usize
@@ -115,13 +134,39 @@ pub enum Reload {
 
 impl Telemetry {
     /// The telemetry `config` asks for: metrics when
-    /// `exporters.metrics.prometheus.enabled`, else none.
-    pub fn new(config: &TelemetryConfig) -> Telemetry {
-        Telemetry {
+    /// `exporters.metrics.prometheus.enabled`, traces (and their exporter's
+    /// thread) when `exporters.tracing.otlp.enabled`. Fails when the trace
+    /// exporter cannot be made.
+    pub fn new(config: &TelemetryConfig) -> Result<Telemetry, String> {
+        let tracing = &config.exporters.tracing;
+        Ok(Telemetry {
             metrics: config
                 .prometheus()
                 .enabled
                 .then(|| Arc::new(Metrics::new())),
+            traces: match tracing.enabled() {
+                true => Some(Traces::start(tracing)?),
+                false => None,
+            },
+        })
+    }
+
+    /// The router's traces, when they are on.
+    pub fn traces(&self) -> Option<&Arc<Traces>> {
+        self.traces.as_ref()
+    }
+
+    /// A client's request comes into the pipeline: its metrics (counted in
+    /// flight until finished or dropped) and its trace.
+    pub fn request(&self, req: &Request) -> RequestTelemetry {
+        RequestTelemetry {
+            metrics: self.request_started(req),
+            trace: match &self.traces {
+                Some(traces) => traces.request(&req.headers, req.is_get),
+                None => RequestTrace::none(),
+            },
+            operation: None,
+            errors: false,
         }
     }
 
@@ -228,6 +273,72 @@ impl Telemetry {
     }
 }
 
+/// One client request's telemetry: its metrics and its trace, from
+/// [`Telemetry::request`] to [`RequestTelemetry::finished`].
+pub struct RequestTelemetry {
+    /// The request's metrics.
+    pub metrics: RequestMetrics,
+    /// The request's trace (the pipeline records its stages on it).
+    pub trace: RequestTrace,
+    /// The operation's name and type, once found (when traced).
+    operation: Option<(Option<Name>, &'static str)>,
+    /// Whether the answer has errors.
+    errors: bool,
+}
+
+impl RequestTelemetry {
+    /// Follows nothing (a request the router makes itself).
+    pub fn none() -> RequestTelemetry {
+        RequestTelemetry {
+            metrics: RequestMetrics::none(),
+            trace: RequestTrace::none(),
+            operation: None,
+            errors: false,
+        }
+    }
+
+    /// The operation the request runs.
+    pub fn operation(&mut self, operation: &apollo_compiler::executable::Operation) {
+        self.metrics.operation(operation.name.as_ref());
+        if self.trace.is_recording() {
+            let kind = match operation.operation_type {
+                apollo_compiler::executable::OperationType::Query => "query",
+                apollo_compiler::executable::OperationType::Mutation => "mutation",
+                apollo_compiler::executable::OperationType::Subscription => "subscription",
+            };
+            self.operation = Some((operation.name.clone(), kind));
+        }
+    }
+
+    /// Whether the executed request's answer has errors.
+    pub fn errors(&mut self, errors: bool) {
+        self.errors = errors;
+        self.metrics.errors(errors);
+    }
+
+    /// The request is answered with `response`: counts it, ends its trace.
+    pub fn finished(self, response: &Response) {
+        let RequestTelemetry {
+            metrics,
+            trace,
+            operation,
+            errors,
+        } = self;
+        metrics.finished(response);
+        let outcome = Outcome::of(response, errors);
+        let (name, kind) = match &operation {
+            Some((name, kind)) => (name.as_ref().map(|n| n.as_str()), Some(*kind)),
+            None => (None, None),
+        };
+        trace.finished(traces::Finished {
+            operation_name: name,
+            operation_type: kind,
+            outcome: outcome.as_str(),
+            errors,
+        });
+    }
+}
+
 /// One client request's metrics, from [`Telemetry::request_started`] to
 /// [`RequestMetrics::finished`]; dropped unfinished, the request counts as
 /// [`Outcome::Timeout`] when its deadline has passed, else
@@ -275,19 +386,12 @@ impl RequestMetrics {
         let Some(active) = self.active.take() else {
             return;
         };
-        let outcome = match response.outcome {
-            pipeline::Outcome::Executed if active.errors => Outcome::Errors,
-            pipeline::Outcome::Executed => Outcome::Ok,
-            pipeline::Outcome::RequestError | pipeline::Outcome::MethodNotAllowed => {
-                Outcome::RequestError
+        let outcome = Outcome::of(response, active.errors);
+        if outcome == Outcome::Refused {
+            for code in refusal_codes(response) {
+                active.metrics.refusal(&code);
             }
-            pipeline::Outcome::Refused => {
-                for code in refusal_codes(response) {
-                    active.metrics.refusal(&code);
-                }
-                Outcome::Refused
-            }
-        };
+        }
         active.end(outcome);
     }
 }
@@ -386,7 +490,7 @@ mod tests {
     fn enabled() -> Telemetry {
         let mut config = TelemetryConfig::default();
         config.exporters.metrics.prometheus.enabled = true;
-        Telemetry::new(&config)
+        Telemetry::new(&config).unwrap()
     }
 
     /// The line of `series` in `telemetry`'s text.
@@ -400,10 +504,11 @@ mod tests {
 
     #[test]
     fn off_means_nothing_is_kept() {
-        let telemetry = Telemetry::new(&TelemetryConfig::default());
+        let telemetry = Telemetry::new(&TelemetryConfig::default()).unwrap();
         assert!(!telemetry.is_enabled());
         assert!(telemetry.render().is_none());
         assert!(telemetry.fetch_observer(&["a"]).is_none());
+        assert!(telemetry.traces().is_none());
         let metrics = telemetry.request_started(&Request::default());
         assert!(metrics.active.is_none());
         telemetry.reloaded(Reload::Config, true);
