@@ -3,7 +3,11 @@
 //! (`GET /admin/usage`): the never-requested list is exactly the API
 //! schema's fields minus those the queries selected, `field=` lists the
 //! clients and operations that used a field, two routers sharing one Redis
-//! store add up, and the HTML page loads in headless Chromium.
+//! store add up, and the HTML page loads in headless Chromium. Then the
+//! flushes: counts a failed write left are written by the next flush under
+//! the day they were counted (a store that fails on demand), days older
+//! than `usage.retention_days` are deleted once a day, and counting from
+//! many threads and requests at once, while flushing, loses nothing.
 //!
 //! Redis: `GOLIATH_TEST_REDIS_URL`, else a `redis-server` on PATH started
 //! here; without either the Redis test fails and says so.
@@ -420,4 +424,318 @@ async fn the_page_loads_in_chromium() {
     assert!(dom.contains("Who uses <code>User.name</code>"), "{dom}");
     assert!(dom.contains("<code>Product.weight</code>"), "{dom}");
     assert!(dom.contains("web&lt;b&gt;"), "{dom}");
+}
+
+/// A redb store whose `add` fails while `failing` names a part of the key
+/// (`Some("")`: every key).
+struct FlakyStore {
+    inner: store::RedbStore,
+    failing: std::sync::Mutex<Option<String>>,
+}
+
+impl FlakyStore {
+    async fn open(dir: &std::path::Path) -> Arc<FlakyStore> {
+        Arc::new(FlakyStore {
+            inner: store::RedbStore::open(dir).await.unwrap(),
+            failing: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn fail(&self, part: Option<&str>) {
+        *self.failing.lock().unwrap() = part.map(str::to_owned);
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for FlakyStore {
+    async fn add(&self, key: &str, counts: &[(String, i64)]) -> Result<(), store::StoreError> {
+        let failing = self.failing.lock().unwrap().clone();
+        if failing.is_some_and(|part| key.contains(&part)) {
+            return Err(store::StoreError(format!("refusing {key}")));
+        }
+        self.inner.add(key, counts).await
+    }
+    async fn counters(
+        &self,
+        key: &str,
+    ) -> Result<std::collections::BTreeMap<String, i64>, store::StoreError> {
+        self.inner.counters(key).await
+    }
+    async fn push_capped(
+        &self,
+        key: &str,
+        items: &[Vec<u8>],
+        keep: usize,
+    ) -> Result<(), store::StoreError> {
+        self.inner.push_capped(key, items, keep).await
+    }
+    async fn list(&self, key: &str) -> Result<Vec<Vec<u8>>, store::StoreError> {
+        self.inner.list(key).await
+    }
+    async fn set_add(&self, key: &str, members: &[String]) -> Result<(), store::StoreError> {
+        self.inner.set_add(key, members).await
+    }
+    async fn set_members(&self, key: &str) -> Result<BTreeSet<String>, store::StoreError> {
+        self.inner.set_members(key).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, store::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Option<Duration>,
+    ) -> Result<(), store::StoreError> {
+        self.inner.put(key, value, ttl).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), store::StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, store::StoreError> {
+        self.inner.keys(prefix).await
+    }
+}
+
+/// 2024-03-01T12:00:00Z, and a day in seconds.
+const MARCH_1: u64 = 1_709_294_400;
+const DAY: u64 = 86_400;
+
+/// The counters of `field` on `date`, as `(name, n)` with `␟` shown as `/`.
+async fn counters(store: &dyn Store, date: &str, field: &str) -> Vec<(String, i64)> {
+    let key = goliath_router::usage::key(date, field);
+    store
+        .counters(&key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(name, n)| (name.replace('\u{1f}', "/"), n))
+        .collect()
+}
+
+fn named(counts: &[(&str, i64)]) -> Vec<(String, i64)> {
+    counts.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect()
+}
+
+#[tokio::test]
+async fn a_failed_flush_keeps_the_counts_under_their_day_for_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = FlakyStore::open(dir.path()).await;
+    let subgraphs = start_subgraphs(&RequestLog::default()).await;
+    let router = start_router(&subgraphs.supergraph(), flaky.clone()).await;
+    router.usage.set_now(MARCH_1);
+    for _ in 0..3 {
+        send(&router, Some(("web", "1.0")), ME).await;
+    }
+    flaky.fail(Some(""));
+    let e = router.usage.flush().await.unwrap_err();
+    assert!(e.contains("refusing usage:2024-03-01:"), "{e}");
+    assert!(flaky.keys("usage:").await.unwrap().is_empty());
+    // Still failing: the kept counts are not lost by a second failure.
+    send(&router, Some(("ios", "2.1")), ME).await;
+    router.usage.flush().await.unwrap_err();
+    // The store is back the next day: the counts land on the day counted.
+    router.usage.set_now(MARCH_1 + DAY);
+    send(&router, Some(("web", "1.0")), ME).await;
+    flaky.fail(None);
+    router.usage.flush().await.unwrap();
+    assert_eq!(
+        counters(&*flaky, "2024-03-01", "User.name").await,
+        named(&[("ios/2.1/Me", 1), ("web/1.0/Me", 3)])
+    );
+    assert_eq!(
+        counters(&*flaky, "2024-03-02", "User.name").await,
+        named(&[("web/1.0/Me", 1)])
+    );
+    // Written once: a flush with nothing new writes nothing again.
+    router.usage.flush().await.unwrap();
+    let r = report(&router, "days=2&field=User.name").await;
+    assert_eq!(r["field"]["requests"], json!(5), "{r:#}");
+}
+
+#[tokio::test]
+async fn only_the_fields_whose_write_failed_are_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let flaky = FlakyStore::open(dir.path()).await;
+    let subgraphs = start_subgraphs(&RequestLog::default()).await;
+    let router = start_router(&subgraphs.supergraph(), flaky.clone()).await;
+    router.usage.set_now(MARCH_1);
+    send(&router, Some(("web", "1.0")), ME).await;
+    send(&router, Some(("web", "1.0")), ME).await;
+    flaky.fail(Some(":User.name"));
+    router.usage.flush().await.unwrap_err();
+    assert_eq!(
+        counters(&*flaky, "2024-03-01", "Query.me").await,
+        named(&[("web/1.0/Me", 2)])
+    );
+    assert!(counters(&*flaky, "2024-03-01", "User.name")
+        .await
+        .is_empty());
+    flaky.fail(None);
+    send(&router, Some(("web", "1.0")), ME).await;
+    router.usage.flush().await.unwrap();
+    for field in ["Query.me", "User.id", "User.name"] {
+        assert_eq!(
+            counters(&*flaky, "2024-03-01", field).await,
+            named(&[("web/1.0/Me", 3)]),
+            "{field}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn days_older_than_the_retention_are_deleted_once_a_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&StoreConfig {
+        dir: dir.path().to_owned(),
+        ..StoreConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut config = config();
+    config.usage.retention_days = 3;
+    let usage = Usage::new(&config.usage, &config.store).with_store(store.clone());
+    usage.set_now(MARCH_1);
+    let put = |date: &'static str| {
+        let store = store.clone();
+        async move {
+            let key = goliath_router::usage::key(date, "Query.me");
+            store.add(&key, &[("web".to_owned(), 1)]).await.unwrap();
+        }
+    };
+    for date in [
+        "2023-12-31",
+        "2024-02-27",
+        "2024-02-28",
+        "2024-03-01",
+        "2024-03-02",
+    ] {
+        put(date).await;
+    }
+    store
+        .add("other:2020-01-01", &[("x".to_owned(), 1)])
+        .await
+        .unwrap();
+    // The first flush deletes, even with nothing to write.
+    usage.flush().await.unwrap();
+    let kept = |dates: &[&str]| -> Vec<String> {
+        dates
+            .iter()
+            .map(|d| goliath_router::usage::key(d, "Query.me"))
+            .collect()
+    };
+    assert_eq!(
+        store.keys("usage:").await.unwrap(),
+        kept(&["2024-02-28", "2024-03-01", "2024-03-02"])
+    );
+    assert_eq!(store.keys("other:").await.unwrap().len(), 1);
+    // Not again the same day.
+    put("2024-02-01").await;
+    usage.flush().await.unwrap();
+    assert_eq!(store.keys("usage:").await.unwrap().len(), 4);
+    // The next day: 2024-02-29 is the oldest kept.
+    usage.set_now(MARCH_1 + DAY);
+    usage.flush().await.unwrap();
+    assert_eq!(
+        store.keys("usage:").await.unwrap(),
+        kept(&["2024-03-01", "2024-03-02"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_from_many_threads_while_flushing_loses_nothing() {
+    const THREADS: usize = 8;
+    const EACH: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&StoreConfig {
+        dir: dir.path().to_owned(),
+        ..StoreConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = config();
+    let usage = Usage::new(&config.usage, &config.store).with_store(store.clone());
+    usage.set_now(MARCH_1);
+    let me = Arc::new(goliath_router::usage::Selected {
+        operation: "Me".to_owned(),
+        fields: vec!["Query.me".to_owned(), "User.name".to_owned()],
+    });
+    let top = Arc::new(goliath_router::usage::Selected {
+        operation: "Top".to_owned(),
+        fields: vec!["Query.topProducts".to_owned(), "User.name".to_owned()],
+    });
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (usage, me, top) = (usage.clone(), me.clone(), top.clone());
+            std::thread::spawn(move || {
+                let mut headers = http::HeaderMap::new();
+                let client = if t % 2 == 0 { "web" } else { "ios" };
+                headers.insert("apollographql-client-name", client.parse().unwrap());
+                for i in 0..EACH {
+                    let selected = if i % 4 == 0 { &top } else { &me };
+                    usage.record_selected(selected, &headers);
+                }
+            })
+        })
+        .collect();
+    // Flushes while the threads count.
+    let mut flushes = 0;
+    while !threads.iter().all(|t| t.is_finished()) {
+        usage.flush().await.unwrap();
+        flushes += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    usage.flush().await.unwrap();
+    assert!(flushes > 0);
+    let total = (THREADS * EACH) as i64;
+    let half = total / 2;
+    assert_eq!(
+        counters(&*store, "2024-03-01", "User.name").await,
+        named(&[
+            ("ios//Me", half * 3 / 4),
+            ("ios//Top", half / 4),
+            ("web//Me", half * 3 / 4),
+            ("web//Top", half / 4),
+        ])
+    );
+    let sum = |c: Vec<(String, i64)>| c.iter().map(|(_, n)| n).sum::<i64>();
+    assert_eq!(
+        sum(counters(&*store, "2024-03-01", "User.name").await),
+        total
+    );
+    assert_eq!(
+        sum(counters(&*store, "2024-03-01", "Query.me").await),
+        total * 3 / 4
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_are_all_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&StoreConfig {
+        dir: dir.path().to_owned(),
+        ..StoreConfig::default()
+    })
+    .await
+    .unwrap();
+    let subgraphs = start_subgraphs(&RequestLog::default()).await;
+    let router = Arc::new(start_router(&subgraphs.supergraph(), store).await);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let router = router.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    send(&router, Some(("web", "1.0")), ME).await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let r = report(&router, "field=User.name").await;
+    assert_eq!(r["field"]["requests"], json!(200), "{r:#}");
 }

@@ -4,7 +4,7 @@
 //! them.
 
 use crate::migrations::Touched;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use apollo_compiler::executable::ExecutableDocument;
@@ -35,8 +35,9 @@ pub struct Document {
     /// name and migration table generation.
     touched: Mutex<Vec<TouchedMemo>>,
     /// What each operation selects, for field usage (`crate::usage`), by
-    /// operation name.
-    usage: Mutex<Vec<(Option<Name>, Arc<crate::usage::Selected>)>>,
+    /// operation name: one cell per operation, set on its first execution
+    /// and read without a lock after that.
+    usage: Vec<(Option<Name>, OnceLock<Arc<crate::usage::Selected>>)>,
 }
 
 /// One plan of a document: operation name, labels, and the plan or why
@@ -120,13 +121,12 @@ impl Document {
         name: Option<&Name>,
         make: impl FnOnce() -> crate::usage::Selected,
     ) -> Arc<crate::usage::Selected> {
-        let mut memo = self.usage.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, s)) = memo.iter().find(|(n, _)| n.as_ref() == name) {
-            return s.clone();
+        match self.usage.iter().find(|(n, _)| n.as_ref() == name) {
+            Some((_, cell)) => cell.get_or_init(|| Arc::new(make())).clone(),
+            // Not an operation of this document (cannot happen: the
+            // pipeline found it there).
+            None => Arc::new(make()),
         }
-        let s = Arc::new(make());
-        memo.push((name.cloned(), s.clone()));
-        s
     }
 
     /// Remembers a plan (the oldest goes when the document has many).
@@ -234,6 +234,10 @@ fn parse_noting(
         }
         measurements.push((operation.name.clone(), m));
     }
+    let usage = measurements
+        .iter()
+        .map(|(name, _)| (name.clone(), OnceLock::new()))
+        .collect();
     *validating = Some(SystemTime::now());
     match doc.validate(schema) {
         Ok(doc) => Ok(Arc::new(Document {
@@ -241,7 +245,7 @@ fn parse_noting(
             measurements,
             plans: Mutex::new(vec![]),
             touched: Mutex::new(vec![]),
-            usage: Mutex::new(vec![]),
+            usage,
         })),
         Err(e) => Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
     }

@@ -8,7 +8,9 @@
 //! the document; per request there is one in-memory increment, keyed by
 //! client name (`apollographql-client-name`, `unknown` when not sent),
 //! client version (`apollographql-client-version`) and that memoised
-//! selection. The counts are expanded into per-field counters and added to
+//! selection, in the recording thread's shard of the pending counts
+//! (`pending.rs`: requests on different threads do not share a lock). The
+//! counts are expanded into per-field counters (`batch.rs`) and added to
 //! the state store every `usage.flush_interval_ms`, in the background.
 //!
 //! Store layout: one counter map per UTC day and field, key
@@ -16,27 +18,38 @@
 //! `{client}\u{1f}{version}\u{1f}{operation}` (the operation's name, empty
 //! when anonymous), each the number of operations that selected the field.
 //! Routers sharing a Redis store add up. The report ([`report`]) reads
-//! the last N days back. See `docs/usage.md`.
+//! the last N days back.
+//!
+//! A flush whose writes fail keeps their counts, under the day they were
+//! counted, for the next flush (bounded). The days older than
+//! `usage.retention_days` are deleted on a router's first flush and then
+//! once per UTC day (`retention.rs`). See `docs/usage.md`.
 
 pub mod config;
 pub mod page;
 pub mod report;
 pub mod select;
 
-use std::collections::{BTreeMap, HashMap};
+mod batch;
+mod pending;
+mod retention;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use apollo_compiler::executable::Operation;
 use goliath_supergraph::Supergraph;
+use http::HeaderName;
 use tokio::sync::OnceCell;
 
 use crate::pipeline::Document;
 use crate::store::{self, Store, StoreConfig};
+use batch::{Batch, MAX_RETRY};
 pub use config::UsageConfig;
+use pending::{Pending, MAX_PENDING};
 use report::{Counts, ReportQuery, UsageReport};
 pub use select::Selected;
 
@@ -46,15 +59,17 @@ pub const CLIENT_NAME_HEADER: &str = "apollographql-client-name";
 /// The header naming the client's version.
 pub const CLIENT_VERSION_HEADER: &str = "apollographql-client-version";
 
+/// [`CLIENT_NAME_HEADER`], looked up without parsing the name.
+static CLIENT_NAME: HeaderName = HeaderName::from_static(CLIENT_NAME_HEADER);
+
+/// [`CLIENT_VERSION_HEADER`], looked up without parsing the name.
+static CLIENT_VERSION: HeaderName = HeaderName::from_static(CLIENT_VERSION_HEADER);
+
 /// Separates client, version and operation in a counter's name.
 pub const SEPARATOR: char = '\u{1f}';
 
 /// The longest client name or version kept, in bytes (longer ones are cut).
 const MAX_HEADER_BYTES: usize = 128;
-
-/// The most (selection, client, version) entries waiting for a flush; past
-/// it new ones are dropped (and logged) until the next flush.
-const MAX_PENDING: usize = 50_000;
 
 /// The store key of `field`'s counters on `date`.
 pub fn key(date: &str, field: &str) -> String {
@@ -70,25 +85,25 @@ pub struct Usage {
     store_config: StoreConfig,
     store: OnceCell<Arc<dyn Store>>,
     supergraph: RwLock<Option<Arc<Supergraph>>>,
-    pending: Mutex<Pending>,
+    /// The counts since the last flush (sharded: see [`pending`]).
+    pending: Pending,
     flusher: AtomicBool,
-    flush_lock: tokio::sync::Mutex<()>,
+    /// One flush at a time, and what flushes keep between them.
+    flushes: tokio::sync::Mutex<Flushed>,
+    /// The clock, fixed by tests (seconds since the epoch; 0: the system's).
+    now: AtomicU64,
     me: Weak<Usage>,
 }
 
-/// Counts since the last flush, by selection (its address: the entry holds
-/// it, so the address is not reused meanwhile).
+/// What flushes keep between them.
 #[derive(Default)]
-struct Pending {
-    by_selection: HashMap<usize, Entry>,
-    entries: usize,
-    dropped: u64,
-}
-
-/// One selection's counts by client and version.
-struct Entry {
-    selected: Arc<Selected>,
-    clients: Vec<(Box<str>, Box<str>, u64)>,
+struct Flushed {
+    /// Counts whose write failed, under the day they were counted: the
+    /// next flush writes them with its own (at most [`MAX_RETRY`]
+    /// counters).
+    retry: Batch,
+    /// The UTC date the old days were last deleted on.
+    purged_on: Option<String>,
 }
 
 impl Usage {
@@ -101,9 +116,10 @@ impl Usage {
             store_config: store.clone(),
             store: OnceCell::new(),
             supergraph: RwLock::new(None),
-            pending: Mutex::new(Pending::default()),
+            pending: Pending::default(),
             flusher: AtomicBool::new(false),
-            flush_lock: tokio::sync::Mutex::new(()),
+            flushes: tokio::sync::Mutex::new(Flushed::default()),
+            now: AtomicU64::new(0),
             me: me.clone(),
         })
     }
@@ -137,38 +153,37 @@ impl Usage {
         let selected = document.usage(operation.name.as_ref(), || {
             select::selected(&document.doc, operation)
         });
-        let client = header(headers, CLIENT_NAME_HEADER).unwrap_or("unknown");
-        let version = header(headers, CLIENT_VERSION_HEADER).unwrap_or("");
-        let mut guard = lock(&self.pending);
-        let pending = &mut *guard;
-        let entry = pending.by_selection.entry(Arc::as_ptr(&selected) as usize);
-        let entry = match entry {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                if pending.entries >= MAX_PENDING {
-                    pending.dropped += 1;
-                    return;
-                }
-                e.insert(Entry {
-                    selected: selected.clone(),
-                    clients: vec![],
-                })
-            }
-        };
-        match entry
-            .clients
-            .iter_mut()
-            .find(|(c, v, _)| &**c == client && &**v == version)
-        {
-            Some((_, _, n)) => *n += 1,
-            None if pending.entries >= MAX_PENDING => pending.dropped += 1,
-            None => {
-                entry.clients.push((client.into(), version.into(), 1));
-                pending.entries += 1;
-            }
+        self.count(&selected, headers);
+    }
+
+    /// Counts one operation that selected `selected`, sent with `headers`
+    /// ([`Usage::record`] without a document: for tests and benchmarks).
+    #[doc(hidden)]
+    pub fn record_selected(&self, selected: &Arc<Selected>, headers: &http::HeaderMap) {
+        if self.enabled() {
+            self.count(selected, headers);
         }
-        drop(guard);
+    }
+
+    fn count(&self, selected: &Arc<Selected>, headers: &http::HeaderMap) {
+        let client = header(headers, &CLIENT_NAME).unwrap_or("unknown");
+        let version = header(headers, &CLIENT_VERSION).unwrap_or("");
+        self.pending.record(selected, client, version);
         self.start_flusher();
+    }
+
+    /// Fixes the clock flushes and reports read, in seconds since the
+    /// epoch (0: the system clock again). For tests.
+    #[doc(hidden)]
+    pub fn set_now(&self, secs: u64) {
+        self.now.store(secs, Ordering::Relaxed);
+    }
+
+    fn now(&self) -> u64 {
+        match self.now.load(Ordering::Relaxed) {
+            0 => now_secs(),
+            fixed => fixed,
+        }
     }
 
     /// Opens the store on first use.
@@ -180,53 +195,74 @@ impl Usage {
             .map_err(|e| e.to_string())
     }
 
+    /// Starts the background flushes on the first count made on a tokio
+    /// runtime (a count on a thread of its own waits for one).
     fn start_flusher(&self) {
-        if self.flusher.load(Ordering::Relaxed) || self.flusher.swap(true, Ordering::AcqRel) {
+        if self.flusher.load(Ordering::Relaxed)
+            || tokio::runtime::Handle::try_current().is_err()
+            || self.flusher.swap(true, Ordering::AcqRel)
+        {
             return;
         }
         store::flusher::spawn(self.me.clone());
     }
 
     /// Adds the counts since the last flush to today's counters in the
-    /// store (what a failed write held is lost, and the error returned).
+    /// store, with those a failed flush kept (under the day they were
+    /// counted); what fails to be written now is kept for the next flush,
+    /// and the error returned. On the first flush of each UTC day, also
+    /// deletes the days older than `usage.retention_days`.
     pub async fn flush(&self) -> Result<(), String> {
-        let _one = self.flush_lock.lock().await;
-        let pending = std::mem::take(&mut *lock(&self.pending));
-        if pending.dropped > 0 {
-            tracing::warn!(
-                "usage: {} operations not counted: over {MAX_PENDING} clients and operations between two flushes",
-                pending.dropped
-            );
-        }
-        if pending.by_selection.is_empty() {
+        let mut flushed = self.flushes.lock().await;
+        let now = self.now();
+        let today = report::date(now);
+        let mut batch = std::mem::take(&mut flushed.retry);
+        batch.add_taken(&today, &self.take_pending());
+        let purge = flushed.purged_on.as_deref() != Some(today.as_str());
+        if batch.is_empty() && !purge {
             return Ok(());
         }
-        let store = self.store().await?;
-        let date = report::date(now_secs());
-        let mut by_field: BTreeMap<&str, BTreeMap<String, i64>> = BTreeMap::new();
-        for entry in pending.by_selection.values() {
-            for (client, version, n) in &entry.clients {
-                let name = format!(
-                    "{client}{SEPARATOR}{version}{SEPARATOR}{}",
-                    entry.selected.operation
-                );
-                for field in &entry.selected.fields {
-                    *by_field
-                        .entry(field)
-                        .or_default()
-                        .entry(name.clone())
-                        .or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
-                }
+        let store = match self.store().await {
+            Ok(store) => store,
+            Err(e) => {
+                log_not_kept(flushed.retry.keep_all(batch, MAX_RETRY));
+                return Err(kept(e, &flushed.retry));
             }
+        };
+        let written = write_batch(&*store, batch, &mut flushed.retry).await;
+        let purged = if purge {
+            self.purge(&*store, now).await
+        } else {
+            Ok(())
+        };
+        if purge && purged.is_ok() {
+            flushed.purged_on = Some(today);
         }
-        let mut failed = None;
-        for (field, counts) in by_field {
-            let counts: Vec<(String, i64)> = counts.into_iter().collect();
-            if let Err(e) = store.add(&key(&date, field), &counts).await {
-                failed = Some(e.to_string());
-            }
+        written.and(purged)
+    }
+
+    /// Deletes the days older than `usage.retention_days` at `now`.
+    async fn purge(&self, store: &dyn Store, now: u64) -> Result<(), String> {
+        let days = read(&self.settings).retention_days;
+        let deleted = retention::purge(store, now, days)
+            .await
+            .map_err(|e| e.to_string())?;
+        if deleted > 0 {
+            tracing::info!("usage: deleted {deleted} counter maps older than {days} days");
         }
-        failed.map_or(Ok(()), Err)
+        Ok(())
+    }
+
+    /// Takes the counts since the last flush, logging those not counted.
+    fn take_pending(&self) -> pending::Taken {
+        let taken = self.pending.take();
+        if taken.dropped > 0 {
+            tracing::warn!(
+                "usage: {} operations not counted: over {MAX_PENDING} clients and operations between two flushes",
+                taken.dropped
+            );
+        }
+        taken
     }
 
     /// The report for `query`: flushes, then reads the period's counters
@@ -235,7 +271,7 @@ impl Usage {
     pub async fn report(&self, query: &ReportQuery) -> Result<UsageReport, String> {
         self.flush().await?;
         let store = self.store().await?;
-        let days = report::dates(now_secs(), query.days.clamp(1, report::MAX_DAYS));
+        let days = report::dates(self.now(), query.days.clamp(1, report::MAX_DAYS));
         let mut counts = Counts::default();
         for date in &days {
             let prefix = key(date, "");
@@ -259,9 +295,42 @@ impl Usage {
     }
 }
 
+/// Writes `batch` to `store`, one key per date and field; the counters of
+/// a key whose write fails are kept in `retry` (up to [`MAX_RETRY`]).
+/// Returns the last error, with the size of `retry`.
+async fn write_batch(store: &dyn Store, batch: Batch, retry: &mut Batch) -> Result<(), String> {
+    let mut failed = None;
+    let mut not_kept = 0u64;
+    for ((date, field), counts) in batch {
+        if let Err(e) = store.add(&key(&date, &field), &counts).await {
+            not_kept = not_kept.saturating_add(retry.keep((date, field), counts, MAX_RETRY));
+            failed = Some(e.to_string());
+        }
+    }
+    log_not_kept(not_kept);
+    failed.map_or(Ok(()), |e| Err(kept(e, retry)))
+}
+
+/// `error`, saying what waits for the next flush.
+fn kept(error: String, retry: &Batch) -> String {
+    format!(
+        "{error} ({} counters kept for the next flush)",
+        retry.counters()
+    )
+}
+
+/// Logs the counts a failed write could not keep for the next flush.
+fn log_not_kept(dropped: u64) {
+    if dropped > 0 {
+        tracing::warn!(
+            "usage: {dropped} field counts lost: the state store failed and over {MAX_RETRY} counters wait to be written"
+        );
+    }
+}
+
 /// A header's value, cut to [`MAX_HEADER_BYTES`]; `None` when missing,
 /// empty or not text.
-fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+fn header<'h>(headers: &'h http::HeaderMap, name: &HeaderName) -> Option<&'h str> {
     let value = headers.get(name)?.to_str().ok()?.trim();
     if value.is_empty() {
         return None;
