@@ -47,6 +47,16 @@ struct Router {
     usage: Arc<Usage>,
 }
 
+/// The embedded store in `dir`.
+async fn redb_store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+    store::open(&StoreConfig {
+        dir: dir.path().to_owned(),
+        ..StoreConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
 fn config() -> Config {
     let mut config = Config::default();
     config.usage.enabled = true;
@@ -186,12 +196,7 @@ fn strings(v: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_report_lists_unused_fields_and_who_uses_a_field() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&StoreConfig {
-        dir: dir.path().to_owned(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = redb_store(&dir).await;
     let subgraphs = start_subgraphs(&RequestLog::default()).await;
     let sdl = subgraphs.supergraph();
     let router = start_router(&sdl, store).await;
@@ -404,12 +409,7 @@ fn dump_dom(url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_loads_in_chromium() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&StoreConfig {
-        dir: dir.path().to_owned(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = redb_store(&dir).await;
     let subgraphs = start_subgraphs(&RequestLog::default()).await;
     let router = start_router(&subgraphs.supergraph(), store).await;
     send(&router, Some(("web<b>", "1.0")), ME).await;
@@ -586,12 +586,7 @@ async fn only_the_fields_whose_write_failed_are_written_again() {
 #[tokio::test]
 async fn days_older_than_the_retention_are_deleted_once_a_day() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&StoreConfig {
-        dir: dir.path().to_owned(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = redb_store(&dir).await;
     let mut config = config();
     config.usage.retention_days = 3;
     let usage = Usage::new(&config.usage, &config.store).with_store(store.clone());
@@ -647,12 +642,7 @@ async fn counting_from_many_threads_while_flushing_loses_nothing() {
     const THREADS: usize = 8;
     const EACH: usize = 10_000;
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&StoreConfig {
-        dir: dir.path().to_owned(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = redb_store(&dir).await;
     let config = config();
     let usage = Usage::new(&config.usage, &config.store).with_store(store.clone());
     usage.set_now(MARCH_1);
@@ -715,12 +705,7 @@ async fn counting_from_many_threads_while_flushing_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_are_all_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&StoreConfig {
-        dir: dir.path().to_owned(),
-        ..StoreConfig::default()
-    })
-    .await
-    .unwrap();
+    let store = redb_store(&dir).await;
     let subgraphs = start_subgraphs(&RequestLog::default()).await;
     let router = Arc::new(start_router(&subgraphs.supergraph(), store).await);
     let tasks: Vec<_> = (0..8)
