@@ -88,6 +88,8 @@ pub fn run(args: Args) -> Result<(), String> {
     let pipeline = Pipeline::with_parts(&sdl, &config, parts)
         .map_err(|e| format!("{}: {e}", source.display()))?;
     telemetry.supergraph_loaded();
+    // Kept to send the spans still waiting when the router stops.
+    let traces = telemetry.traces().cloned();
     let workers = Workers::bind(addr, workers::default_count())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = workers.local_addr();
@@ -155,6 +157,9 @@ pub fn run(args: Args) -> Result<(), String> {
     workers
         .serve(state, setup, shutdown)
         .map_err(|e| format!("the server stopped: {e}"))?;
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
     tracing::info!("goliath router stopped");
     Ok(())
 }

@@ -103,3 +103,55 @@ fn a_requests_log_lines_carry_its_trace_id() {
         }
     }
 }
+
+/// Spans still waiting when the router stops are sent before it exits:
+/// with a batch delay of a minute, SIGTERM sends the request's spans to an
+/// OTLP/HTTP receiver (here a plain HTTP server that keeps what it is
+/// posted: the protobuf holds the span and service names as text).
+#[test]
+fn spans_waiting_at_shutdown_are_sent() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let receiver = listener.local_addr().unwrap();
+    let posted = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    {
+        let posted = posted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                posted.lock().unwrap().extend_from_slice(&body);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+    }
+    let tracing = format!(
+        "telemetry:\n  exporters:\n    tracing:\n      common:\n        service_name: goliath-shutdown-test\n      otlp:\n        enabled: true\n        protocol: http\n        endpoint: http://{receiver}\n        batch_processor:\n          scheduled_delay: 60s\n"
+    );
+    let mut router = router("trace-shutdown", &[], &tracing);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        posted.lock().unwrap().is_empty(),
+        "sent before the batch delay"
+    );
+    router.signal(libc::SIGTERM);
+    assert!(router.wait_exit(30).success());
+    let posted = posted.lock().unwrap();
+    let text = String::from_utf8_lossy(&posted);
+    assert!(text.contains("goliath-shutdown-test"), "{text:?}");
+    assert!(text.contains("projection"), "{text:?}");
+}

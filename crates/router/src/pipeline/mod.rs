@@ -31,8 +31,11 @@
 //!
 //! The router's [`Telemetry`] is told along the way ([`Pipeline::execute`]
 //! starts and finishes each client request, the document and plan stages
-//! report cache hits, the executor times subgraph requests); with metrics
-//! off each call is one `Option` check.
+//! report cache hits, the executor times subgraph requests), and a traced
+//! request's stages are recorded as spans (`parse`, `validate`, `plan`,
+//! `execute` with a `fetch` per subgraph request, `projection`: see
+//! `crate::telemetry::traces`); with metrics and traces off each call is
+//! one `Option` check.
 
 mod document;
 #[doc(hidden)]

@@ -121,15 +121,24 @@ impl Traces {
     pub fn flush(&self) -> Result<(), String> {
         self.provider.force_flush().map_err(|e| e.to_string())
     }
+
+    /// Sends the spans still waiting (within `max_export_timeout`), then
+    /// stops the exporter and its thread; spans recorded after are
+    /// dropped. Blocks: the router calls it once its requests are done.
+    pub fn shutdown(&self) {
+        let Some(stop) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        if let Err(e) = self.provider.shutdown() {
+            tracing::warn!("traces: the exporter did not stop cleanly: {e}");
+        }
+        let _ = stop.send(());
+    }
 }
 
 impl Drop for Traces {
     fn drop(&mut self) {
-        // Sends what is left, then stops the exporter's thread.
-        let _ = self.provider.shutdown();
-        if let Some(stop) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = stop.send(());
-        }
+        self.shutdown();
     }
 }
 
