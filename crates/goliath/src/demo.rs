@@ -58,7 +58,8 @@ pub const EVERY: Duration = Duration::from_secs(5);
 /// `--data-dir` keeps it. Every compared request asks the monolith twice
 /// (`noise_sample: 100`), so that `User.lastSeen`'s differences are known
 /// as noise from the first comparison on; counters reach the store twice a
-/// second; a field is `ready` after 50 clean comparisons.
+/// second; a field is `ready` after 50 clean comparisons. Field usage is
+/// counted (`goliath usage`), flushed every second.
 const ROUTER_CONFIG: &str = "# Written by `goliath demo`: the router's settings.
 admin:
   listen: ADMIN
@@ -69,6 +70,9 @@ migrations:
   noise_sample: 100
   flush_interval_ms: 500
   ready_after: 50
+usage:
+  enabled: true
+  flush_interval_ms: 1000
 ";
 
 /// The services, in start order: (subgraph and binary name, what it is).
@@ -764,7 +768,11 @@ fn print_banner(
          classroom k1: mismatches at [\"classroom\", \"students\", 1, \"progress\", 0, \"correct\"]\n\
          (monolith 2, progress 3) and [..., 1, \"correct\"] (6, 7); Ada and Alan match.\n\
          User.lastSeen is the time of the request, different on every call: noise, not\n\
-         mismatches.\n\n",
+         mismatches.\n\n\
+         Field usage: the fields of the API the queries above never select, the\n\
+         candidates to retire once nothing calls them:\n\n    \
+         goliath usage --router {base} --token {token}\n    \
+         {base}/admin/usage.html?token={token}\n\n",
         EVERY.as_secs(),
         token = admin.token,
     ));

@@ -64,6 +64,90 @@ fn planted_mismatches() -> Vec<(Value, Value, Value)> {
     ]
 }
 
+/// The fields the demo's three queries select (written from the query
+/// files, not computed by the code under test).
+const SELECTED: &[&str] = &[
+    // Classroom
+    "Query.classroom",
+    "Classroom.name",
+    "Classroom.teacher",
+    "Classroom.students",
+    "Classroom.assignments",
+    "User.name",
+    "Assignment.dueDate",
+    "Assignment.exercise",
+    "Exercise.title",
+    "Exercise.difficulty",
+    "Exercise.mastery",
+    "Mastery.correctNeeded",
+    "Mastery.studentsAttempted",
+    "Mastery.masteredBy",
+    // CourseCatalog
+    "Query.courses",
+    "Course.title",
+    "Course.description",
+    "Course.units",
+    "Unit.title",
+    "Unit.exercises",
+    "Mastery.studentsMastered",
+    // StudentProgress
+    "User.lastSeen",
+    "User.progress",
+    "ExerciseProgress.attempts",
+    "ExerciseProgress.correct",
+    "ExerciseProgress.exercise",
+    "Exercise.unit",
+    "Unit.course",
+];
+
+/// The API schema's object and interface fields in the supergraph at
+/// `path`, minus [`SELECTED`] (each of which must be one of them).
+fn expected_never_requested(path: &Path) -> Vec<String> {
+    use apollo_compiler::schema::ExtendedType;
+    let sdl = std::fs::read_to_string(path).unwrap();
+    let supergraph = goliath_supergraph::Supergraph::parse(&sdl).unwrap();
+    let mut all = std::collections::BTreeSet::new();
+    for (name, ty) in &supergraph.api_schema.types {
+        let fields: Vec<_> = match ty {
+            _ if ty.is_built_in() => continue,
+            ExtendedType::Object(o) => o.fields.keys().collect(),
+            ExtendedType::Interface(i) => i.fields.keys().collect(),
+            _ => continue,
+        };
+        for f in fields {
+            all.insert(format!("{name}.{f}"));
+        }
+    }
+    for field in SELECTED {
+        assert!(all.remove(*field), "{field} is not in the API schema");
+    }
+    assert!(!all.is_empty());
+    all.into_iter().collect()
+}
+
+/// `goliath usage --json` against the demo's router: the fields never
+/// requested today.
+fn usage_never_requested(demo: &Demo) -> Vec<String> {
+    let output = Command::new(GOLIATH)
+        .args(["usage", "--router", &format!("http://{}", demo.admin)])
+        .args(["--token", &demo.token, "--days", "1", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    report["never_requested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("goliath-demo-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -561,6 +645,13 @@ fn demo_end_to_end() {
             .any(|l| l.contains("CourseCatalog") && l.contains("description")),
         "{}",
         demo.seen.join("\n")
+    );
+
+    // Field usage after the demo's traffic: exactly the API's fields that
+    // the three queries do not select were never requested.
+    assert_eq!(
+        usage_never_requested(&demo),
+        expected_never_requested(&data.join("supergraph.graphql")),
     );
 
     // The report: only with the token.
