@@ -15,6 +15,7 @@ pub mod headers;
 pub mod http;
 pub mod limits;
 pub mod migrations;
+pub mod persisted;
 pub mod pipeline;
 pub mod store;
 pub mod subgraph_sdl;

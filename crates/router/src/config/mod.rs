@@ -42,6 +42,7 @@ pub use crate::csrf::CsrfConfig;
 pub use crate::demand_control::DemandControlConfig;
 pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
+pub use crate::persisted::{ApqConfig, PersistedQueriesConfig};
 pub use crate::store::StoreConfig;
 pub use crate::telemetry::TelemetryConfig;
 pub use crate::tls::TlsConfig;
@@ -95,6 +96,12 @@ pub struct Config {
     pub graphiql: Option<bool>,
     /// Demand control: operation costs from `@cost`/`@listSize` (off by default).
     pub demand_control: DemandControlConfig,
+    /// Persisted query manifests and the safelist (`persisted_queries:`,
+    /// Apollo Router's keys; off by default).
+    pub persisted_queries: PersistedQueriesConfig,
+    /// Automatic persisted queries (`apq:`, Apollo Router's keys; on by
+    /// default).
+    pub apq: ApqConfig,
     /// The state store (`store:`): embedded redb by default, or Redis.
     pub store: StoreConfig,
     /// Field migrations (`migrations:`): comparison settings and per-field
@@ -261,6 +268,8 @@ impl Default for Config {
             cors: CorsConfig::default(),
             graphiql: None,
             demand_control: DemandControlConfig::default(),
+            persisted_queries: PersistedQueriesConfig::default(),
+            apq: ApqConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
             usage: UsageConfig::default(),
@@ -508,6 +517,9 @@ impl Config {
             .map_err(|(key, message)| invalid(&key, message))?;
         self.demand_control
             .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.persisted_queries
+            .validate(&self.apq)
             .map_err(|(key, message)| invalid(&key, message))?;
         self.migrations
             .validate()

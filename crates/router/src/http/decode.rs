@@ -108,12 +108,68 @@ pub(super) fn decode_post_body(body: &[u8]) -> Result<Request, DecodeError> {
 
 /// Decodes the GET parameters from a URL query string.
 pub(super) fn decode_get(query: &str) -> Result<Request, DecodeError> {
+    let mut params = get_params(
+        query,
+        &["query", "operationName", "variables", "extensions"],
+    )?;
+    let mut param = |name: &str| params.remove(name).unwrap_or(Value::Null);
+    let variables = json_param("variables", param("variables"))?;
+    let extensions = json_param("extensions", param("extensions"))?;
+    build_request(
+        string_param("query", param("query"))?,
+        string_param("operationName", param("operationName"))?,
+        object_param("variables", variables)?,
+        object_param("extensions", extensions)?,
+        true,
+    )
+}
+
+/// Decodes `GET {graphql_path}/{operation_name}?id=ID&variables=...`, a
+/// persisted query by id (a manifest id or an APQ hash) in a URL a CDN can
+/// cache: the request `extensions.persistedQuery {version: 1, sha256Hash:
+/// ID}` with that operation name. Other parameters are ignored.
+pub(super) fn decode_get_by_id(operation_name: &str, query: &str) -> Result<Request, DecodeError> {
+    let mut params = get_params(query, &["id", "variables"])?;
+    let Some(Value::String(id)) = params.remove("id") else {
+        return Err(DecodeError::bad_request(format!(
+            "`GET .../{operation_name}` needs the persisted query's id: `?id=`"
+        )));
+    };
+    let variables = json_param("variables", params.remove("variables").unwrap_or_default())?;
+    let mut extensions = Map::new();
+    extensions.insert(
+        "persistedQuery".to_owned(),
+        serde_json::json!({"version": 1, "sha256Hash": id}),
+    );
+    build_request(
+        None,
+        Some(operation_name.to_owned()),
+        object_param("variables", variables)?,
+        extensions,
+        true,
+    )
+}
+
+/// The operation name in a persisted query's path form,
+/// `{graphql_path}/{name}`, where `name` is a GraphQL name; `None` for any
+/// other path.
+pub(super) fn path_operation<'p>(path: &'p str, graphql_path: &str) -> Option<&'p str> {
+    let name = path
+        .strip_prefix(graphql_path.trim_end_matches('/'))?
+        .strip_prefix('/')?;
+    let mut chars = name.chars();
+    let first = chars.next()?;
+    let is_name = (first == '_' || first.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric());
+    is_name.then_some(name)
+}
+
+/// The parameters of a URL query string among `names` (others ignored;
+/// empty values count as absent), as strings; each at most once.
+fn get_params(query: &str, names: &[&str]) -> Result<Map<String, Value>, DecodeError> {
     let mut params: Map<String, Value> = Map::new();
     for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if !matches!(
-            &*name,
-            "query" | "operationName" | "variables" | "extensions"
-        ) {
+        if !names.contains(&&*name) {
             continue;
         }
         if params.contains_key(&*name) {
@@ -125,22 +181,17 @@ pub(super) fn decode_get(query: &str) -> Result<Request, DecodeError> {
             params.insert(name.into_owned(), Value::String(value.into_owned()));
         }
     }
-    let mut param = |name: &str| params.remove(name).unwrap_or(Value::Null);
-    let json_param = |name: &str, value: Value| match value {
+    Ok(params)
+}
+
+/// A GET parameter holding JSON text, parsed (absent stays null).
+fn json_param(name: &str, value: Value) -> Result<Value, DecodeError> {
+    match value {
         Value::String(text) => serde_json::from_str(&text).map_err(|e| {
             DecodeError::bad_request(format!("parameter `{name}` is not valid JSON: {e}"))
         }),
         other => Ok(other),
-    };
-    let variables = json_param("variables", param("variables"))?;
-    let extensions = json_param("extensions", param("extensions"))?;
-    build_request(
-        string_param("query", param("query"))?,
-        string_param("operationName", param("operationName"))?,
-        object_param("variables", variables)?,
-        object_param("extensions", extensions)?,
-        true,
-    )
+    }
 }
 
 /// Assembles a [`Request`], insisting on a query or a persisted query.
@@ -361,5 +412,53 @@ mod tests {
         );
         let req = decode_get("extensions=%7B%22persistedQuery%22%3A%7B%7D%7D").unwrap();
         assert_eq!(req.query, None);
+    }
+
+    #[test]
+    fn get_by_id() {
+        let req = decode_get_by_id("GetUser", "id=abc&variables=%7B%22x%22%3A1%7D&v=7").unwrap();
+        assert_eq!(req.query, None);
+        assert_eq!(req.operation_name.as_deref(), Some("GetUser"));
+        assert_eq!(req.variables["x"], 1);
+        assert_eq!(
+            req.extensions["persistedQuery"],
+            serde_json::json!({"version": 1, "sha256Hash": "abc"})
+        );
+        assert!(req.is_get);
+        for bad in [
+            "",
+            "id=",
+            "variables=%7B%7D",
+            "id=a&id=b",
+            "id=a&variables=%5B%5D",
+        ] {
+            assert_eq!(
+                decode_get_by_id("Op", bad).unwrap_err().code,
+                "BAD_REQUEST",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_operations() {
+        assert_eq!(
+            path_operation("/graphql/GetUser", "/graphql"),
+            Some("GetUser")
+        );
+        assert_eq!(path_operation("/graphql/_a1", "/graphql/"), Some("_a1"));
+        assert_eq!(path_operation("/GetUser", "/"), Some("GetUser"));
+        for (path, graphql_path) in [
+            ("/graphql", "/graphql"),
+            ("/graphql/", "/graphql"),
+            ("/graphql/1a", "/graphql"),
+            ("/graphql/a/b", "/graphql"),
+            ("/graphql/a.js", "/graphql"),
+            ("/graphqlx/a", "/graphql"),
+            ("/other/a", "/graphql"),
+            ("/graphql/graphiql/", "/graphql"),
+        ] {
+            assert_eq!(path_operation(path, graphql_path), None, "{path}");
+        }
     }
 }

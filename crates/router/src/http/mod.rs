@@ -9,6 +9,10 @@
 //!   `limits.max_body_bytes` is 413.
 //! - `GET` with the same parameters in the query string, `variables` and
 //!   `extensions` as JSON text (empty values count as absent).
+//! - `GET {graphql_path}/{OperationName}?id=ID&variables=...`: a persisted
+//!   query by id (a manifest id or an APQ hash, `crate::persisted`), the
+//!   path form a CDN caches by URL; other parameters are ignored, other
+//!   methods are 405 with `Allow: GET`.
 //! - `OPTIONS` is a CORS preflight, answered 200 by [`crate::cors`]
 //!   (which also adds the CORS headers to every other answer on the path).
 //! - Any other method is 405 with `Allow: GET, POST`.
@@ -33,7 +37,9 @@
 //! `application/json` when listed, matched by a wildcard, or when `Accept` is
 //! absent; otherwise 406. The status for a [`Response`] is 200, except that
 //! [`Outcome::RequestError`] is 400 with `application/graphql-response+json`
-//! and [`Outcome::MethodNotAllowed`] is 405 with `Allow: POST`.
+//! and [`Outcome::MethodNotAllowed`] is 405 with `Allow: POST`;
+//! [`Outcome::Rejected`] (the persisted-query errors) has the status and
+//! `Cache-Control` it carries.
 //!
 //! One deadline of `limits.request_timeout_ms` covers reading the body and
 //! executing: when it passes while the body is still arriving the answer is
@@ -72,7 +78,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
 use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -86,7 +92,7 @@ use tokio::time::Instant;
 
 use crate::config::{Config, CsrfConfig, Limits};
 use crate::pipeline::{Outcome, Pipeline, Request, Response};
-use decode::{decode_get, negotiate, read_post, MediaType};
+use decode::{decode_get, decode_get_by_id, negotiate, path_operation, read_post, MediaType};
 use linger::Lingering;
 pub use settings::Settings;
 
@@ -271,7 +277,7 @@ async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpRespon
     if let Some(page) = settings.graphiql.as_ref().and_then(|g| g.serve(&req)) {
         return page;
     }
-    if path != state.graphql_path {
+    if path != state.graphql_path && path_operation(path, &state.graphql_path).is_none() {
         return error(
             StatusCode::NOT_FOUND,
             "not found",
@@ -288,9 +294,11 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
     let deadline = Instant::now()
         .checked_add(state.request_timeout)
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(100 * 365 * 86_400));
-    let is_get = match *req.method() {
-        Method::GET => true,
-        Method::POST => false,
+    // A persisted query's path form: `{graphql_path}/{OperationName}`.
+    let by_id = path_operation(req.uri().path(), &state.graphql_path).map(str::to_owned);
+    let is_get = match (req.method(), &by_id) {
+        (&Method::GET, _) => true,
+        (&Method::POST, None) => false,
         _ => {
             return with_allow(
                 error(
@@ -299,7 +307,7 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
                     "METHOD_NOT_ALLOWED",
                     MediaType::Json,
                 ),
-                "GET, POST",
+                if by_id.is_some() { "GET" } else { "GET, POST" },
             )
         }
     };
@@ -317,7 +325,12 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
     }
     let decoded = if is_get {
         let mut req = req;
-        decode_get(req.uri().query().unwrap_or("")).map(|mut r| {
+        let query = req.uri().query().unwrap_or("");
+        let decoded = match &by_id {
+            Some(name) => decode_get_by_id(name, query),
+            None => decode_get(query),
+        };
+        decoded.map(|mut r| {
             r.headers = std::mem::take(req.headers_mut());
             r
         })
@@ -368,10 +381,18 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         (Outcome::RequestError, MediaType::GraphqlResponse) => StatusCode::BAD_REQUEST,
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
         (Outcome::Refused, _) => StatusCode::BAD_REQUEST,
+        (Outcome::Rejected { status, .. }, _) => {
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST)
+        }
     };
-    let http = bytes_response(status, response.body.to_bytes(), media);
-    if response.outcome == Outcome::MethodNotAllowed {
-        return with_allow(http, "POST");
+    let mut http = bytes_response(status, response.body.to_bytes(), media);
+    match response.outcome {
+        Outcome::MethodNotAllowed => return with_allow(http, "POST"),
+        Outcome::Rejected { cache_control, .. } => {
+            http.headers_mut()
+                .insert(CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        }
+        _ => {}
     }
     http
 }

@@ -4,6 +4,10 @@
 //! [`Response`]s back into HTTP responses. [`Pipeline::execute`] runs the
 //! GraphQL stages in order, each a call into the module that owns it:
 //!
+//! 0. **persisted/safelist** (`crate::persisted`): the text to run (the
+//!    request's own, a manifest's body by id, or an APQ registration by
+//!    hash), or the refusal (safelist, unknown id or hash, with its HTTP
+//!    status and `Cache-Control`);
 //! 1. **document** ([`document`]): parse, measure (`crate::limits`) and
 //!    validate; cached by text, computed off the event loop on a miss
 //!    (`crate::compute`);
@@ -66,6 +70,7 @@ use crate::demand_control::{Cost, DemandControl};
 use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
+use crate::persisted::Persisted;
 use crate::telemetry::{RequestTelemetry, RequestTrace, SubgraphTargets, Telemetry};
 use crate::usage::Usage;
 pub use document::{Document, Parsed};
@@ -123,6 +128,8 @@ struct Core {
     documents: Cache<String, Parsed>,
     /// Demand control, when enabled.
     demand_control: Option<DemandControl>,
+    /// Persisted queries (APQ, manifests) and the safelist.
+    persisted: Persisted,
     /// Which headers go to each subgraph.
     headers: Headers,
     /// Field migrations (outlive the pipeline).
@@ -196,6 +203,7 @@ impl Pipeline {
                 .map_err(|e| format!("migrations.opt_in_header: {e}"))?;
         let graph_names: Vec<&str> = supergraph.graphs.iter().map(|g| g.name.as_str()).collect();
         let headers = Headers::new(&config.headers, &graph_names)?;
+        let persisted = Persisted::new(config)?;
         let client = SubgraphClient::new();
         let endpoints = supergraph
             .graphs
@@ -244,6 +252,7 @@ impl Pipeline {
             percent_labels,
             documents: document::cache(),
             demand_control: DemandControl::new(&config.demand_control),
+            persisted,
             headers,
             migrations,
             usage: usage.clone(),
@@ -332,16 +341,11 @@ impl Core {
         telemetry: &mut RequestTelemetry,
     ) -> Response {
         let started = std::time::Instant::now();
-        let Some(query) = req.query.as_deref() else {
-            if req.extensions.contains_key("persistedQuery") {
-                return Response::request_error(
-                    "PersistedQueryNotSupported",
-                    "PERSISTED_QUERY_NOT_SUPPORTED",
-                );
-            }
-            return Response::request_error("Must provide query string.", "MISSING_QUERY_STRING");
+        let query = match self.persisted.query(&req, forced.is_none()).await {
+            Ok(query) => query,
+            Err(response) => return response,
         };
-        let document = match self.document(query, &telemetry.trace).await {
+        let document = match self.document(&query, &telemetry.trace).await {
             Ok(document) => document,
             Err(response) => return (*response).clone(),
         };

@@ -91,15 +91,45 @@ pub enum Outcome {
     /// The request is over a limit (`limits:`): 400 whatever the media
     /// type, as Apollo Router answers.
     Refused,
+    /// A request error answered with an HTTP status and `Cache-Control` of
+    /// its own, whatever the media type (the persisted-query errors,
+    /// `crate::persisted`): the body has no `data` key.
+    Rejected {
+        /// The HTTP status code.
+        status: u16,
+        /// The `Cache-Control` header's value.
+        cache_control: &'static str,
+    },
 }
 
 impl Response {
     /// A request error (no `data`) with one error of `code`.
     pub fn request_error(message: impl Into<String>, code: &str) -> Self {
         Response {
-            body: json!({"errors": [{"message": message.into(), "extensions": {"code": code}}]})
-                .into(),
+            body: error_body(message.into(), code),
             outcome: Outcome::RequestError,
         }
     }
+
+    /// A request error with one error of `code`, answered with `status`
+    /// and `Cache-Control: cache_control` ([`Outcome::Rejected`]).
+    pub fn rejected(
+        message: impl Into<String>,
+        code: &str,
+        status: u16,
+        cache_control: &'static str,
+    ) -> Self {
+        Response {
+            body: error_body(message.into(), code),
+            outcome: Outcome::Rejected {
+                status,
+                cache_control,
+            },
+        }
+    }
+}
+
+/// A body with one error of `code`.
+fn error_body(message: String, code: &str) -> Body {
+    json!({"errors": [{"message": message, "extensions": {"code": code}}]}).into()
 }

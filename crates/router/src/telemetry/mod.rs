@@ -110,9 +110,9 @@ impl Outcome {
         match response.outcome {
             pipeline::Outcome::Executed if errors => Outcome::Errors,
             pipeline::Outcome::Executed => Outcome::Ok,
-            pipeline::Outcome::RequestError | pipeline::Outcome::MethodNotAllowed => {
-                Outcome::RequestError
-            }
+            pipeline::Outcome::RequestError
+            | pipeline::Outcome::MethodNotAllowed
+            | pipeline::Outcome::Rejected { .. } => Outcome::RequestError,
             pipeline::Outcome::Refused => Outcome::Refused,
         }
     }
