@@ -351,3 +351,33 @@ fn type_level_shareable_covers_its_own_definition_only() {
         &["\"P.y\"", "subgraph \"a\""],
     );
 }
+
+/// Apollo Server's `@cacheControl`, composed with `@composeDirective`,
+/// reaches the supergraph model as hints and stays out of the API schema.
+#[test]
+fn composed_cache_control_hints_are_read_from_the_supergraph() {
+    let a = r#"
+        extend schema
+          @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@composeDirective"])
+          @link(url: "https://example.com/cache/v1.0", import: ["@cacheControl"])
+          @composeDirective(name: "@cacheControl")
+        enum CacheControlScope { PUBLIC PRIVATE }
+        directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+        type Query { products: [Product] @cacheControl(maxAge: 30) }
+        type Product @key(fields: "id") @cacheControl(maxAge: 60, scope: PRIVATE) {
+          id: ID!
+          name: String @cacheControl(inheritMaxAge: true)
+        }
+    "#;
+    let sdl = compose_ok(&[("a", a)]);
+    let supergraph = goliath_supergraph::Supergraph::parse(&sdl).unwrap();
+    let hints = &supergraph.cache_hints;
+    let field = hints.of_field("Query", "products").unwrap();
+    assert_eq!((field.max_age, field.private), (Some(30), false));
+    let ty = hints.of_type("Product").unwrap();
+    assert_eq!((ty.max_age, ty.private), (Some(60), true));
+    assert!(hints.of_field("Product", "name").unwrap().inherit_max_age);
+    assert!(hints.of_field("Product", "id").is_none());
+    let api = supergraph.api_schema.to_string();
+    assert!(!api.contains("cacheControl"), "{api}");
+}

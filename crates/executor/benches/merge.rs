@@ -361,6 +361,7 @@ fn empty_state<'a>() -> State<'a> {
     State {
         data: Val::Obj(Default::default()),
         errors: vec![],
+        cache_control: Default::default(),
     }
 }
 
@@ -546,6 +547,7 @@ fn benches(c: &mut Criterion) {
             let mut st = State {
                 data: before.data.clone_in(&mut alloc),
                 errors: vec![],
+                cache_control: Default::default(),
             };
             apply(
                 &mut st,

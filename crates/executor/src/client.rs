@@ -39,6 +39,7 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::cache_control::CacheControl;
 use crate::SubgraphEndpoint;
 use h1::{Answer, ExchangeError};
 
@@ -69,6 +70,15 @@ pub enum FetchError {
     /// subgraph's `max_response_bytes`, badly framed, or compressed.
     #[error("{0}")]
     Malformed(String),
+}
+
+/// A subgraph's 2xx answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The body's bytes; the caller parses them.
+    pub body: Bytes,
+    /// The answer's `Cache-Control`, when it was asked for.
+    pub cache_control: Option<CacheControl>,
 }
 
 /// Whether a request may be sent a second time when the first attempt
@@ -204,11 +214,25 @@ impl SubgraphClient {
         body: Vec<u8>,
         resend: Resend,
     ) -> Result<Bytes, FetchError> {
+        let reply = self.post_reply(endpoint, headers, body, resend, false);
+        reply.await.map(|r| r.body)
+    }
+
+    /// [`SubgraphClient::post`], with the answer's `Cache-Control` read
+    /// too when `cache_control` is set (otherwise it is not looked at).
+    pub async fn post_reply(
+        &self,
+        endpoint: &SubgraphEndpoint,
+        headers: &http::HeaderMap,
+        body: Vec<u8>,
+        resend: Resend,
+        cache_control: bool,
+    ) -> Result<Reply, FetchError> {
         if let Some(origin) = &endpoint.tls {
             // Boxed, so that the plain path's future stays as small as it
             // was.
             let max = endpoint.max_response_bytes;
-            let exchange = Box::pin(tls::post(origin, headers, body, max, resend));
+            let exchange = Box::pin(tls::post(origin, headers, body, max, resend, cache_control));
             return match tokio::time::timeout(endpoint.timeout, exchange).await {
                 Ok(r) => r,
                 Err(_) => Err(FetchError::Timeout),
@@ -216,7 +240,8 @@ impl SubgraphClient {
         }
         let url = endpoint.url.as_str();
         let checkout = checkout(url, headers, &body)?;
-        let exchange = exchange(url, checkout, endpoint.max_response_bytes, resend);
+        let max = endpoint.max_response_bytes;
+        let exchange = exchange(url, checkout, max, resend, cache_control);
         match tokio::time::timeout(endpoint.timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout),
@@ -287,7 +312,8 @@ async fn exchange(
     checkout: Checkout,
     max: usize,
     resend: Resend,
-) -> Result<Bytes, FetchError> {
+    cache_control: bool,
+) -> Result<Reply, FetchError> {
     let Checkout {
         authority,
         request,
@@ -300,7 +326,7 @@ async fn exchange(
     };
     loop {
         let result = match conn.write_all(&request).await {
-            Ok(()) => h1::read_answer(&mut conn, answer_size, max).await,
+            Ok(()) => h1::read_answer(&mut conn, answer_size, max, cache_control).await,
             Err(e) => Err(ExchangeError::Unsent(e.to_string())),
         };
         let why = match result {
@@ -309,9 +335,10 @@ async fn exchange(
                 body,
                 size,
                 reusable,
+                cache_control,
             }) => {
                 checkin(url, reusable.then_some(conn), size);
-                return finish(status, body);
+                return finish(status, body, cache_control);
             }
             Err(ExchangeError::Unsent(_)) if reused && resend == Resend::IfUnsent => {
                 conn = connect(&authority).await?;
@@ -339,10 +366,17 @@ async fn connect(authority: &str) -> Result<TcpStream, FetchError> {
     Ok(conn)
 }
 
-/// A 2xx answer's body, or the error a non-2xx status is.
-fn finish(status: u16, body: Bytes) -> Result<Bytes, FetchError> {
+/// A 2xx answer, or the error a non-2xx status is.
+fn finish(
+    status: u16,
+    body: Bytes,
+    cache_control: Option<CacheControl>,
+) -> Result<Reply, FetchError> {
     if (200..300).contains(&status) {
-        return Ok(body);
+        return Ok(Reply {
+            body,
+            cache_control,
+        });
     }
     let parsed: Result<Value, _> = serde_json::from_slice(&body);
     let reason = http::StatusCode::from_u16(status)

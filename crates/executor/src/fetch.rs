@@ -146,17 +146,24 @@ impl Executor {
             None => None,
         };
         let started = self.observer.as_ref().map(|_| std::time::Instant::now());
-        let result = self.client.post(endpoint, headers, body, resend).await;
+        let read_cc = self.read_cache_control;
+        let result = self
+            .client
+            .post_reply(endpoint, headers, body, resend, read_cc)
+            .await;
         if let (Some(observer), Some(started)) = (&self.observer, started) {
             observer.fetched(node.graph, started.elapsed(), result.as_ref().err());
         }
         if let Some(span) = span {
-            span.end(result.as_ref().map(|b| b.len()));
+            span.end(result.as_ref().map(|r| r.body.len()));
         }
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
-            Ok(bytes) => {
-                let bytes = buffers.keep(bytes);
+            Ok(reply) => {
+                if let Some(cc) = &reply.cache_control {
+                    st.cache_control.merge(cc);
+                }
+                let bytes = buffers.keep(reply.body);
                 apply(
                     &mut st,
                     &mut buffers.alloc(),
@@ -713,6 +720,7 @@ mod tests {
         let mut st = State {
             data: Val::parse(text, &mut buffers.alloc()).unwrap(),
             errors: vec![],
+            cache_control: Default::default(),
         };
         let node = entity_fetch(vec![on("P", vec![leaf("__typename"), leaf("id")])]);
         let path = [PathElement::Key(Name::new("a").unwrap()), PathElement::List];

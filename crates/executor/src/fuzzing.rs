@@ -38,7 +38,7 @@ pub async fn read_answer<R: AsyncRead + Unpin>(
     capacity: usize,
     max: usize,
 ) -> Result<Answer, (ErrorKind, String)> {
-    match h1::read_answer(conn, capacity, max).await {
+    match h1::read_answer(conn, capacity, max, true).await {
         Ok(a) => Ok(Answer {
             status: a.status,
             body: a.body,

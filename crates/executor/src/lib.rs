@@ -3,6 +3,7 @@
 //! response out of it (see [`project`]).
 
 pub mod arena;
+pub mod cache_control;
 pub mod client;
 mod errors;
 pub mod fetch;
@@ -51,6 +52,8 @@ pub struct Executor {
     endpoints: Vec<SubgraphEndpoint>,
     /// Told about each subgraph request a plan makes; none by default.
     observer: Option<Arc<dyn FetchObserver>>,
+    /// Whether the subgraphs' `Cache-Control` is read (off by default).
+    read_cache_control: bool,
 }
 
 /// Told about every subgraph request a plan makes (the router times
@@ -94,6 +97,10 @@ pub struct State<'a> {
     pub data: Val<'a>,
     /// Errors, with paths in client terms.
     pub errors: Vec<Value>,
+    /// What the `Cache-Control` of the subgraphs' 2xx answers allows, all
+    /// merged (only read with [`Executor::with_cache_control`]; otherwise,
+    /// and when no subgraph answered, the default: nothing said).
+    pub cache_control: cache_control::CacheControl,
 }
 
 /// What running a plan produced.
@@ -106,7 +113,17 @@ impl Executor {
             client,
             endpoints,
             observer: None,
+            read_cache_control: false,
         }
+    }
+
+    /// This executor, reading the `Cache-Control` of every subgraph
+    /// answer its plans get into [`State::cache_control`] when `read` is
+    /// set (not [`Executor::post`]'s). Off by default: the header is not
+    /// looked at.
+    pub fn with_cache_control(mut self, read: bool) -> Self {
+        self.read_cache_control = read;
+        self
     }
 
     /// This executor, telling `observer` about every subgraph request its
@@ -154,6 +171,7 @@ impl Executor {
         let state = Mutex::new(State {
             data: Val::Obj(Obj::new()),
             errors: vec![],
+            cache_control: Default::default(),
         });
         let run = Run {
             variables,

@@ -31,12 +31,14 @@ impl Handler for Echo {
                 return Response {
                     body: json!({"errors": [{"message": "bad query"}]}).into(),
                     outcome: Outcome::RequestError,
+                    cache_control: None,
                 };
             }
             if req.is_get && query.starts_with("mutation") {
                 return Response {
                     body: json!({"errors": [{"message": "mutations need POST"}]}).into(),
                     outcome: Outcome::MethodNotAllowed,
+                    cache_control: None,
                 };
             }
             if query == "slow" {
@@ -55,6 +57,7 @@ impl Handler for Echo {
                 }})
                 .into(),
                 outcome: Outcome::Executed,
+                cache_control: None,
             }
         })
     }

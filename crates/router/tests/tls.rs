@@ -4,8 +4,9 @@
 //! picks it) and `inventory` over plain HTTP, so that one query crosses
 //! both paths. Checks the trust settings (`tls.subgraph.all`, per
 //! subgraph, `${file...}`), certificate errors, mutual TLS, HTTP/2, the
-//! answer cap, compressed answers, requests never sent twice, and the
-//! start-up errors for URLs and TLS settings.
+//! answer cap, compressed answers, requests never sent twice, the
+//! subgraphs' `Cache-Control`, and the start-up errors for URLs and TLS
+//! settings.
 
 #[allow(dead_code)]
 mod support;
@@ -22,7 +23,7 @@ use bytes::Bytes;
 use goliath_router::config::SubgraphConfig;
 use goliath_router::tls::{ClientAuthentication, TlsClientConfig};
 use goliath_router::{Config, Pipeline};
-use http::{StatusCode, Version};
+use http::{HeaderMap, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -77,6 +78,12 @@ async fn router(products: &str, accounts: Option<&str>, config: &Config) -> Sock
 
 /// POSTs `query` to the router; the status and the JSON body.
 async fn post(addr: SocketAddr, query: &str) -> (StatusCode, Value) {
+    let (status, _, body) = post_seeing_headers(addr, query).await;
+    (status, body)
+}
+
+/// [`post`], with the answer's headers.
+async fn post_seeing_headers(addr: SocketAddr, query: &str) -> (StatusCode, HeaderMap, Value) {
     let client = Client::builder(TokioExecutor::new()).build_http();
     let body = json!({"query": query}).to_string();
     let request = http::Request::post(format!("http://{addr}/graphql"))
@@ -84,9 +91,9 @@ async fn post(addr: SocketAddr, query: &str) -> (StatusCode, Value) {
         .body(Full::new(Bytes::from(body)))
         .unwrap();
     let response = client.request(request).await.expect("the router answers");
-    let status = response.status();
+    let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    (status, headers, serde_json::from_slice(&bytes).unwrap())
 }
 
 /// A config trusting `ca` for every subgraph.
@@ -235,6 +242,38 @@ async fn an_http2_only_subgraph_is_reached_over_http2() {
     assert_eq!(seen.connections(), 1, "one connection carries them all");
     for headers in seen.headers() {
         assert_eq!(headers["accept-encoding"], "identity");
+    }
+}
+
+#[tokio::test]
+async fn cache_control_is_read_over_https_on_http1_and_http2() {
+    for alpn in [&b"http/1.1"[..], &b"h2"[..]] {
+        let pki = Pki::new("cache");
+        let schema = support::subgraphs::products();
+        let options = Options {
+            alpn: vec![alpn],
+            ..Options::default()
+        };
+        let (url, seen) = serve_tls(&pki, options, move |body| {
+            let schema = schema.clone();
+            async move {
+                let request: async_graphql::Request = serde_json::from_slice(&body).unwrap();
+                let mut answer = json(serde_json::to_vec(&schema.execute(request).await).unwrap());
+                let value = http::HeaderValue::from_static("max-age=40, private");
+                answer.headers_mut().insert("cache-control", value);
+                answer
+            }
+        })
+        .await;
+        let mut config = trusting(&pki.ca);
+        config.cache_control.enabled = true;
+        let addr = router(&url, None, &config).await;
+        let (_, headers, _) = post_seeing_headers(addr, "{ topProducts { name } }").await;
+        let versions = seen.versions();
+        assert_eq!(
+            headers["cache-control"], "max-age=40, private",
+            "{versions:?}"
+        );
     }
 }
 

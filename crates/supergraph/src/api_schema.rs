@@ -3,7 +3,7 @@
 //! Removed: the `join__*`/`link__*` machinery and linked spec directives
 //! (`@link`, `@join__*`, `@inaccessible`, `@tag`, `@cost`, `@listSize`
 //! under the names the cost link gives them, `@migrate` under the name the
-//! migrate link gives it), and every element marked
+//! migrate link gives it, `@cacheControl`), and every element marked
 //! `@inaccessible` (types, fields, arguments, enum values, input fields,
 //! union members and implemented interfaces that point at removed types).
 
@@ -34,6 +34,7 @@ fn is_machinery_directive(name: &str, removed: &Removed) -> bool {
         || name == removed.inaccessible
         || removed.cost.iter().any(|c| c == name)
         || removed.migrate.as_deref() == Some(name)
+        || name == crate::CACHE_CONTROL_DIRECTIVE
 }
 
 /// The name `@inaccessible` has in this supergraph (it may be renamed by `@link(as:)`).

@@ -7,14 +7,17 @@
 //! derives the API schema that clients see (no `join__`/`link__` elements,
 //! `@inaccessible` elements removed). It also reads the demand control
 //! directives (`@cost`, `@listSize`) into per-type and per-field lookups
-//! ([`Costs`]), and goliath's field migrations (`@migrate`) into
-//! [`Migration`]s.
+//! ([`Costs`]), goliath's field migrations (`@migrate`) into
+//! [`Migration`]s, and Apollo Server's `@cacheControl` hints into
+//! [`CacheHints`].
 
 mod api_schema;
+mod cache_hints;
 mod cost;
 mod migrate;
 mod model;
 
+pub use cache_hints::{CacheHint, CacheHints, CACHE_CONTROL_DIRECTIVE};
 pub use cost::{Costs, FieldCost, ListSize};
 pub use migrate::{Migration, MigrationState, MIGRATE_SPEC_URL};
 

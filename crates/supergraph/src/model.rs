@@ -156,6 +156,8 @@ pub struct Supergraph {
     pub costs: crate::cost::Costs,
     /// The field migrations (`@migrate`), in schema order.
     pub migrations: Vec<crate::Migration>,
+    /// The `@cacheControl` hints on types and fields.
+    pub cache_hints: crate::CacheHints,
     /// Possible runtime types of each abstract type, in the supergraph.
     possible: HashMap<Name, Vec<Name>>,
 }
@@ -182,6 +184,7 @@ impl Supergraph {
         let api_schema = crate::api_schema::derive(&schema)?;
         let costs = crate::cost::Costs::read(&schema);
         let migrations = crate::migrate::read(&schema, &graphs, &types)?;
+        let cache_hints = crate::CacheHints::read(&schema);
         let mut possible: HashMap<Name, Vec<Name>> = HashMap::new();
         for (name, ty) in &schema.types {
             match ty {
@@ -207,6 +210,7 @@ impl Supergraph {
             types,
             costs,
             migrations,
+            cache_hints,
             possible,
         })
     }

@@ -18,6 +18,8 @@ use bytes::Bytes;
 use httparse::Status;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::cache_control::CacheControl;
+
 /// The largest response head (interim answers included) and trailer
 /// section accepted.
 const MAX_HEAD: usize = 64 * 1024;
@@ -36,6 +38,8 @@ pub(crate) struct Answer {
     pub size: usize,
     /// Whether the connection may carry another request.
     pub reusable: bool,
+    /// The answer's `Cache-Control`, when it was asked for.
+    pub cache_control: Option<CacheControl>,
 }
 
 /// Why no answer came back.
@@ -74,6 +78,8 @@ struct Head {
     framing: Framing,
     /// Neither side asked to close the connection after this answer.
     keep_alive: bool,
+    /// Its `Cache-Control`, when asked for.
+    cache_control: Option<CacheControl>,
 }
 
 /// Why an answer larger than `max` bytes is refused (the https:// path
@@ -100,14 +106,16 @@ fn too_large(max: usize) -> ExchangeError {
 
 /// Reads one answer of at most `max` bytes (head and body as they come
 /// on the wire) from `conn`, into a buffer of `capacity` bytes (grown if
-/// the answer is larger, never past `max`).
+/// the answer is larger, never past `max`). With `cache_control`, the
+/// answer's `Cache-Control` is read too.
 pub(crate) async fn read_answer<R: AsyncRead + Unpin>(
     conn: &mut R,
     capacity: usize,
     max: usize,
+    cache_control: bool,
 ) -> Result<Answer, ExchangeError> {
     let mut buf = Vec::with_capacity(capacity.max(1024).min(max));
-    let head = read_head(conn, &mut buf, max).await?;
+    let head = read_head(conn, &mut buf, max, cache_control).await?;
     let (body, reusable): (Range<usize>, bool) = match head.framing {
         Framing::Length(n) => {
             // Refused from the head alone: nothing is reserved for a
@@ -160,6 +168,7 @@ pub(crate) async fn read_answer<R: AsyncRead + Unpin>(
         body: Bytes::from(buf).slice(body),
         size,
         reusable,
+        cache_control: head.cache_control,
     })
 }
 
@@ -169,6 +178,7 @@ async fn read_head<R: AsyncRead + Unpin>(
     conn: &mut R,
     buf: &mut Vec<u8>,
     max: usize,
+    cache_control: bool,
 ) -> Result<Head, ExchangeError> {
     let mut received = false;
     let mut skipped = 0;
@@ -186,7 +196,7 @@ async fn read_head<R: AsyncRead + Unpin>(
             });
         }
         received = true;
-        while let Some(head) = parse_head(buf)? {
+        while let Some(head) = parse_head(buf, cache_control)? {
             match head.status {
                 101 => return Err(Malformed("unexpected 101 Switching Protocols".into())),
                 100..=199 => {
@@ -202,8 +212,9 @@ async fn read_head<R: AsyncRead + Unpin>(
     }
 }
 
-/// The head at the start of `buf`, if it is complete.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
+/// The head at the start of `buf`, if it is complete (with its
+/// `Cache-Control` read when `cache_control` is set).
+fn parse_head(buf: &[u8], cache_control: bool) -> Result<Option<Head>, ExchangeError> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut headers);
     let len = match res.parse(buf) {
@@ -218,6 +229,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
     let mut transfer_encoding = false;
     let mut chunked = false;
     let mut content_encoding = None;
+    let mut cc = cache_control.then(CacheControl::default);
     for h in res.headers.iter() {
         let text = || quoted(h.value);
         if h.name.eq_ignore_ascii_case("content-length") {
@@ -257,6 +269,11 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
                     close = false;
                 }
             }
+        } else if let Some(cc) = cc
+            .as_mut()
+            .filter(|_| h.name.eq_ignore_ascii_case("cache-control"))
+        {
+            cc.read(h.value);
         }
     }
     if transfer_encoding && !chunked {
@@ -283,6 +300,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<Head>, ExchangeError> {
         status,
         framing,
         keep_alive: !close,
+        cache_control: cc.map(CacheControl::finish),
     }))
 }
 
@@ -419,7 +437,7 @@ mod tests {
     use super::*;
 
     fn head(text: &str) -> Head {
-        match parse_head(text.as_bytes()) {
+        match parse_head(text.as_bytes(), true) {
             Ok(Some(h)) => h,
             Ok(None) => panic!("incomplete: {text:?}"),
             Err(e) => panic!("{e:?}"),
@@ -428,7 +446,7 @@ mod tests {
 
     /// Why a head is refused (always as malformed).
     fn error(text: &str) -> String {
-        match parse_head(text.as_bytes()) {
+        match parse_head(text.as_bytes(), true) {
             Err(Malformed(e)) => e,
             Err(e) => panic!("not refused as malformed: {e:?}"),
             _ => panic!("accepted: {text:?}"),
@@ -455,7 +473,7 @@ mod tests {
         assert!(h.keep_alive);
         let h = head("HTTP/1.1 204 No Content\r\ncontent-length: 10\r\n\r\n");
         assert!(matches!(h.framing, Framing::Length(0)));
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le")
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", false)
             .unwrap()
             .is_none());
     }
@@ -545,7 +563,7 @@ mod tests {
         assert!(e.contains("content-encoding: gzip"), "{e}");
         // A value that is not text is not mistaken for identity.
         let text = b"HTTP/1.1 200 OK\r\ncontent-encoding: \xff\r\ncontent-length: 2\r\n\r\n";
-        assert!(matches!(parse_head(text), Err(Malformed(e)) if e.contains("compressed")));
+        assert!(matches!(parse_head(text, false), Err(Malformed(e)) if e.contains("compressed")));
         // Identity is plain; answers without a body have nothing to decode.
         let h = head("HTTP/1.1 200 OK\r\nContent-Encoding: Identity\r\ncontent-length: 2\r\n\r\n");
         assert!(matches!(h.framing, Framing::Length(2)));
@@ -566,7 +584,7 @@ mod tests {
             let mut text = format!("HTTP/1.1 200 OK\r\n{name}: ").into_bytes();
             text.extend_from_slice(&long);
             text.extend_from_slice(b"\r\ncontent-length: 2\r\n\r\n");
-            let Err(Malformed(e)) = parse_head(&text) else {
+            let Err(Malformed(e)) = parse_head(&text, true) else {
                 panic!("{name}: not refused as malformed");
             };
             assert!(e.len() < 300, "{name}: a {}-byte message", e.len());
@@ -574,6 +592,17 @@ mod tests {
         }
         assert_eq!(quoted(b"gzip"), "gzip");
         assert_eq!(quoted(&[b'x'; 65]), format!("{}...", "x".repeat(64)));
+    }
+
+    #[test]
+    fn cache_control_is_read_only_when_asked_for() {
+        let text = "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\ncache-control: private\r\ncontent-length: 0\r\n\r\n";
+        let cc = head(text).cache_control.expect("read");
+        assert_eq!((cc.max_age, cc.private), (Some(60), true));
+        let cc = head("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").cache_control;
+        assert_eq!(cc.map(|c| c.missing_max_age), Some(true));
+        let h = parse_head(text.as_bytes(), false).unwrap().unwrap();
+        assert_eq!(h.cache_control, None);
     }
 
     #[test]

@@ -52,7 +52,8 @@ use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::{finish, h1, FetchError, Resend, IDLE_TIMEOUT, MAX_IDLE};
+use super::{finish, h1, FetchError, Reply, Resend, IDLE_TIMEOUT, MAX_IDLE};
+use crate::cache_control::CacheControl;
 
 /// The largest header list accepted in an HTTP/2 answer (the plain path
 /// refuses heads over 64 KB too).
@@ -262,7 +263,8 @@ pub(crate) async fn post(
     body: Vec<u8>,
     max: usize,
     resend: Resend,
-) -> Result<Bytes, FetchError> {
+    cache_control: bool,
+) -> Result<Reply, FetchError> {
     let body = Bytes::from(body);
     let (mut conn, mut reused) = match checkout(origin) {
         Some(conn) => (conn, true),
@@ -302,7 +304,11 @@ pub(crate) async fn post(
         check_head(&head, &body, max)?;
         let body = read_body(body, max).await?;
         checkin(origin, conn);
-        return finish(head.status.as_u16(), body);
+        let cache_control = cache_control.then(|| {
+            let values = head.headers.get_all(http::header::CACHE_CONTROL);
+            CacheControl::parse(values.iter().map(HeaderValue::as_bytes))
+        });
+        return finish(head.status.as_u16(), body, cache_control);
     }
 }
 

@@ -37,6 +37,7 @@ mod expand;
 pub mod yaml;
 
 pub use crate::admin::AdminConfig;
+pub use crate::cache_control::CacheControlConfig;
 pub use crate::cors::CorsConfig;
 pub use crate::csrf::CsrfConfig;
 pub use crate::demand_control::DemandControlConfig;
@@ -102,6 +103,9 @@ pub struct Config {
     /// Automatic persisted queries (`apq:`, Apollo Router's keys; on by
     /// default).
     pub apq: ApqConfig,
+    /// `Cache-Control` and `ETag` on GraphQL answers (`cache_control:`;
+    /// off by default).
+    pub cache_control: CacheControlConfig,
     /// The state store (`store:`): embedded redb by default, or Redis.
     pub store: StoreConfig,
     /// Field migrations (`migrations:`): comparison settings and per-field
@@ -270,6 +274,7 @@ impl Default for Config {
             demand_control: DemandControlConfig::default(),
             persisted_queries: PersistedQueriesConfig::default(),
             apq: ApqConfig::default(),
+            cache_control: CacheControlConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
             usage: UsageConfig::default(),

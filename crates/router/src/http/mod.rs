@@ -38,8 +38,12 @@
 //! absent; otherwise 406. The status for a [`Response`] is 200, except that
 //! [`Outcome::RequestError`] is 400 with `application/graphql-response+json`
 //! and [`Outcome::MethodNotAllowed`] is 405 with `Allow: POST`;
-//! [`Outcome::Rejected`] (the persisted-query errors) has the status and
-//! `Cache-Control` it carries.
+//! [`Outcome::Rejected`] (the persisted-query errors) has the status it
+//! carries. A [`Response`] with a `cache_control` is sent with that
+//! `Cache-Control` (the persisted-query errors, and every answer with
+//! `cache_control.enabled`: [`crate::cache_control`]); a cacheable answer
+//! to a `GET` also gets a strong `ETag`, and is `304 Not Modified`, with
+//! no body, when the request's `If-None-Match` lists it.
 //!
 //! One deadline of `limits.request_timeout_ms` covers reading the body and
 //! executing: when it passes while the body is still arriving the answer is
@@ -78,7 +82,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -90,6 +94,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::cache_control::{etag, CachePolicy};
 use crate::config::{Config, CsrfConfig, Limits};
 use crate::pipeline::{Outcome, Pipeline, Request, Response};
 use decode::{decode_get, decode_get_by_id, negotiate, path_operation, read_post, MediaType};
@@ -323,6 +328,16 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
     if let Err(message) = state.csrf.check(req.headers()) {
         return error(StatusCode::BAD_REQUEST, &message, crate::csrf::CODE, media);
     }
+    // A cacheable GET answer is compared with these (304 on a match).
+    let if_none_match: Vec<HeaderValue> = if is_get {
+        req.headers()
+            .get_all(IF_NONE_MATCH)
+            .iter()
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
     let decoded = if is_get {
         let mut req = req;
         let query = req.uri().query().unwrap_or("");
@@ -381,18 +396,45 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         (Outcome::RequestError, MediaType::GraphqlResponse) => StatusCode::BAD_REQUEST,
         (Outcome::MethodNotAllowed, _) => StatusCode::METHOD_NOT_ALLOWED,
         (Outcome::Refused, _) => StatusCode::BAD_REQUEST,
-        (Outcome::Rejected { status, .. }, _) => {
+        (Outcome::Rejected { status }, _) => {
             StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST)
         }
     };
-    let mut http = bytes_response(status, response.body.to_bytes(), media);
+    let body = response.body.to_bytes();
+    let http = match response.cache_control {
+        Some(policy) => cached(status, body, media, policy, is_get, &if_none_match),
+        None => bytes_response(status, body, media),
+    };
     match response.outcome {
-        Outcome::MethodNotAllowed => return with_allow(http, "POST"),
-        Outcome::Rejected { cache_control, .. } => {
-            http.headers_mut()
-                .insert(CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        Outcome::MethodNotAllowed => with_allow(http, "POST"),
+        _ => http,
+    }
+}
+
+/// The answer with its `Cache-Control`; a cacheable GET answer also gets
+/// its `ETag`, and is a bodiless 304 when `if_none_match` lists it.
+fn cached(
+    status: StatusCode,
+    body: Bytes,
+    media: MediaType,
+    policy: CachePolicy,
+    is_get: bool,
+    if_none_match: &[HeaderValue],
+) -> HttpResponse {
+    let tag =
+        (is_get && status == StatusCode::OK && policy.is_cacheable()).then(|| etag::etag(&body));
+    let mut http = match &tag {
+        Some(tag) if etag::none_match(if_none_match, tag) => {
+            let mut http = http::Response::new(Full::new(Bytes::new()));
+            *http.status_mut() = StatusCode::NOT_MODIFIED;
+            http
         }
-        _ => {}
+        _ => bytes_response(status, body, media),
+    };
+    let headers = http.headers_mut();
+    headers.insert(CACHE_CONTROL, policy.header_value());
+    if let Some(tag) = tag {
+        headers.insert(ETAG, tag);
     }
     http
 }

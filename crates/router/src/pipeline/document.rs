@@ -15,6 +15,7 @@ use goliath_planner::QueryPlan;
 use goliath_supergraph::Supergraph;
 use serde_json::{json, Value};
 
+use crate::cache_control::HintPolicy;
 use crate::config::Limits;
 use crate::limits::{self, Measurement, Measurer, Refusal};
 use crate::pipeline::{Outcome, Response};
@@ -38,6 +39,10 @@ pub struct Document {
     /// operation name: one cell per operation, set on its first execution
     /// and read without a lock after that.
     usage: Vec<(Option<Name>, OnceLock<Arc<crate::usage::Selected>>)>,
+    /// What the `@cacheControl` hints allow each operation
+    /// (`crate::cache_control::hints`), by operation name: set on its
+    /// first cacheable answer.
+    cache_hints: Vec<(Option<Name>, OnceLock<HintPolicy>)>,
 }
 
 /// One plan of a document: operation name, labels, and the plan or why
@@ -126,6 +131,19 @@ impl Document {
             // Not an operation of this document (cannot happen: the
             // pipeline found it there).
             None => Arc::new(make()),
+        }
+    }
+
+    /// What the `@cacheControl` hints allow the operation named `name`,
+    /// made by `make` on the first ask.
+    pub fn cache_hints(
+        &self,
+        name: Option<&Name>,
+        make: impl FnOnce() -> HintPolicy,
+    ) -> HintPolicy {
+        match self.cache_hints.iter().find(|(n, _)| n.as_ref() == name) {
+            Some((_, cell)) => *cell.get_or_init(make),
+            None => make(),
         }
     }
 
@@ -238,6 +256,10 @@ fn parse_noting(
         .iter()
         .map(|(name, _)| (name.clone(), OnceLock::new()))
         .collect();
+    let cache_hints = measurements
+        .iter()
+        .map(|(name, _)| (name.clone(), OnceLock::new()))
+        .collect();
     *validating = Some(SystemTime::now());
     match doc.validate(schema) {
         Ok(doc) => Ok(Arc::new(Document {
@@ -246,6 +268,7 @@ fn parse_noting(
             plans: Mutex::new(vec![]),
             touched: Mutex::new(vec![]),
             usage,
+            cache_hints,
         })),
         Err(e) => Err(request_error(&e.errors, "GRAPHQL_VALIDATION_FAILED")),
     }
@@ -256,6 +279,7 @@ fn refused(refusal: &Refusal) -> Arc<Response> {
     Arc::new(Response {
         body: json!({ "errors": [refusal.to_error()] }).into(),
         outcome: Outcome::Refused,
+        cache_control: None,
     })
 }
 
@@ -267,6 +291,7 @@ fn request_error(
     Arc::new(Response {
         body: errors_body(diagnostics, code).into(),
         outcome: Outcome::RequestError,
+        cache_control: None,
     })
 }
 

@@ -28,9 +28,12 @@
 //!    (`crate::migrations::entities`);
 //! 10. **project** (`goliath_executor::project`): the client's response
 //!     (and, with demand control, the actual cost);
-//! 11. **usage** (`crate::usage`): count the fields the operation selects,
+//! 11. **cache/headers** (`crate::cache_control`, when enabled): the
+//!     answer's `Cache-Control` from the operation type, the errors and
+//!     the subgraphs' own (answers that never ran get `no-store`);
+//! 12. **usage** (`crate::usage`): count the fields the operation selects,
 //!     by client (one in-memory increment; flushed in the background);
-//! 12. **compare** (`crate::migrations`): hand the comparison to the
+//! 13. **compare** (`crate::migrations`): hand the comparison to the
 //!     background, off the client's path.
 //!
 //! The router's [`Telemetry`] is told along the way ([`Pipeline::execute`]
@@ -64,6 +67,7 @@ use goliath_supergraph::Supergraph;
 use moka::sync::Cache;
 use serde_json::{json, Map, Value};
 
+use crate::cache_control::{hints, CacheControl, CachePolicy};
 use crate::compute;
 use crate::config::{Config, Limits};
 use crate::demand_control::{Cost, DemandControl};
@@ -128,6 +132,8 @@ struct Core {
     documents: Cache<String, Parsed>,
     /// Demand control, when enabled.
     demand_control: Option<DemandControl>,
+    /// The cache/headers stage, when enabled.
+    cache_control: Option<CacheControl>,
     /// Persisted queries (APQ, manifests) and the safelist.
     persisted: Persisted,
     /// Which headers go to each subgraph.
@@ -217,7 +223,11 @@ impl Pipeline {
                 .zip(&endpoints)
                 .map(|(g, e)| (g.name.as_str(), e.url.as_str())),
         );
-        let mut executor = Executor::new(client, endpoints);
+        let cache_control = CacheControl::new(&config.cache_control);
+        let reads_subgraphs = cache_control
+            .as_ref()
+            .is_some_and(CacheControl::reads_subgraphs);
+        let mut executor = Executor::new(client, endpoints).with_cache_control(reads_subgraphs);
         if let Some(observer) = telemetry.fetch_observer(&graph_names) {
             executor = executor.with_observer(observer);
         }
@@ -252,6 +262,7 @@ impl Pipeline {
             percent_labels,
             documents: document::cache(),
             demand_control: DemandControl::new(&config.demand_control),
+            cache_control,
             persisted,
             headers,
             migrations,
@@ -289,7 +300,7 @@ impl Pipeline {
     pub async fn execute(&self, req: Request) -> Response {
         let mut telemetry = self.core.telemetry.request(&req);
         // A traced request's logs carry its trace id.
-        let response = match telemetry.trace.trace_id() {
+        let mut response = match telemetry.trace.trace_id() {
             Some(trace_id) => {
                 let span = tracing::info_span!("request", trace_id = %trace_id);
                 let run = self.core.execute(req, None, &mut telemetry);
@@ -297,6 +308,9 @@ impl Pipeline {
             }
             None => self.core.execute(req, None, &mut telemetry).await,
         };
+        if let (None, Some(cc)) = (&response.cache_control, &self.core.cache_control) {
+            response.cache_control = Some(cc.uncacheable());
+        }
         telemetry.finished(&response);
         response
     }
@@ -488,6 +502,8 @@ impl Core {
         note_answer_size(&plan, body.len());
         telemetry.trace.span("projection", projecting, Vec::new);
         telemetry.errors(!errors.is_empty());
+        let subgraphs = &execution.cache_control;
+        let cache_control = self.cache_headers(&document, operation, !errors.is_empty(), subgraphs);
         if !errors.is_empty() {
             // Errors come first; rare enough to pay for a copy.
             let mut with_errors = Vec::with_capacity(body.len() + 256);
@@ -554,7 +570,29 @@ impl Core {
         Response {
             body: Body::Raw(body),
             outcome: Outcome::Executed,
+            cache_control,
         }
+    }
+
+    /// The cache/headers stage: the executed answer's `Cache-Control`
+    /// (`None` when `cache_control` is off).
+    fn cache_headers(
+        &self,
+        document: &Document,
+        operation: &Operation,
+        has_errors: bool,
+        subgraphs: &goliath_executor::cache_control::CacheControl,
+    ) -> Option<CachePolicy> {
+        let cc = self.cache_control.as_ref()?;
+        let is_query = operation.operation_type.is_query();
+        let hints =
+            (is_query && !has_errors && !self.supergraph.cache_hints.is_empty()).then(|| {
+                document.cache_hints(operation.name.as_ref(), || {
+                    let default = cc.default_max_age();
+                    hints::operation_policy(&self.supergraph, &document.doc, operation, default)
+                })
+            });
+        Some(cc.policy(is_query, has_errors, subgraphs, hints))
     }
 
     /// The migrations stage: the override labels rolled for this request,
@@ -654,6 +692,7 @@ impl Core {
                     "extensions": {"code": "METHOD_NOT_ALLOWED"}
                 }]})),
                 outcome: Outcome::MethodNotAllowed,
+                cache_control: None,
             });
         }
         if operation.operation_type.is_subscription() {
@@ -696,6 +735,7 @@ impl Core {
         Err(Response {
             body: json!({ "errors": errors }).into(),
             outcome: Outcome::Refused,
+            cache_control: None,
         })
     }
 
@@ -716,6 +756,7 @@ impl Core {
             Err(refusal) => Err(Response {
                 body: dc.refusal_body(&refusal).into(),
                 outcome: Outcome::Refused,
+                cache_control: None,
             }),
         }
     }

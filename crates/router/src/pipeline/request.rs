@@ -4,6 +4,8 @@
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
+use crate::cache_control::CachePolicy;
+
 /// A GraphQL request as the HTTP layer decoded it (GraphQL-over-HTTP
 /// `query`, `operationName`, `variables`, `extensions`).
 #[derive(Debug, Default, Clone)]
@@ -34,6 +36,10 @@ pub struct Response {
     pub body: Body,
     /// How the request ended, which decides the HTTP status code.
     pub outcome: Outcome,
+    /// The `Cache-Control` it is sent with (`None`: no header): set by
+    /// the cache/headers stage (`crate::cache_control`) when
+    /// `cache_control` is on, and by the persisted-query refusals.
+    pub cache_control: Option<CachePolicy>,
 }
 
 /// A response body: a JSON value, or JSON text already written (executed
@@ -91,28 +97,33 @@ pub enum Outcome {
     /// The request is over a limit (`limits:`): 400 whatever the media
     /// type, as Apollo Router answers.
     Refused,
-    /// A request error answered with an HTTP status and `Cache-Control` of
-    /// its own, whatever the media type (the persisted-query errors,
-    /// `crate::persisted`): the body has no `data` key.
+    /// A request error answered with an HTTP status of its own, whatever
+    /// the media type (the persisted-query errors, `crate::persisted`,
+    /// which carry their `Cache-Control` in [`Response::cache_control`]):
+    /// the body has no `data` key.
     Rejected {
         /// The HTTP status code.
         status: u16,
-        /// The `Cache-Control` header's value.
-        cache_control: &'static str,
     },
 }
 
 impl Response {
     /// A request error (no `data`) with one error of `code`.
     pub fn request_error(message: impl Into<String>, code: &str) -> Self {
+        Response::new(error_body(message.into(), code), Outcome::RequestError)
+    }
+
+    /// A response with no `Cache-Control` of its own.
+    pub fn new(body: Body, outcome: Outcome) -> Self {
         Response {
-            body: error_body(message.into(), code),
-            outcome: Outcome::RequestError,
+            body,
+            outcome,
+            cache_control: None,
         }
     }
 
     /// A request error with one error of `code`, answered with `status`
-    /// and `Cache-Control: cache_control` ([`Outcome::Rejected`]).
+    /// ([`Outcome::Rejected`]) and `Cache-Control: cache_control`.
     pub fn rejected(
         message: impl Into<String>,
         code: &str,
@@ -121,10 +132,8 @@ impl Response {
     ) -> Self {
         Response {
             body: error_body(message.into(), code),
-            outcome: Outcome::Rejected {
-                status,
-                cache_control,
-            },
+            outcome: Outcome::Rejected { status },
+            cache_control: Some(CachePolicy::Fixed(cache_control)),
         }
     }
 }
