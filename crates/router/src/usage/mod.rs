@@ -52,18 +52,8 @@ pub use config::UsageConfig;
 use pending::{Pending, MAX_PENDING};
 use report::{Counts, ReportQuery, UsageReport};
 pub use select::Selected;
-
-/// The header naming the client.
-pub const CLIENT_NAME_HEADER: &str = "apollographql-client-name";
-
-/// The header naming the client's version.
-pub const CLIENT_VERSION_HEADER: &str = "apollographql-client-version";
-
-/// [`CLIENT_NAME_HEADER`], looked up without parsing the name.
-static CLIENT_NAME: HeaderName = HeaderName::from_static(CLIENT_NAME_HEADER);
-
-/// [`CLIENT_VERSION_HEADER`], looked up without parsing the name.
-static CLIENT_VERSION: HeaderName = HeaderName::from_static(CLIENT_VERSION_HEADER);
+// The client's name and version headers, as the metrics read them.
+use crate::telemetry::{CLIENT_NAME, CLIENT_VERSION};
 
 /// Separates client, version and operation in a counter's name.
 pub const SEPARATOR: char = '\u{1f}';
