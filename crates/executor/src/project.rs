@@ -442,29 +442,7 @@ impl<'a> Projection<'a, '_> {
     }
 
     fn included(&self, directives: &apollo_compiler::executable::DirectiveList) -> bool {
-        for d in directives.iter() {
-            let want = match d.name.as_str() {
-                "skip" => false,
-                "include" => true,
-                _ => continue,
-            };
-            let Some(arg) = d.specified_argument_by_name("if") else {
-                continue;
-            };
-            let value = match &**arg {
-                apollo_compiler::ast::Value::Boolean(b) => *b,
-                apollo_compiler::ast::Value::Variable(v) => self
-                    .variables
-                    .get(v.as_str())
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-                _ => continue,
-            };
-            if value != want {
-                return false;
-            }
-        }
-        true
+        included(directives, self.variables)
     }
 }
 
@@ -478,4 +456,34 @@ struct Walk<'a, 'v> {
 /// Identifies the root selection set in the grouping cache.
 fn set_id(set: &SelectionSet) -> usize {
     set as *const SelectionSet as usize
+}
+
+/// Whether `@skip`/`@include` in `directives` let a selection through with
+/// these `variables` (a missing variable reads as false).
+pub fn included(
+    directives: &apollo_compiler::executable::DirectiveList,
+    variables: &serde_json::Map<String, Value>,
+) -> bool {
+    for d in directives.iter() {
+        let want = match d.name.as_str() {
+            "skip" => false,
+            "include" => true,
+            _ => continue,
+        };
+        let Some(arg) = d.specified_argument_by_name("if") else {
+            continue;
+        };
+        let value = match &**arg {
+            apollo_compiler::ast::Value::Boolean(b) => *b,
+            apollo_compiler::ast::Value::Variable(v) => variables
+                .get(v.as_str())
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            _ => continue,
+        };
+        if value != want {
+            return false;
+        }
+    }
+    true
 }

@@ -4,6 +4,7 @@
 //! listener, `usage` reports which fields clients select (and which none
 //! does) through it.
 
+mod cache;
 mod demo;
 mod logging;
 mod migrate;
@@ -93,6 +94,12 @@ enum Command {
     /// Field usage through a running router's admin listener: the fields
     /// never requested, the top fields, and who uses a field (--field).
     Usage(usage::UsageArgs),
+    /// The response cache through a running router's admin listener:
+    /// purge all, or by subgraph, type, entity or surrogate key.
+    Cache {
+        #[command(subcommand)]
+        command: cache::CacheCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -131,6 +138,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Migrate { command } => migrate::run(command),
         Command::Usage(args) => usage::run(args),
+        Command::Cache { command } => cache::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

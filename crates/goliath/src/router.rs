@@ -21,6 +21,7 @@ use goliath_router::admin::{self, Admin};
 use goliath_router::http::{ServerState, Settings};
 use goliath_router::migrations::Migrations;
 use goliath_router::pipeline::Parts;
+use goliath_router::response_cache::ResponseCache;
 use goliath_router::telemetry::{Reload, Telemetry};
 use goliath_router::usage::Usage;
 use goliath_router::workers::{self, Workers};
@@ -80,10 +81,13 @@ pub fn run(args: Args) -> Result<(), String> {
     let usage = Usage::new(&config.usage, &config.store);
     // And the metrics, counted across reloads.
     let telemetry = Telemetry::new(&config.telemetry)?;
+    // And the response cache: purges reach answers kept by any pipeline.
+    let response_cache = ResponseCache::new(&config.response_cache);
     let parts = Parts {
         migrations: migrations.clone(),
         usage: usage.clone(),
         telemetry: telemetry.clone(),
+        response_cache: response_cache.clone(),
     };
     let pipeline = Pipeline::with_parts(&sdl, &config, parts)
         .map_err(|e| format!("{}: {e}", source.display()))?;
@@ -93,7 +97,7 @@ pub fn run(args: Args) -> Result<(), String> {
     let workers = Workers::bind(addr, workers::default_count())
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = workers.local_addr();
-    let admin = admin_listener(&config, &migrations, &usage, &telemetry)?;
+    let admin = admin_listener(&config, &migrations, &usage, &telemetry, &response_cache)?;
     let state = Arc::new(ServerState::new(&config));
     state.set_handler(Some(Arc::new(pipeline)));
     let hot_reload = args.hot_reload || config.hot_reload;
@@ -105,6 +109,7 @@ pub fn run(args: Args) -> Result<(), String> {
         migrations,
         usage,
         telemetry,
+        response_cache,
         started: config.clone(),
         live: Mutex::new(Live { sdl, config }),
     });
@@ -196,6 +201,7 @@ fn admin_listener(
     migrations: &Arc<Migrations>,
     usage: &Arc<Usage>,
     telemetry: &Telemetry,
+    response_cache: &Option<Arc<ResponseCache>>,
 ) -> Result<Option<(std::net::TcpListener, Arc<Admin>)>, String> {
     let Some(admin_addr) = config.admin.listen_addr() else {
         return Ok(None);
@@ -214,6 +220,7 @@ fn admin_listener(
         Arc::new(
             Admin::new(token, migrations.clone())
                 .with_usage(usage.clone())
+                .with_response_cache(response_cache.clone())
                 .with_metrics(telemetry.clone(), &config.telemetry.prometheus().path),
         ),
     )))
@@ -264,6 +271,8 @@ struct Reloader {
     usage: Arc<Usage>,
     /// The router's metrics, shared by every pipeline; told of reloads.
     telemetry: Telemetry,
+    /// The router's response cache, shared by every pipeline.
+    response_cache: Option<Arc<ResponseCache>>,
     /// The config the router started with (for settings read only then).
     started: Config,
     live: Mutex<Live>,
@@ -336,6 +345,7 @@ impl Reloader {
             migrations: self.migrations.clone(),
             usage: self.usage.clone(),
             telemetry: self.telemetry.clone(),
+            response_cache: self.response_cache.clone(),
         };
         let built = Pipeline::with_parts(new_sdl, new_config, parts);
         if sdl.is_some() {
@@ -521,6 +531,7 @@ fn restart_only(started: &Config, new: &Config) -> Vec<&'static str> {
     );
     check("admin", a.admin == b.admin);
     check("telemetry", a.telemetry == b.telemetry);
+    check("response_cache", a.response_cache == b.response_cache);
     check("store", a.store == b.store);
     check("migrations.store", a.migrations.store == b.migrations.store);
     check(

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
 use support::{
-    closed_port_url, respond, serve_fn_with_headers, start_router, subgraphs, SubgraphUrls,
+    closed_port_url, serve_schema_with_cache_control, start_router, subgraphs, SubgraphUrls,
 };
 
 /// `{ me { name } topProducts { name } }`: accounts and products.
@@ -33,24 +33,7 @@ where
     M: async_graphql::ObjectType + 'static,
     S: async_graphql::SubscriptionType + 'static,
 {
-    serve_fn_with_headers(move |_, _, body| {
-        let schema = schema.clone();
-        async move {
-            let request: async_graphql::Request = serde_json::from_slice(&body).unwrap();
-            let response = schema.execute(request).await;
-            let mut http = respond(
-                200,
-                "application/json",
-                serde_json::to_vec(&response).unwrap(),
-            );
-            if let Some(value) = cache_control {
-                http.headers_mut()
-                    .insert("cache-control", value.parse().unwrap());
-            }
-            http
-        }
-    })
-    .await
+    serve_schema_with_cache_control(schema, Default::default(), cache_control).await
 }
 
 /// A router in front of the subgraphs, and a client.

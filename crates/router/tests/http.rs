@@ -32,6 +32,7 @@ impl Handler for Echo {
                     body: json!({"errors": [{"message": "bad query"}]}).into(),
                     outcome: Outcome::RequestError,
                     cache_control: None,
+                    edge: None,
                 };
             }
             if req.is_get && query.starts_with("mutation") {
@@ -39,6 +40,7 @@ impl Handler for Echo {
                     body: json!({"errors": [{"message": "mutations need POST"}]}).into(),
                     outcome: Outcome::MethodNotAllowed,
                     cache_control: None,
+                    edge: None,
                 };
             }
             if query == "slow" {
@@ -58,6 +60,7 @@ impl Handler for Echo {
                 .into(),
                 outcome: Outcome::Executed,
                 cache_control: None,
+                edge: None,
             }
         })
     }

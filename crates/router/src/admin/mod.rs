@@ -12,6 +12,7 @@
 //! | `DELETE` | `/admin/migrations/{Type.field}` | drops the field's run-time state; answers its report entry |
 //! | `GET` | `/admin/usage?days=N&field=Type.field&top=N` | the field usage report as JSON ([`usage`]) |
 //! | `GET` | `/admin/usage.html` (same parameters) | the same, as a page |
+//! | `POST` | `/admin/cache/invalidation` | purges the response cache; Apollo Router's invalidation body, answers `{"count": N}` ([`cache`]) |
 //! | `GET` | `/metrics` (`telemetry.exporters.metrics.prometheus.path`) | the metrics, Prometheus text format; only when metrics are on, and with no token |
 //!
 //! Every route but the metrics needs the token (`admin.token`): `Authorization: Bearer
@@ -22,6 +23,7 @@
 //! another method 405 (with `Allow`), a body over 64 KiB 413, a bad `PUT`
 //! body 400 and an unknown field 404, all with a GraphQL-style error body.
 
+mod cache;
 pub mod page;
 mod usage;
 
@@ -135,6 +137,8 @@ pub struct Admin {
     token: String,
     migrations: Arc<Migrations>,
     usage: Option<Arc<crate::usage::Usage>>,
+    /// The response cache, when on.
+    response_cache: Option<Arc<crate::response_cache::ResponseCache>>,
     /// The metrics and their path, when metrics are on.
     metrics: Option<MetricsRoute>,
 }
@@ -152,6 +156,7 @@ impl Admin {
             token: token.into(),
             migrations,
             usage: None,
+            response_cache: None,
             metrics: None,
         }
     }
@@ -171,6 +176,16 @@ impl Admin {
     /// Serves the router's field usage too (`/admin/usage`).
     pub fn with_usage(mut self, usage: Arc<crate::usage::Usage>) -> Admin {
         self.usage = Some(usage);
+        self
+    }
+
+    /// Purges `cache` too (`/admin/cache/invalidation`; without it, that
+    /// route answers 404).
+    pub fn with_response_cache(
+        mut self,
+        cache: Option<Arc<crate::response_cache::ResponseCache>>,
+    ) -> Admin {
+        self.response_cache = cache;
         self
     }
 
@@ -345,6 +360,12 @@ static ROUTES: &[Route] = &[
         path: RoutePath::Exact("/admin/usage.html"),
         auth: Auth::BearerOrQuery,
         handler: usage::html,
+    },
+    Route {
+        method: "POST",
+        path: RoutePath::Exact("/admin/cache/invalidation"),
+        auth: Auth::Bearer,
+        handler: cache::invalidation,
     },
     Route {
         method: "GET",

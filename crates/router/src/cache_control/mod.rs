@@ -155,6 +155,7 @@ mod tests {
             enabled: true,
             default_max_age,
             subgraph_headers,
+            ..CacheControlConfig::default()
         })
         .unwrap()
     }

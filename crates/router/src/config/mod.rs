@@ -44,6 +44,7 @@ pub use crate::demand_control::DemandControlConfig;
 pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
 pub use crate::persisted::{ApqConfig, PersistedQueriesConfig};
+pub use crate::response_cache::ResponseCacheConfig;
 pub use crate::store::StoreConfig;
 pub use crate::telemetry::TelemetryConfig;
 pub use crate::tls::TlsConfig;
@@ -106,6 +107,9 @@ pub struct Config {
     /// `Cache-Control` and `ETag` on GraphQL answers (`cache_control:`;
     /// off by default).
     pub cache_control: CacheControlConfig,
+    /// Whole answers kept by the router (`response_cache:`; off by
+    /// default).
+    pub response_cache: ResponseCacheConfig,
     /// The state store (`store:`): embedded redb by default, or Redis.
     pub store: StoreConfig,
     /// Field migrations (`migrations:`): comparison settings and per-field
@@ -275,6 +279,7 @@ impl Default for Config {
             persisted_queries: PersistedQueriesConfig::default(),
             apq: ApqConfig::default(),
             cache_control: CacheControlConfig::default(),
+            response_cache: ResponseCacheConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
             usage: UsageConfig::default(),
@@ -521,6 +526,12 @@ impl Config {
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         self.demand_control
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.cache_control
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.response_cache
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         self.persisted_queries

@@ -217,6 +217,7 @@ fn build_request(
         is_get,
         headers: http::HeaderMap::new(),
         deadline: None,
+        content_version: None,
     })
 }
 

@@ -82,7 +82,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use http::header::{HeaderValue, AGE, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -97,6 +97,7 @@ use tokio::time::Instant;
 use crate::cache_control::{etag, CachePolicy};
 use crate::config::{Config, CsrfConfig, Limits};
 use crate::pipeline::{Outcome, Pipeline, Request, Response};
+use crate::response_cache::Status;
 use decode::{decode_get, decode_get_by_id, negotiate, path_operation, read_post, MediaType};
 use linger::Lingering;
 pub use settings::Settings;
@@ -338,6 +339,11 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
     } else {
         Vec::new()
     };
+    let content_version = state
+        .settings()
+        .version_parameter
+        .as_deref()
+        .and_then(|name| url_param(req.uri().query()?, name));
     let decoded = if is_get {
         let mut req = req;
         let query = req.uri().query().unwrap_or("");
@@ -368,6 +374,7 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         Err(e) => return error(e.status, &e.message, e.code, media),
     };
     request.deadline = Some(deadline.into_std());
+    request.content_version = content_version;
     let Some(handler) = state.handler() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -401,10 +408,11 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
         }
     };
     let body = response.body.to_bytes();
-    let http = match response.cache_control {
+    let mut http = match response.cache_control {
         Some(policy) => cached(status, body, media, policy, is_get, &if_none_match),
         None => bytes_response(status, body, media),
     };
+    edge_headers(http.headers_mut(), response.edge);
     match response.outcome {
         Outcome::MethodNotAllowed => with_allow(http, "POST"),
         _ => http,
@@ -437,6 +445,35 @@ fn cached(
         headers.insert(ETAG, tag);
     }
     http
+}
+
+/// Adds the surrogate keys and the response cache's status (with `Age` on
+/// a hit).
+fn edge_headers(headers: &mut http::HeaderMap, edge: Option<Box<crate::pipeline::Edge>>) {
+    let Some(edge) = edge else {
+        return;
+    };
+    if let Some((name, value)) = edge.surrogate_keys {
+        headers.insert(name, value);
+    }
+    match edge.cache {
+        Some((name, Status::Hit { age })) => {
+            headers.insert(name, HeaderValue::from_static("HIT"));
+            headers.insert(AGE, HeaderValue::from(age));
+        }
+        Some((name, Status::Miss)) => {
+            headers.insert(name, HeaderValue::from_static("MISS"));
+        }
+        None => {}
+    }
+}
+
+/// The value of the URL query parameter `name`, if given and not empty.
+fn url_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty())
 }
 
 /// A response with `body` serialized as JSON of type `media`.

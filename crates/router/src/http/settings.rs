@@ -1,6 +1,6 @@
 //! The HTTP layer's per-request settings that a config reload may replace
-//! while the server runs ([`super::ServerState::set_settings`]): CORS and
-//! GraphiQL.
+//! while the server runs ([`super::ServerState::set_settings`]): CORS,
+//! GraphiQL and the content version's URL parameter.
 
 use crate::config::Config;
 use crate::cors::Cors;
@@ -13,6 +13,9 @@ pub struct Settings {
     pub cors: Cors,
     /// The GraphiQL page, when `graphiql` (or `introspection`) turns it on.
     pub graphiql: Option<Graphiql>,
+    /// The URL parameter naming the content version
+    /// (`cache_control.version_parameter`).
+    pub version_parameter: Option<String>,
 }
 
 impl Settings {
@@ -27,6 +30,7 @@ impl Settings {
         Settings {
             cors,
             graphiql: Graphiql::new(config),
+            version_parameter: config.cache_control.version_parameter.clone(),
         }
     }
 }

@@ -5,18 +5,15 @@
 //! registrations. Redis is read on a memory miss and written on a new
 //! registration; its errors are logged and count as misses.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
 
 use super::config::{ApqConfig, ApqRedis};
-use crate::store::{self, Store};
-
-/// How long Redis is left alone after it could not be opened.
-const REOPEN_AFTER: Duration = Duration::from_secs(10);
+use crate::store::lazy::LazyRedis;
+use crate::store::Store;
 
 /// The registrations.
 pub(super) struct Apq {
@@ -26,12 +23,8 @@ pub(super) struct Apq {
 
 /// The Redis side, opened on first use.
 struct Shared {
-    url: String,
-    key_prefix: String,
+    redis: LazyRedis,
     ttl: Option<Duration>,
-    store: OnceCell<Arc<dyn Store>>,
-    /// When opening last failed.
-    failed: Mutex<Option<Instant>>,
 }
 
 impl Apq {
@@ -75,12 +68,10 @@ impl Apq {
 
 impl Shared {
     fn new(config: &ApqRedis) -> Shared {
+        let url = config.urls.first().cloned().unwrap_or_default();
         Shared {
-            url: config.urls.first().cloned().unwrap_or_default(),
-            key_prefix: config.key_prefix(),
+            redis: LazyRedis::new("APQ", &url, &config.key_prefix()),
             ttl: config.ttl,
-            store: OnceCell::new(),
-            failed: Mutex::new(None),
         }
     }
 
@@ -104,28 +95,8 @@ impl Shared {
         }
     }
 
-    /// The store, opened on first use; `None` (logged) when it cannot be
-    /// opened, and without trying again for [`REOPEN_AFTER`].
     async fn store(&self) -> Option<Arc<dyn Store>> {
-        if let Some(store) = self.store.get() {
-            return Some(store.clone());
-        }
-        let recently = |at: &Option<Instant>| at.is_some_and(|at| at.elapsed() < REOPEN_AFTER);
-        if recently(&self.failed.lock().unwrap_or_else(|p| p.into_inner())) {
-            return None;
-        }
-        let opened = self
-            .store
-            .get_or_try_init(|| store::open_redis(&self.url, &self.key_prefix))
-            .await;
-        match opened {
-            Ok(store) => Some(store.clone()),
-            Err(e) => {
-                tracing::warn!("APQ: cannot open the Redis cache: {e}");
-                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-                None
-            }
-        }
+        self.redis.get().await
     }
 }
 

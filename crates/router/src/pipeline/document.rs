@@ -280,6 +280,7 @@ fn refused(refusal: &Refusal) -> Arc<Response> {
         body: json!({ "errors": [refusal.to_error()] }).into(),
         outcome: Outcome::Refused,
         cache_control: None,
+        edge: None,
     })
 }
 
@@ -292,6 +293,7 @@ fn request_error(
         body: errors_body(diagnostics, code).into(),
         outcome: Outcome::RequestError,
         cache_control: None,
+        edge: None,
     })
 }
 

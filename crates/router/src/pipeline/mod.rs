@@ -45,6 +45,7 @@
 //! one `Option` check.
 
 mod document;
+mod edge;
 #[doc(hidden)]
 pub mod fuzzing;
 mod introspection;
@@ -75,11 +76,14 @@ use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
 use crate::persisted::Persisted;
+use crate::response_cache::{KeyParts, ResponseCache};
+use crate::surrogate_keys::SurrogateKeysConfig;
 use crate::telemetry::{RequestTelemetry, RequestTrace, SubgraphTargets, Telemetry};
 use crate::usage::Usage;
 pub use document::{Document, Parsed};
 use introspection::Introspection;
-pub use request::{Body, Outcome, Request, Response};
+pub use request::{Body, Edge, Outcome, Request, Response};
+use sha2::Digest;
 
 /// A span attribute: whether a stage's answer came from its cache.
 fn cache_hit(hit: bool) -> opentelemetry::KeyValue {
@@ -103,6 +107,8 @@ pub struct Parts {
     pub usage: Arc<Usage>,
     /// Metrics (`telemetry:`).
     pub telemetry: Telemetry,
+    /// The response cache (`response_cache:`), when on.
+    pub response_cache: Option<Arc<ResponseCache>>,
 }
 
 impl Parts {
@@ -113,6 +119,7 @@ impl Parts {
             migrations: Migrations::new(&config.migrations, &config.store),
             usage: Usage::new(&config.usage, &config.store),
             telemetry: Telemetry::new(&config.telemetry)?,
+            response_cache: ResponseCache::new(&config.response_cache),
         })
     }
 }
@@ -132,8 +139,18 @@ struct Core {
     documents: Cache<String, Parsed>,
     /// Demand control, when enabled.
     demand_control: Option<DemandControl>,
-    /// The cache/headers stage, when enabled.
+    /// The cache/headers stage, when enabled (or the response cache is).
     cache_control: Option<CacheControl>,
+    /// Whether answers carry `Cache-Control` (`cache_control.enabled`).
+    send_cache_control: bool,
+    /// `cache_control.surrogate_keys`.
+    surrogate_keys: SurrogateKeysConfig,
+    /// The surrogate keys' header, when they are sent.
+    surrogate_header: Option<http::HeaderName>,
+    /// The response cache (the router's, outliving the pipeline).
+    response_cache: Option<Arc<ResponseCache>>,
+    /// The SHA-256 of the supergraph's text (part of the cache keys).
+    schema_hash: [u8; 32],
     /// Persisted queries (APQ, manifests) and the safelist.
     persisted: Persisted,
     /// Which headers go to each subgraph.
@@ -188,6 +205,7 @@ impl Pipeline {
             migrations,
             usage,
             telemetry,
+            response_cache: ResponseCache::new(&config.response_cache),
         };
         Pipeline::with_parts(sdl, config, parts)
     }
@@ -201,6 +219,7 @@ impl Pipeline {
             migrations,
             usage,
             telemetry,
+            response_cache,
         } = parts;
         let supergraph = Arc::new(Supergraph::parse(sdl).map_err(|e| e.to_string())?);
         migrations.install(supergraph.clone(), &config.migrations)?;
@@ -223,7 +242,19 @@ impl Pipeline {
                 .zip(&endpoints)
                 .map(|(g, e)| (g.name.as_str(), e.url.as_str())),
         );
-        let cache_control = CacheControl::new(&config.cache_control);
+        // The response cache needs the answers' policies, with or without
+        // the header.
+        let send_cache_control = config.cache_control.enabled;
+        let mut policies = config.cache_control.clone();
+        policies.enabled |= response_cache.is_some();
+        let cache_control = CacheControl::new(&policies);
+        let surrogate_keys = config.cache_control.surrogate_keys.clone();
+        let surrogate_header = (send_cache_control && surrogate_keys.enabled)
+            .then(|| surrogate_keys.header_name().ok())
+            .flatten();
+        if let Some(cache) = &response_cache {
+            cache.install(supergraph.clone());
+        }
         let reads_subgraphs = cache_control
             .as_ref()
             .is_some_and(CacheControl::reads_subgraphs);
@@ -263,6 +294,11 @@ impl Pipeline {
             documents: document::cache(),
             demand_control: DemandControl::new(&config.demand_control),
             cache_control,
+            send_cache_control,
+            surrogate_keys,
+            surrogate_header,
+            response_cache,
+            schema_hash: sha2::Sha256::digest(sdl.as_bytes()).into(),
             persisted,
             headers,
             migrations,
@@ -308,7 +344,12 @@ impl Pipeline {
             }
             None => self.core.execute(req, None, &mut telemetry).await,
         };
-        if let (None, Some(cc)) = (&response.cache_control, &self.core.cache_control) {
+        if !self.core.send_cache_control {
+            // The persisted-query refusals keep their own.
+            if !matches!(response.cache_control, Some(CachePolicy::Fixed(_))) {
+                response.cache_control = None;
+            }
+        } else if let (None, Some(cc)) = (&response.cache_control, &self.core.cache_control) {
             response.cache_control = Some(cc.uncacheable());
         }
         telemetry.finished(&response);
@@ -372,6 +413,9 @@ impl Core {
         if let Err(response) = self.check_limits(&document, operation, &req) {
             return response;
         }
+        // The response cache's keys need the text after the request's
+        // variables are taken.
+        let text = self.response_cache.as_ref().map(|_| query.to_string());
         let coerced = match self.coerce(operation, req.variables) {
             Ok(c) => c,
             Err(response) => return response,
@@ -422,6 +466,18 @@ impl Core {
             }
             _ => None,
         };
+        let parts = text.as_deref().map(|query| KeyParts {
+            query,
+            operation_name: req.operation_name.as_deref(),
+            variables: &variables,
+            version: req.content_version.as_deref(),
+            labels: &labels,
+        });
+        let cache_keys = self.cache_keys(parts, &req.headers, operation, from_client);
+        if let Some(hit) = self.cache_lookup(cache_keys.as_ref()).await {
+            self.usage.record(&document, operation, &req.headers);
+            return hit;
+        }
         let planned = augmented.as_ref().unwrap_or(&document);
         let plan = match self
             .plan(
@@ -532,6 +588,15 @@ impl Core {
             }
         }
         let body = Bytes::from(body);
+        let executed = edge::Executed {
+            doc,
+            operation,
+            variables: &variables,
+            data: &execution.data,
+            plan: &plan,
+            has_errors: !errors.is_empty(),
+        };
+        let edge = self.keep(executed, cache_control, cache_keys, &body).await;
         if from_client {
             self.usage.record(&document, operation, &req.headers);
         }
@@ -571,6 +636,7 @@ impl Core {
             body: Body::Raw(body),
             outcome: Outcome::Executed,
             cache_control,
+            edge,
         }
     }
 
@@ -693,6 +759,7 @@ impl Core {
                 }]})),
                 outcome: Outcome::MethodNotAllowed,
                 cache_control: None,
+                edge: None,
             });
         }
         if operation.operation_type.is_subscription() {
@@ -736,6 +803,7 @@ impl Core {
             body: json!({ "errors": errors }).into(),
             outcome: Outcome::Refused,
             cache_control: None,
+            edge: None,
         })
     }
 
@@ -757,6 +825,7 @@ impl Core {
                 body: dc.refusal_body(&refusal).into(),
                 outcome: Outcome::Refused,
                 cache_control: None,
+                edge: None,
             }),
         }
     }

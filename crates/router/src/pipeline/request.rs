@@ -27,6 +27,10 @@ pub struct Request {
     /// requests made in code. Telemetry tells a timeout from a client that
     /// went away by it.
     pub deadline: Option<std::time::Instant>,
+    /// The content version the URL names
+    /// (`cache_control.version_parameter`): part of the response cache's
+    /// keys.
+    pub content_version: Option<String>,
 }
 
 /// What the pipeline answers: a GraphQL response body and how it went.
@@ -40,6 +44,21 @@ pub struct Response {
     /// the cache/headers stage (`crate::cache_control`) when
     /// `cache_control` is on, and by the persisted-query refusals.
     pub cache_control: Option<CachePolicy>,
+    /// The edge headers: surrogate keys, and whether the answer came from
+    /// the response cache (boxed: most answers have none).
+    pub edge: Option<Box<Edge>>,
+}
+
+/// Headers for caches in front of the router (and operators), set by the
+/// cache/headers stage.
+#[derive(Debug, Clone, Default)]
+pub struct Edge {
+    /// `Surrogate-Key` (or the configured name) and its value: the types
+    /// and entities the answer holds (`crate::surrogate_keys`).
+    pub surrogate_keys: Option<(http::HeaderName, http::HeaderValue)>,
+    /// The response cache's status header and the status
+    /// (`crate::response_cache`).
+    pub cache: Option<(http::HeaderName, crate::response_cache::Status)>,
 }
 
 /// A response body: a JSON value, or JSON text already written (executed
@@ -119,6 +138,7 @@ impl Response {
             body,
             outcome,
             cache_control: None,
+            edge: None,
         }
     }
 
@@ -134,6 +154,7 @@ impl Response {
             body: error_body(message.into(), code),
             outcome: Outcome::Rejected { status },
             cache_control: Some(CachePolicy::Fixed(cache_control)),
+            edge: None,
         }
     }
 }

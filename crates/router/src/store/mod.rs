@@ -20,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub mod flusher;
+pub mod lazy;
 pub mod redb;
 pub mod redis;
 
@@ -70,6 +71,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// The keys (of any kind) that start with `prefix`, sorted.
     async fn keys(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Adds `members` to the set `key`, which then lives at least `ttl`
+    /// more (a backend without expiring sets keeps it: the default).
+    async fn set_add_expiring(
+        &self,
+        key: &str,
+        members: &[String],
+        _ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.set_add(key, members).await
+    }
+
+    /// Removes the values `keys`, answering how many of them were set (the
+    /// default reads each before removing it; Redis counts in one `DEL`).
+    async fn delete_counting(&self, keys: &[String]) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for key in keys {
+            if self.get(key).await?.is_some() {
+                count += 1;
+            }
+            self.delete(key).await?;
+        }
+        Ok(count)
+    }
 }
 
 /// So that `Result<Arc<dyn Store>, _>` can be unwrapped and printed.

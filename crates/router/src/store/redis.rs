@@ -309,6 +309,48 @@ impl Store for RedisStore {
             .await
     }
 
+    async fn set_add_expiring(
+        &self,
+        key: &str,
+        members: &[String],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        if members.is_empty() {
+            return Ok(());
+        }
+        let key = self.key(key);
+        let ms = ttl.as_millis().clamp(1, i64::MAX as u128) as i64;
+        let mut pipe = ::redis::pipe();
+        pipe.atomic();
+        let sadd = pipe.cmd("SADD").arg(&key);
+        for member in members {
+            sadd.arg(member);
+        }
+        sadd.ignore();
+        // A new set gets the time to live; a set with a shorter one is
+        // extended (`GT` alone would leave a new set without expiry).
+        pipe.cmd("PEXPIRE").arg(&key).arg(ms).arg("NX").ignore();
+        pipe.cmd("PEXPIRE").arg(&key).arg(ms).arg("GT").ignore();
+        self.run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await
+    }
+
+    async fn delete_counting(&self, keys: &[String]) -> Result<u64, StoreError> {
+        let mut count = 0;
+        // `DEL` answers how many existed; in bounded steps.
+        for chunk in keys.chunks(1000) {
+            let mut cmd = ::redis::cmd("DEL");
+            for key in chunk {
+                cmd.arg(self.key(key));
+            }
+            let n: u64 = self
+                .run(|mut conn| async move { cmd.query_async(&mut conn).await })
+                .await?;
+            count += n;
+        }
+        Ok(count)
+    }
+
     async fn keys(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let strip = self.inner.key_prefix.len();
         let pattern = format!("{}*", escape_glob(&self.key(prefix)));

@@ -43,6 +43,18 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.005, 0.015, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0, 5.0, 10.0,
 ];
 
+/// The caches whose lookups are counted (`goliath_cache_lookups_total`'s
+/// `cache` label).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheName {
+    /// Parsed and validated documents, by text.
+    Document = 0,
+    /// Query plans.
+    Plan = 1,
+    /// Whole answers (`crate::response_cache`).
+    Response = 2,
+}
+
 /// A label value: a constant, an operation's name (shared with the
 /// document, not copied) or a client's text. Compared and hashed as the
 /// text, whatever the variant.
@@ -182,8 +194,8 @@ pub struct Metrics {
     pub reloads: Family<ReloadLabels, Counter>,
     /// `goliath_supergraph_load_timestamp_seconds`.
     pub supergraph_loaded: Gauge<f64, std::sync::atomic::AtomicU64>,
-    /// The cache counters, made once: `[document, plan][hit, miss]`.
-    cache_counters: [[Counter; 2]; 2],
+    /// The cache counters, made once: `[document, plan, response][hit, miss]`.
+    cache_counters: [[Counter; 2]; 3],
     /// The request duration histograms, made once, by [`Outcome::index`].
     durations: Vec<Histogram>,
 }
@@ -259,7 +271,7 @@ impl Metrics {
         );
         // The series that always exist, made now: they read 0 from the
         // first scrape, and the hot path finds them without a lookup.
-        let cache_counters = ["document", "plan"].map(|cache| {
+        let cache_counters = ["document", "plan", "response"].map(|cache| {
             ["hit", "miss"].map(|result| {
                 metrics
                     .cache
@@ -290,10 +302,9 @@ impl Metrics {
         }
     }
 
-    /// Counts one lookup in the document cache (`plan: false`) or the plan
-    /// cache.
-    pub fn cache_lookup(&self, plan: bool, hit: bool) {
-        self.cache_counters[usize::from(plan)][usize::from(!hit)].inc();
+    /// Counts one lookup in `cache`.
+    pub fn cache_lookup(&self, cache: CacheName, hit: bool) {
+        self.cache_counters[cache as usize][usize::from(!hit)].inc();
     }
 
     /// Every metric in the Prometheus text format (version 0.0.4).

@@ -42,7 +42,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::Histogram;
 
 pub use config::{Exporters, MetricsExporters, PrometheusConfig, TelemetryConfig};
-use metrics::{Metrics, ReloadLabels, RequestLabels, SubgraphLabels, Text};
+use metrics::{CacheName, Metrics, ReloadLabels, RequestLabels, SubgraphLabels, Text};
 pub use traces::{RequestTrace, SubgraphTargets, Traces};
 
 use crate::pipeline::{self, Request, Response};
@@ -213,14 +213,21 @@ impl Telemetry {
     /// A document cache lookup: `hit` or miss.
     pub fn document(&self, hit: bool) {
         if let Some(m) = &self.metrics {
-            m.cache_lookup(false, hit);
+            m.cache_lookup(CacheName::Document, hit);
         }
     }
 
     /// A plan cache lookup: `hit` or miss.
     pub fn plan(&self, hit: bool) {
         if let Some(m) = &self.metrics {
-            m.cache_lookup(true, hit);
+            m.cache_lookup(CacheName::Plan, hit);
+        }
+    }
+
+    /// A response cache lookup: `hit` or miss.
+    pub fn response_cache(&self, hit: bool) {
+        if let Some(m) = &self.metrics {
+            m.cache_lookup(CacheName::Response, hit);
         }
     }
 

@@ -73,6 +73,39 @@ where
     format!("http://{addr}/graphql")
 }
 
+/// Serves an async-graphql `schema`, counting its requests in `count` and
+/// answering each with `Cache-Control: cache_control` (none when `None`).
+pub async fn serve_schema_with_cache_control<Q, M, S>(
+    schema: async_graphql::Schema<Q, M, S>,
+    count: Arc<std::sync::atomic::AtomicUsize>,
+    cache_control: Option<&'static str>,
+) -> String
+where
+    Q: async_graphql::ObjectType + 'static,
+    M: async_graphql::ObjectType + 'static,
+    S: async_graphql::SubscriptionType + 'static,
+{
+    serve_fn_with_headers(move |_, _, body| {
+        let (schema, count) = (schema.clone(), count.clone());
+        async move {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let request: async_graphql::Request = serde_json::from_slice(&body).unwrap();
+            let response = schema.execute(request).await;
+            let mut http = respond(
+                200,
+                "application/json",
+                serde_json::to_vec(&response).unwrap(),
+            );
+            if let Some(value) = cache_control {
+                http.headers_mut()
+                    .insert("cache-control", value.parse().unwrap());
+            }
+            http
+        }
+    })
+    .await
+}
+
 /// A response with this status and body.
 pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> HttpResponse {
     http::Response::builder()
