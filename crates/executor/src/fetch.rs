@@ -10,7 +10,10 @@ use apollo_compiler::ast::OperationType;
 use goliath_planner::{FetchNode, PathElement};
 use serde_json::{Map, Value};
 
+use bytes::Bytes;
+
 use crate::client::{FetchError, Resend};
+use crate::entity_cache::{self, EntityFetch};
 use crate::errors::{http_error, malformed, subgraph_errors};
 use crate::merge::{
     deep_merge, merge_object, merge_object_ref, objects_mut, representation_into, unalias,
@@ -74,6 +77,17 @@ impl<'p> Targets<'p> {
         self.paths_where(data, |r| r as usize == i)
     }
 
+    /// The representations sent, in the order sent.
+    fn representations(&self) -> Vec<&[u8]> {
+        let mut out: Vec<&[u8]> = vec![&[]; self.index.len()];
+        for (rep, &i) in &self.index {
+            if let Some(slot) = out.get_mut(i as usize) {
+                *slot = rep;
+            }
+        }
+        out
+    }
+
     /// The path where a whole-fetch error is reported: the first object's.
     fn first_path(&self, data: &Val<'_>) -> Vec<Value> {
         self.paths_where(data, |_| true)
@@ -122,6 +136,31 @@ impl Executor {
             return;
         };
         let endpoint = &self.endpoints[node.graph];
+        // An entity fetch whose every entity is kept is not sent.
+        let cache = self
+            .entity_cache
+            .as_deref()
+            .filter(|_| node.is_entity_fetch());
+        let (used, representations) = match cache {
+            Some(_) => (used_variables(node, variables), targets.representations()),
+            None => (Vec::new(), Vec::new()),
+        };
+        let cached = EntityFetch {
+            subgraph: &endpoint.name,
+            operation: &node.operation,
+            variables: &used,
+        };
+        if let Some(cache) = cache {
+            if let Some(hit) = cache.get_all(&cached, &representations).await {
+                let answer = buffers.keep(Bytes::from(entity_cache::answer_of(&hit)));
+                let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+                st.cache_control
+                    .merge(&entity_cache::cache_control_of(&hit));
+                let alloc = &mut buffers.alloc();
+                apply(&mut st, alloc, endpoint, node, is_subtype, &targets, answer);
+                return;
+            }
+        }
         // A mutation is never sent twice; a query (entity fetches are
         // queries) only when it provably did not reach the subgraph.
         let resend = match node.kind {
@@ -146,7 +185,7 @@ impl Executor {
             None => None,
         };
         let started = self.observer.as_ref().map(|_| std::time::Instant::now());
-        let read_cc = self.read_cache_control;
+        let read_cc = self.read_cache_control || cache.is_some();
         let result = self
             .client
             .post_reply(endpoint, headers, body, resend, read_cc)
@@ -156,6 +195,13 @@ impl Executor {
         }
         if let Some(span) = span {
             span.end(result.as_ref().map(|r| r.body.len()));
+        }
+        if let (Some(cache), Ok(reply)) = (cache, &result) {
+            if let Some(max_age) = entity_cache::keepable(reply.cache_control.as_ref()) {
+                if let Some(entities) = entity_cache::entities_of(&reply.body, &representations) {
+                    cache.put(&cached, entities, max_age).await;
+                }
+            }
         }
         let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
         match result {
@@ -177,6 +223,17 @@ impl Executor {
             Err(e) => failed(&mut st, endpoint, node, &targets, e),
         }
     }
+}
+
+/// The values of the client variables `node`'s operation uses, as JSON
+/// text (part of a kept entity's key).
+fn used_variables(node: &FetchNode, variables: &Map<String, Value>) -> Vec<u8> {
+    let used: Vec<(&str, Option<&Value>)> = node
+        .variable_usages
+        .iter()
+        .map(|v| (v.as_str(), variables.get(v.as_str())))
+        .collect();
+    serde_json::to_vec(&used).unwrap_or_default()
 }
 
 /// Builds the request for `node` at `paths` over the response so far

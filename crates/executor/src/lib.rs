@@ -5,6 +5,7 @@
 pub mod arena;
 pub mod cache_control;
 pub mod client;
+pub mod entity_cache;
 mod errors;
 pub mod fetch;
 #[doc(hidden)]
@@ -54,6 +55,8 @@ pub struct Executor {
     observer: Option<Arc<dyn FetchObserver>>,
     /// Whether the subgraphs' `Cache-Control` is read (off by default).
     read_cache_control: bool,
+    /// Where entity fetches' answers are kept, when they are.
+    entity_cache: Option<Arc<dyn entity_cache::EntityCache>>,
 }
 
 /// Told about every subgraph request a plan makes (the router times
@@ -114,6 +117,7 @@ impl Executor {
             endpoints,
             observer: None,
             read_cache_control: false,
+            entity_cache: None,
         }
     }
 
@@ -123,6 +127,13 @@ impl Executor {
     /// looked at.
     pub fn with_cache_control(mut self, read: bool) -> Self {
         self.read_cache_control = read;
+        self
+    }
+
+    /// This executor, answering entity fetches from `cache` where it can
+    /// and keeping their cacheable answers there ([`entity_cache`]).
+    pub fn with_entity_cache(mut self, cache: Arc<dyn entity_cache::EntityCache>) -> Self {
+        self.entity_cache = Some(cache);
         self
     }
 

@@ -43,6 +43,7 @@ const BOTH: &str = "{ me { id name } topProducts(first: 1) { upc name } }";
 struct Calls {
     accounts: Arc<AtomicUsize>,
     products: Arc<AtomicUsize>,
+    reviews: Arc<AtomicUsize>,
 }
 
 impl Calls {
@@ -51,6 +52,9 @@ impl Calls {
     }
     fn products(&self) -> usize {
         self.products.load(Ordering::SeqCst)
+    }
+    fn reviews(&self) -> usize {
+        self.reviews.load(Ordering::SeqCst)
     }
 }
 
@@ -90,7 +94,7 @@ async fn subgraph_urls(calls: &Calls, accounts_cc: &'static str, products_down: 
         accounts: serve_counted(subgraphs::accounts(""), calls.accounts.clone(), accounts_cc).await,
         inventory: serve_counted(subgraphs::inventory(), Arc::default(), "max-age=60").await,
         products,
-        reviews: serve_counted(subgraphs::reviews(), Arc::default(), "max-age=60").await,
+        reviews: serve_counted(subgraphs::reviews(), calls.reviews.clone(), "max-age=60").await,
     };
     urls.supergraph()
 }
@@ -452,6 +456,34 @@ async fn purges_by_each_kind() {
 }
 
 #[tokio::test]
+async fn an_entity_kept_without_its_key_goes_with_any_entity_of_its_type() {
+    let calls = Calls::default();
+    let graph = router(ON, &subgraph_urls(&calls, "max-age=60", false).await).await;
+    // `me` without `id`: the answer holds a User whose key it lacks.
+    let unkeyed = "{ me { name } }";
+    let first = graph.post(unkeyed).await;
+    assert_eq!(first.header("surrogate-key"), Some("User"));
+    graph.post(ME).await;
+    graph.post(PRODUCTS).await;
+    // User 2 is not User 1, but the unkeyed answer may hold either.
+    graph
+        .purged(
+            json!([{"kind": "entity", "type": "User", "key": {"id": "2"}}]),
+            1,
+        )
+        .await;
+    assert_eq!(graph.post(unkeyed).await.cache(), Some("MISS"));
+    assert_eq!(graph.post(ME).await.cache(), Some("HIT"));
+    graph
+        .purged(
+            json!([{"kind": "entity", "type": "User", "key": {"id": "1"}}]),
+            2,
+        )
+        .await;
+    assert_eq!(graph.post(PRODUCTS).await.cache(), Some("HIT"));
+}
+
+#[tokio::test]
 async fn a_mutation_purges_the_entities_it_returns() {
     let calls = Calls::default();
     let yaml = "{cache_control: {enabled: true}, response_cache: {enabled: true, invalidation: {mutations: true}}}";
@@ -462,6 +494,13 @@ async fn a_mutation_purges_the_entities_it_returns() {
     // Returns User 1 (with its key): every answer holding User 1 goes.
     let mutation = r#"mutation { updateName(id: "1", name: "Ada") { id name } }"#;
     graph.post(mutation).await;
+    assert_eq!(graph.post(ME).await.cache(), Some("MISS"));
+    assert_eq!(graph.post(PRODUCTS).await.cache(), Some("HIT"));
+    // A mutation returning a User without its key purges every User.
+    graph.post(ME).await;
+    graph
+        .post(r#"mutation { updateName(id: "2", name: "Bo") { name } }"#)
+        .await;
     assert_eq!(graph.post(ME).await.cache(), Some("MISS"));
     assert_eq!(graph.post(PRODUCTS).await.cache(), Some("HIT"));
     // Without the option, a mutation purges nothing.
@@ -598,4 +637,59 @@ async fn canary_and_control_answers_never_mix() {
         vec![20, 21],
         "{hits:?}"
     );
+}
+
+#[tokio::test]
+async fn entity_fetches_are_kept_entity_by_entity() {
+    let calls = Calls::default();
+    let yaml = "{cache_control: {enabled: true}, response_cache: {enabled: true, entities: true}}";
+    let graph = router(yaml, &subgraph_urls(&calls, "max-age=60", false).await).await;
+    // products answers the root field, reviews the `Product.reviews` entity
+    // fetch.
+    let two = "{ topProducts(first: 2) { upc name reviews { body } } }";
+    let first = graph.post(two).await;
+    assert!(first.body["errors"].is_null(), "{}", first.body);
+    assert_eq!((calls.products(), calls.reviews()), (1, 1));
+    // Another operation (a whole-answer miss) needing the same entities:
+    // the entity fetch is answered from the cache.
+    let other = "{ topProducts(first: 2) { upc reviews { body } } }";
+    let answer = graph.post(other).await;
+    assert_eq!(answer.cache(), Some("MISS"));
+    assert_eq!(
+        (calls.products(), calls.reviews()),
+        (2, 1),
+        "reviews not asked"
+    );
+    assert_eq!(
+        answer.body["data"]["topProducts"][0]["reviews"],
+        first.body["data"]["topProducts"][0]["reviews"]
+    );
+    assert_eq!(answer.header("cache-control"), Some("max-age=60, public"));
+    // A subset of the kept entities is a hit too; a new one is not.
+    graph
+        .post("{ topProducts(first: 1) { reviews { body } } }")
+        .await;
+    assert_eq!(calls.reviews(), 1);
+    graph
+        .post("{ topProducts(first: 3) { reviews { body } } }")
+        .await;
+    assert_eq!(calls.reviews(), 2);
+    // A purge takes the kept entities too: 4 whole answers and the
+    // reviews of products 1, 2 and 3.
+    graph
+        .purged(
+            json!([{"kind": "type", "type": "Product", "subgraph": "reviews"}]),
+            7,
+        )
+        .await;
+    graph
+        .post("{ topProducts(first: 1) { upc reviews { id body } } }")
+        .await;
+    assert_eq!(calls.reviews(), 3);
+    // Without `entities`, entity fetches are always sent.
+    let calls = Calls::default();
+    let graph = router(ON, &subgraph_urls(&calls, "max-age=60", false).await).await;
+    graph.post(two).await;
+    graph.post(other).await;
+    assert_eq!(calls.reviews(), 2);
 }

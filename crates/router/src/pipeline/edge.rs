@@ -116,11 +116,9 @@ impl Core {
             .surrogate_header
             .as_ref()
             .and_then(|name| Some((name.clone(), tags.header_value(&self.surrogate_keys)?)));
-        // An answer with more entities than its tags hold could not be
-        // purged by each: not kept.
-        let complete = tags.entities.len() < surrogate_keys::MAX_ENTITY_TAGS;
-        if let (Some(cache), Some(keys), true) = (cache, keys, complete) {
+        if let (Some(cache), Some(keys)) = (cache, keys) {
             let mut all: Vec<String> = tags.iter().map(str::to_owned).collect();
+            all.extend(tags.unkeyed.iter().map(|t| purge::unkeyed_tag(t)));
             all.extend(subgraph_tags(executed.plan));
             let surrogate = header
                 .as_ref()
@@ -144,7 +142,8 @@ impl Core {
     }
 
     /// Purges the kept answers holding the entities in `tags` (a
-    /// mutation's answer).
+    /// mutation's answer), and, for an entity returned without its key,
+    /// those holding its type.
     async fn purge_entities(&self, tags: &Tags) {
         let Some(cache) = &self.response_cache else {
             return;
@@ -152,10 +151,17 @@ impl Core {
         let selectors: Vec<Selector> = tags
             .entities
             .iter()
-            .map(|tag| Selector::Tags {
-                all_of: vec![tag.clone()],
-                any_of: Vec::new(),
+            .filter_map(|tag| {
+                let type_tag = tag.split(':').next()?;
+                Some(purge::entity_selectors(tag, type_tag, &[]))
             })
+            .flatten()
+            // An object returned without its key: which one is unknown, so
+            // every answer holding its type.
+            .chain(tags.unkeyed.iter().map(|t| Selector::Tags {
+                all_of: vec![t.clone()],
+                any_of: Vec::new(),
+            }))
             .collect();
         if selectors.is_empty() {
             return;

@@ -76,6 +76,7 @@ use crate::headers::Headers;
 use crate::limits;
 use crate::migrations::{self, Migrations, Route, Runner};
 use crate::persisted::Persisted;
+use crate::response_cache::entities::Entities;
 use crate::response_cache::{KeyParts, ResponseCache};
 use crate::surrogate_keys::SurrogateKeysConfig;
 use crate::telemetry::{RequestTelemetry, RequestTrace, SubgraphTargets, Telemetry};
@@ -261,6 +262,10 @@ impl Pipeline {
         let mut executor = Executor::new(client, endpoints).with_cache_control(reads_subgraphs);
         if let Some(observer) = telemetry.fetch_observer(&graph_names) {
             executor = executor.with_observer(observer);
+        }
+        if let Some(cache) = response_cache.as_ref().filter(|c| c.keeps_entities()) {
+            let entities = Entities::new(cache.clone(), supergraph.clone(), telemetry.clone());
+            executor = executor.with_entity_cache(Arc::new(entities));
         }
         let mut percent_labels: Vec<(String, f64)> = vec![];
         for ty in supergraph.types.values() {

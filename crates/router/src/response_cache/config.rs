@@ -14,6 +14,7 @@
 //!   status_header: x-goliath-cache   # HIT or MISS
 //!   invalidation:
 //!     mutations: false         # a mutation purges the entities it returns
+//!   entities: false            # keep entity fetches' answers too
 //! ```
 
 use serde::Deserialize;
@@ -36,6 +37,9 @@ pub struct ResponseCacheConfig {
     pub status_header: String,
     /// Purges besides the admin API's.
     pub invalidation: InvalidationConfig,
+    /// Keep the answers of cacheable entity fetches too, entity by entity
+    /// (default false).
+    pub entities: bool,
 }
 
 impl Default for ResponseCacheConfig {
@@ -47,6 +51,7 @@ impl Default for ResponseCacheConfig {
             private_scope: PrivateScopeConfig::default(),
             status_header: "x-goliath-cache".to_owned(),
             invalidation: InvalidationConfig::default(),
+            entities: false,
         }
     }
 }

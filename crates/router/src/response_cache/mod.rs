@@ -14,12 +14,16 @@
 //! - **Served**: a hit is answered with the body kept, its `Cache-Control`
 //!   max-age, an `Age`, the same surrogate keys, and the status header
 //!   (`x-goliath-cache: HIT`; `MISS` on answers that ran).
+//! - **Entities** ([`entities`], with `entities: true`): the answers of
+//!   cacheable entity fetches, entity by entity, so that an entity fetch
+//!   whose every entity is kept is not sent.
 //! - **Purged** ([`purge`]): by subgraph, type, entity key, surrogate key,
 //!   or all, from the admin listener (`POST /admin/cache/invalidation`)
 //!   or `goliath cache purge`; and, with `invalidation.mutations`, by the
 //!   entities a mutation returns.
 
 pub mod config;
+pub mod entities;
 pub mod entry;
 pub mod key;
 mod memory;
@@ -53,6 +57,8 @@ pub struct ResponseCache {
     scope: Scope,
     status_header: HeaderName,
     purge_on_mutations: bool,
+    /// Whether entity fetches are kept too.
+    entities: bool,
     /// The supergraph in force, for purges naming types and subgraphs.
     supergraph: RwLock<Option<Arc<Supergraph>>>,
 }
@@ -97,6 +103,7 @@ impl ResponseCache {
             status_header: HeaderName::from_bytes(config.status_header.as_bytes())
                 .unwrap_or_else(|_| HeaderName::from_static("x-goliath-cache")),
             purge_on_mutations: config.invalidation.mutations,
+            entities: config.entities,
             supergraph: RwLock::new(None),
         }))
     }
@@ -135,7 +142,8 @@ impl ResponseCache {
         Some(Hit { entry: found, age })
     }
 
-    async fn find(&self, key: &key::Key) -> Option<Entry> {
+    /// The entry kept under `key`.
+    pub(crate) async fn find(&self, key: &key::Key) -> Option<Entry> {
         match &self.backend {
             Backend::Memory(memory) => memory.get(key),
             Backend::Shared(shared) => shared.get(key).await,
@@ -150,10 +158,20 @@ impl ResponseCache {
             (true, Some(private)) => private,
             (true, None) => return,
         };
+        self.put_key(key, entry, tags).await
+    }
+
+    /// Keeps `entry` under `key`, indexed by `tags`.
+    pub(crate) async fn put_key(&self, key: key::Key, entry: Entry, tags: &[String]) {
         match &self.backend {
             Backend::Memory(memory) => memory.put(key, entry, tags),
             Backend::Shared(shared) => shared.put(key, entry, tags).await,
         }
+    }
+
+    /// Whether entity fetches are kept too (`entities`).
+    pub fn keeps_entities(&self) -> bool {
+        self.entities
     }
 
     /// Runs purge `requests`: answers how many answers were removed, or
@@ -165,10 +183,10 @@ impl ResponseCache {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or("no supergraph is loaded")?;
-        let selectors = requests
-            .iter()
-            .map(|r| r.selector(&supergraph))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut selectors = Vec::new();
+        for request in requests {
+            selectors.extend(request.selectors(&supergraph)?);
+        }
         self.remove(&selectors).await
     }
 

@@ -80,6 +80,28 @@ pub fn subgraph_tag(name: &str) -> String {
     format!("@sg:{name}")
 }
 
+/// The tag of answers holding an object of the entity type `type_tag`
+/// without its key (`crate::surrogate_keys::Tags::unkeyed`): a purge of
+/// any entity of the type takes them too.
+pub fn unkeyed_tag(type_tag: &str) -> String {
+    format!("@unkeyed:{type_tag}")
+}
+
+/// The selectors that purge the entity tagged `entity_tag` of the type
+/// tagged `type_tag`: the answers with its tag, and those holding an
+/// object of its type without a key; each narrowed by `narrow` (tags all
+/// required).
+pub fn entity_selectors(entity_tag: &str, type_tag: &str, narrow: &[String]) -> [Selector; 2] {
+    [entity_tag.to_owned(), unkeyed_tag(type_tag)].map(|tag| {
+        let mut all_of = vec![tag];
+        all_of.extend(narrow.iter().cloned());
+        Selector::Tags {
+            all_of,
+            any_of: Vec::new(),
+        }
+    })
+}
+
 /// Parses a purge request body: a list of requests, or one.
 pub fn parse(body: &[u8]) -> Result<Vec<Invalidation>, String> {
     let value: Value =
@@ -98,9 +120,9 @@ pub fn parse(body: &[u8]) -> Result<Vec<Invalidation>, String> {
 }
 
 impl Invalidation {
-    /// The answers this request removes, with the names checked against
-    /// `supergraph`.
-    pub fn selector(&self, supergraph: &Supergraph) -> Result<Selector, String> {
+    /// The answers this request removes (the union of what each selector
+    /// picks), with the names checked against `supergraph`.
+    pub fn selectors(&self, supergraph: &Supergraph) -> Result<Vec<Selector>, String> {
         let subgraph = |name: &str| {
             if supergraph.graphs.iter().any(|g| g.name == name) {
                 Ok(subgraph_tag(name))
@@ -115,28 +137,26 @@ impl Invalidation {
                 Err(format!("no type `{name}` in the supergraph"))
             }
         };
-        let narrowed = |tag: String, by: &Option<String>| -> Result<Selector, String> {
-            let mut all_of = vec![tag];
-            if let Some(name) = by {
-                all_of.push(subgraph(name)?);
-            }
-            Ok(Selector::Tags {
-                all_of,
-                any_of: Vec::new(),
-            })
+        let narrow = |by: &Option<String>| -> Result<Vec<String>, String> {
+            by.as_deref().map(subgraph).into_iter().collect()
         };
         match self {
-            Invalidation::All => Ok(Selector::All),
-            Invalidation::Subgraph { subgraph: name } => Ok(Selector::Tags {
+            Invalidation::All => Ok(vec![Selector::All]),
+            Invalidation::Subgraph { subgraph: name } => Ok(vec![Selector::Tags {
                 all_of: vec![subgraph(name)?],
                 any_of: Vec::new(),
-            }),
+            }]),
             Invalidation::Type {
                 type_name,
                 subgraph,
             } => {
                 type_exists(type_name)?;
-                narrowed(crate::surrogate_keys::type_tag(type_name), subgraph)
+                let mut all_of = vec![crate::surrogate_keys::type_tag(type_name)];
+                all_of.extend(narrow(subgraph)?);
+                Ok(vec![Selector::Tags {
+                    all_of,
+                    any_of: Vec::new(),
+                }])
             }
             Invalidation::Entity {
                 type_name,
@@ -144,7 +164,8 @@ impl Invalidation {
                 subgraph,
             } => {
                 let tag = crate::surrogate_keys::entity_tag(supergraph, type_name, key)?;
-                narrowed(tag, subgraph)
+                let type_tag = crate::surrogate_keys::type_tag(type_name);
+                Ok(entity_selectors(&tag, &type_tag, &narrow(subgraph)?).into())
             }
             Invalidation::CacheTag {
                 cache_tag,
@@ -153,13 +174,13 @@ impl Invalidation {
                 if cache_tag.is_empty() {
                     return Err("`cache_tag` must not be empty".to_owned());
                 }
-                Ok(Selector::Tags {
+                Ok(vec![Selector::Tags {
                     all_of: vec![cache_tag.clone()],
                     any_of: subgraphs
                         .iter()
                         .map(|name| subgraph(name))
                         .collect::<Result<_, _>>()?,
-                })
+                }])
             }
         }
     }

@@ -43,6 +43,11 @@ pub struct Tags {
     pub types: BTreeSet<String>,
     /// The entities in the answer (`User:42`), at most [`MAX_ENTITY_TAGS`].
     pub entities: BTreeSet<String>,
+    /// The entity types with an object in the answer that has no entity
+    /// tag (its key fields were not fetched, or past the cap): a purge of
+    /// any entity of such a type must take the answer too. Not sent in
+    /// the header.
+    pub unkeyed: BTreeSet<String>,
 }
 
 impl Tags {

@@ -108,6 +108,7 @@ fn tags(types: &[&str], entities: &[&str]) -> Tags {
     Tags {
         types: types.iter().map(|t| t.to_string()).collect(),
         entities: entities.iter().map(|t| t.to_string()).collect(),
+        unkeyed: Default::default(),
     }
 }
 

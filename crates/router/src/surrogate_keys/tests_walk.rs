@@ -82,6 +82,10 @@ fn nested_key_flattens_depth_first() {
 fn entity_without_its_key_fields_gets_the_type_tag_only() {
     let t = run("{ me { name } }", r#"{"me":{"name":"Ada"}}"#);
     assert_eq!(all(&t), ["User"]);
+    // Marked: a purge of any User must take this answer too.
+    assert_eq!(t.unkeyed.iter().collect::<Vec<_>>(), ["User"]);
+    let keyed = run("{ me { id } }", r#"{"me":{"id":"1"}}"#);
+    assert!(keyed.unkeyed.is_empty());
     let t = run(
         "{ product { name } }",
         r#"{"product":{"upc":"1","name":"Hat"}}"#,
@@ -266,4 +270,6 @@ fn entity_tags_are_capped() {
     let t = run("{ users { id } thing { name } }", &data);
     assert_eq!(t.entities.len(), MAX_ENTITY_TAGS);
     assert_eq!(all(&t)[..2], ["Thing", "User"]);
+    // The users past the cap have no tag: the type is marked.
+    assert!(t.unkeyed.contains("User"));
 }

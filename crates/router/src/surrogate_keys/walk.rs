@@ -127,21 +127,27 @@ impl<'a> Walker<'a> {
         if !self.tags.types.contains(type_name) {
             self.tags.types.insert(super::type_tag(type_name));
         }
-        if self.tags.entities.len() >= MAX_ENTITY_TAGS {
-            return;
-        }
         let Some(info) = self.supergraph.type_info(type_name) else {
             return;
         };
-        for key in info.graphs.iter().flat_map(|t| t.keys.iter()) {
-            self.scratch.clear();
-            encode_into(&mut self.scratch, type_name);
-            if self.key_values(&key.selection, obj, groups) {
-                if !self.tags.entities.contains(self.scratch.as_str()) {
-                    self.tags.entities.insert(self.scratch.clone());
+        let mut keys = info.graphs.iter().flat_map(|t| t.keys.iter()).peekable();
+        if keys.peek().is_none() {
+            return;
+        }
+        if self.tags.entities.len() < MAX_ENTITY_TAGS {
+            for key in keys {
+                self.scratch.clear();
+                encode_into(&mut self.scratch, type_name);
+                if self.key_values(&key.selection, obj, groups) {
+                    if !self.tags.entities.contains(self.scratch.as_str()) {
+                        self.tags.entities.insert(self.scratch.clone());
+                    }
+                    return;
                 }
-                return;
             }
+        }
+        if !self.tags.unkeyed.contains(type_name) {
+            self.tags.unkeyed.insert(super::type_tag(type_name));
         }
     }
 

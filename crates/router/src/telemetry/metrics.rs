@@ -53,6 +53,8 @@ pub enum CacheName {
     Plan = 1,
     /// Whole answers (`crate::response_cache`).
     Response = 2,
+    /// Entity fetches (`crate::response_cache::entities`).
+    Entity = 3,
 }
 
 /// A label value: a constant, an operation's name (shared with the
@@ -194,8 +196,8 @@ pub struct Metrics {
     pub reloads: Family<ReloadLabels, Counter>,
     /// `goliath_supergraph_load_timestamp_seconds`.
     pub supergraph_loaded: Gauge<f64, std::sync::atomic::AtomicU64>,
-    /// The cache counters, made once: `[document, plan, response][hit, miss]`.
-    cache_counters: [[Counter; 2]; 3],
+    /// The cache counters, made once: `[document, plan, response, entity][hit, miss]`.
+    cache_counters: [[Counter; 2]; 4],
     /// The request duration histograms, made once, by [`Outcome::index`].
     durations: Vec<Histogram>,
 }
@@ -271,7 +273,7 @@ impl Metrics {
         );
         // The series that always exist, made now: they read 0 from the
         // first scrape, and the hot path finds them without a lookup.
-        let cache_counters = ["document", "plan", "response"].map(|cache| {
+        let cache_counters = ["document", "plan", "response", "entity"].map(|cache| {
             ["hit", "miss"].map(|result| {
                 metrics
                     .cache

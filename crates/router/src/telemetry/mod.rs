@@ -231,6 +231,13 @@ impl Telemetry {
         }
     }
 
+    /// An entity cache lookup (one entity fetch): `hit` or miss.
+    pub fn entity_cache(&self, hit: bool) {
+        if let Some(m) = &self.metrics {
+            m.cache_lookup(CacheName::Entity, hit);
+        }
+    }
+
     /// What times the subgraph requests of an executor whose graphs (by
     /// index) are `subgraphs`; `None` when metrics are off (the executor
     /// then times nothing).
