@@ -93,7 +93,6 @@ fn assert_error(answer: &Answer, status: u16, code: &str, cache_control: &str) {
     assert!(body.get("data").is_none(), "{body:#}");
 }
 
-const NO_CACHE: &str = "private, no-cache, must-revalidate";
 const NO_STORE: &str = "no-store";
 
 /// Writes `text` to `path` whole: a temporary file renamed over it.
@@ -158,10 +157,10 @@ async fn apq_registers_then_runs_by_hash() {
     let hash = sha256_hex(TOP_NAMES);
     // Not registered yet: 200 whatever the media type, never cached.
     let miss = post(&graph, json!({"extensions": by_id(&hash)})).await;
-    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_CACHE);
+    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_STORE);
     let body = json!({"extensions": by_id(&hash)});
     let miss = post_accepting(&graph, &body, "application/graphql-response+json").await;
-    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_CACHE);
+    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_STORE);
     assert!(graph.log.entries().is_empty());
     // A text that does not have the hash is refused, and not registered.
     let other = "{ topProducts { upc } }";
@@ -172,7 +171,7 @@ async fn apq_registers_then_runs_by_hash() {
         "provided sha does not match query"
     );
     let miss = post(&graph, json!({"extensions": by_id(&hash)})).await;
-    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_CACHE);
+    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_STORE);
     // Registered with its text; then the hash alone runs it.
     let registered = post(&graph, text_and_id(TOP_NAMES, &hash)).await;
     assert_data(&registered, &top_names());
@@ -296,7 +295,7 @@ async fn apq_registrations_are_shared_through_redis() {
     let (a, b) = (router(&yaml).await, router(&yaml).await);
     let hash = sha256_hex(TOP_NAMES);
     let miss = post(&b, json!({"extensions": by_id(&hash)})).await;
-    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_CACHE);
+    assert_error(&miss, 200, "PERSISTED_QUERY_NOT_FOUND", NO_STORE);
     let registered = post(&a, text_and_id(TOP_NAMES, &hash)).await;
     assert_data(&registered, &top_names());
     // The other router has it from Redis, under the namespace.
@@ -333,7 +332,7 @@ async fn apollo_and_relay_manifests_run_by_id() {
     );
     // Not in the manifests: APQ (on by default) has the last word.
     let answer = post(&graph, json!({"extensions": by_id("nope")})).await;
-    assert_error(&answer, 200, "PERSISTED_QUERY_NOT_FOUND", NO_CACHE);
+    assert_error(&answer, 200, "PERSISTED_QUERY_NOT_FOUND", NO_STORE);
     // Operations sent as text still run (no safelist).
     assert_data(
         &post(&graph, json!({"query": "{ topProducts { name } }"})).await,
@@ -572,7 +571,7 @@ async fn get_with_extensions() {
         &get(&graph, &by_hash).await,
         200,
         "PERSISTED_QUERY_NOT_FOUND",
-        NO_CACHE,
+        NO_STORE,
     );
     let query = url::form_urlencoded::byte_serialize(PRODUCT.as_bytes()).collect::<String>();
     let couch = json!({"product": {"name": "Couch"}});
@@ -612,7 +611,7 @@ async fn get_path_form() {
         &get(&graph, &path_form).await,
         200,
         "PERSISTED_QUERY_NOT_FOUND",
-        NO_CACHE,
+        NO_STORE,
     );
     post(&graph, text_and_id(text, &hash)).await;
     let upcs = json!({"topProducts": [{"upc": "1"}, {"upc": "2"}, {"upc": "3"}]});
@@ -673,7 +672,7 @@ async fn every_error_has_its_status_and_cache_control_whatever_the_media_type() 
             json!({"extensions": by_id(&hash)}),
             200,
             "PERSISTED_QUERY_NOT_FOUND",
-            NO_CACHE,
+            NO_STORE,
         ),
         (
             "",

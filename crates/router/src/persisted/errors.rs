@@ -4,11 +4,11 @@
 
 use crate::pipeline::Response;
 
-/// `Cache-Control` of `PERSISTED_QUERY_NOT_FOUND` (Apollo Router's): the
-/// client registers the operation next, and the same URL must then work.
-const NO_CACHE: &str = "private, no-cache, must-revalidate";
-
-/// `Cache-Control` of the other errors.
+/// `Cache-Control` of every persisted-query error, `PERSISTED_QUERY_NOT_FOUND`
+/// too (Apollo Router sends `private, no-cache, must-revalidate` with that
+/// one; `no-store` keeps every cache from pinning the miss just as well:
+/// the client registers the operation next, and the same URL must then
+/// work).
 const NO_STORE: &str = "no-store";
 
 /// A persisted-query error.
@@ -81,10 +81,6 @@ impl Error<'_> {
                     .into(),
             ),
         };
-        let cache_control = match self {
-            Error::NotFound => NO_CACHE,
-            _ => NO_STORE,
-        };
-        Response::rejected(message, code, status, cache_control)
+        Response::rejected(message, code, status, NO_STORE)
     }
 }
