@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod persisted;
 pub mod pipeline;
 pub mod response_cache;
+pub mod rest;
 pub mod store;
 pub mod subgraph_sdl;
 pub mod surrogate_keys;

@@ -45,6 +45,7 @@ pub use crate::headers::HeadersConfig;
 pub use crate::migrations::MigrationsConfig;
 pub use crate::persisted::{ApqConfig, PersistedQueriesConfig};
 pub use crate::response_cache::ResponseCacheConfig;
+pub use crate::rest::RestConfig;
 pub use crate::store::StoreConfig;
 pub use crate::telemetry::TelemetryConfig;
 pub use crate::tls::TlsConfig;
@@ -110,6 +111,9 @@ pub struct Config {
     /// Whole answers kept by the router (`response_cache:`; off by
     /// default).
     pub response_cache: ResponseCacheConfig,
+    /// REST routes backed by GraphQL operations (`rest:`; none by
+    /// default).
+    pub rest: RestConfig,
     /// The state store (`store:`): embedded redb by default, or Redis.
     pub store: StoreConfig,
     /// Field migrations (`migrations:`): comparison settings and per-field
@@ -280,6 +284,7 @@ impl Default for Config {
             apq: ApqConfig::default(),
             cache_control: CacheControlConfig::default(),
             response_cache: ResponseCacheConfig::default(),
+            rest: RestConfig::default(),
             store: StoreConfig::default(),
             migrations: MigrationsConfig::default(),
             usage: UsageConfig::default(),
@@ -532,6 +537,9 @@ impl Config {
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         self.response_cache
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
+        self.rest
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;
         self.persisted_queries

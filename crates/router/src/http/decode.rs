@@ -218,6 +218,7 @@ fn build_request(
         headers: http::HeaderMap::new(),
         deadline: None,
         content_version: None,
+        configured: false,
     })
 }
 

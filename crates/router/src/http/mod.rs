@@ -107,11 +107,20 @@ pub use settings::Settings;
 pub trait Handler: Send + Sync + 'static {
     /// Runs one GraphQL request to completion.
     fn execute(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>>;
+
+    /// The REST gateway's routes (`rest:`), if any.
+    fn rest(&self) -> Option<&crate::rest::Rest> {
+        None
+    }
 }
 
 impl Handler for Pipeline {
     fn execute(&self, req: Request) -> Pin<Box<dyn Future<Output = Response> + Send + '_>> {
         Box::pin(Pipeline::execute(self, req))
+    }
+
+    fn rest(&self) -> Option<&crate::rest::Rest> {
+        Pipeline::rest(self)
     }
 }
 
@@ -284,6 +293,24 @@ async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpRespon
         return page;
     }
     if path != state.graphql_path && path_operation(path, &state.graphql_path).is_none() {
+        // A REST route (or the OpenAPI document).
+        if let Some(handler) = state.handler() {
+            let known = handler.rest().is_some_and(|rest| {
+                rest.find(req.method(), path).is_some()
+                    || req.method() == Method::OPTIONS && rest.find(&Method::GET, path).is_some()
+            });
+            if known {
+                let limits = crate::rest::serve::Limits {
+                    max_body_bytes: state.limits.max_body_bytes,
+                    timeout: state.request_timeout,
+                    csrf: &state.csrf,
+                };
+                return settings
+                    .cors
+                    .wrap(req, |req| crate::rest::serve::serve(handler, req, limits))
+                    .await;
+            }
+        }
         return error(
             StatusCode::NOT_FOUND,
             "not found",
@@ -449,7 +476,10 @@ fn cached(
 
 /// Adds the surrogate keys and the response cache's status (with `Age` on
 /// a hit).
-fn edge_headers(headers: &mut http::HeaderMap, edge: Option<Box<crate::pipeline::Edge>>) {
+pub(crate) fn edge_headers(
+    headers: &mut http::HeaderMap,
+    edge: Option<Box<crate::pipeline::Edge>>,
+) {
     let Some(edge) = edge else {
         return;
     };
@@ -518,7 +548,7 @@ fn with_allow(mut response: HttpResponse, methods: &'static str) -> HttpResponse
 }
 
 /// A future that turns a panic while polling `F` into `Err(())`.
-struct CatchUnwind<F>(F);
+pub(crate) struct CatchUnwind<F>(pub(crate) F);
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, ()>;

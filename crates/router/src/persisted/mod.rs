@@ -99,6 +99,14 @@ impl Persisted {
         })
     }
 
+    /// The body of the persisted query `id` in the manifests (for REST
+    /// routes naming one).
+    pub fn manifest_body(&self, id: &str) -> Option<String> {
+        let manifests = self.manifests.as_ref()?;
+        let body = manifests.current().body(id).map(|b| b.to_string());
+        body
+    }
+
     /// The text `req` runs, or the answer that refuses it. `from_client`
     /// is false for the router's own runs, which send their text and are
     /// not checked.
@@ -115,7 +123,8 @@ impl Persisted {
         };
         let Some((version, id)) = persisted else {
             let text = sent.ok_or_else(missing_query)?;
-            if from_client {
+            // A REST route's text is the router's own configuration.
+            if from_client && !req.configured {
                 self.check_freeform(text)?;
             }
             return Ok(Query::Sent(text));

@@ -78,6 +78,7 @@ use crate::migrations::{self, Migrations, Route, Runner};
 use crate::persisted::Persisted;
 use crate::response_cache::entities::Entities;
 use crate::response_cache::{KeyParts, ResponseCache};
+use crate::rest::Rest;
 use crate::surrogate_keys::SurrogateKeysConfig;
 use crate::telemetry::{RequestTelemetry, RequestTrace, SubgraphTargets, Telemetry};
 use crate::usage::Usage;
@@ -150,6 +151,8 @@ struct Core {
     surrogate_header: Option<http::HeaderName>,
     /// The response cache (the router's, outliving the pipeline).
     response_cache: Option<Arc<ResponseCache>>,
+    /// The REST gateway's routes, compiled against this supergraph.
+    rest: Option<Rest>,
     /// The SHA-256 of the supergraph's text (part of the cache keys).
     schema_hash: [u8; 32],
     /// Persisted queries (APQ, manifests) and the safelist.
@@ -230,6 +233,9 @@ impl Pipeline {
         let graph_names: Vec<&str> = supergraph.graphs.iter().map(|g| g.name.as_str()).collect();
         let headers = Headers::new(&config.headers, &graph_names)?;
         let persisted = Persisted::new(config)?;
+        let rest = Rest::new(&config.rest, supergraph.clone(), |id| {
+            persisted.manifest_body(id)
+        })?;
         let client = SubgraphClient::new();
         let endpoints = supergraph
             .graphs
@@ -303,6 +309,7 @@ impl Pipeline {
             surrogate_keys,
             surrogate_header,
             response_cache,
+            rest,
             schema_hash: sha2::Sha256::digest(sdl.as_bytes()).into(),
             persisted,
             headers,
@@ -335,6 +342,11 @@ impl Pipeline {
     /// The router's telemetry.
     pub fn telemetry(&self) -> &Telemetry {
         &self.core.telemetry
+    }
+
+    /// The REST gateway's routes, if any (`rest:`).
+    pub fn rest(&self) -> Option<&Rest> {
+        self.core.rest.as_ref()
     }
 
     /// Runs one GraphQL request to completion.

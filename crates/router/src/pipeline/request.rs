@@ -31,6 +31,9 @@ pub struct Request {
     /// (`cache_control.version_parameter`): part of the response cache's
     /// keys.
     pub content_version: Option<String>,
+    /// The text comes from the router's configuration (a REST route), not
+    /// from the client: the safelist does not apply to it.
+    pub configured: bool,
 }
 
 /// What the pipeline answers: a GraphQL response body and how it went.
