@@ -12,6 +12,17 @@
 //! runs, so that the migration report has figures, and prints the report's
 //! URLs and the `goliath migrate status` command.
 //!
+//! The edge features are on too: the services give `@cacheControl` hints
+//! (the catalog's types and fields), the router sets `Cache-Control` and
+//! surrogate keys from them and keeps cacheable answers (`cache_control`,
+//! `response_cache`), and it runs the example queries by id from a
+//! persisted query manifest the demo writes (`queries/manifest.json`, each
+//! id the SHA-256 of the query's text). The banner prints the course
+//! catalog's GET by id, which a CDN could cache, and the purge command. The
+//! demo's own traffic names a new content version each round
+//! (`POST /graphql?v=demo-N`), so that the response cache never answers it
+//! and the canary's comparisons go on.
+//!
 //! Every child runs in its own process group (a terminal's Ctrl-C reaches
 //! only the demo, which then stops them all) and gets SIGTERM if the demo
 //! itself dies. A child that exits on its own is reported (which one, its
@@ -22,7 +33,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -52,14 +63,18 @@ pub const ROUNDS: usize = 30;
 /// How often the demo sends one more round while it runs.
 pub const EVERY: Duration = Duration::from_secs(5);
 
-/// The router config the demo writes: `ADMIN`, `TOKEN` and `DIR` are
-/// filled in. The migrations' counters live in the data folder
-/// (`goliath.redb`), so a demo's report starts from zero unless
+/// The router config the demo writes: `ADMIN`, `TOKEN`, `DIR` and
+/// `MANIFEST` are filled in. The migrations' counters live in the data
+/// folder (`goliath.redb`), so a demo's report starts from zero unless
 /// `--data-dir` keeps it. Every compared request asks the monolith twice
 /// (`noise_sample: 100`), so that `User.lastSeen`'s differences are known
 /// as noise from the first comparison on; counters reach the store twice a
 /// second; a field is `ready` after 50 clean comparisons. Field usage is
-/// counted (`goliath usage`), flushed every second.
+/// counted (`goliath usage`), flushed every second. `Cache-Control` comes
+/// from the services' `@cacheControl` hints alone (they send no header of
+/// their own), the URL parameter `v` names the content version, cacheable
+/// answers are kept in memory, and the example queries run by id from the
+/// manifest the demo writes.
 const ROUTER_CONFIG: &str = "# Written by `goliath demo`: the router's settings.
 admin:
   listen: ADMIN
@@ -73,7 +88,24 @@ migrations:
 usage:
   enabled: true
   flush_interval_ms: 1000
+cache_control:
+  enabled: true
+  subgraph_headers: false
+  version_parameter: v
+response_cache:
+  enabled: true
+persisted_queries:
+  enabled: true
+  local_manifests:
+    - MANIFEST
 ";
+
+/// The persisted query manifest's file name, in the demo's `queries`
+/// folder.
+const MANIFEST: &str = "manifest.json";
+
+/// The content version the banner's GET names (`&v=1`).
+const CONTENT_VERSION: &str = "1";
 
 /// The services, in start order: (subgraph and binary name, what it is).
 const SERVICES: [(&str, &str); 3] = [
@@ -113,6 +145,9 @@ static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 /// Set when the demo stops: the traffic thread ends.
 static STOP_TRAFFIC: AtomicBool = AtomicBool::new(false);
+
+/// The demo's traffic rounds so far: each names its own content version.
+static TRAFFIC_ROUND: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     STOP_SIGNAL.store(signal, Ordering::SeqCst);
@@ -308,6 +343,9 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         std::fs::write(queries.join(file), text)
             .map_err(|e| format!("cannot write {}: {e}", queries.join(file).display()))?;
     }
+    let manifest = queries.join(MANIFEST);
+    std::fs::write(&manifest, manifest_json())
+        .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
 
     // The router, with an admin listener for the migration report.
     let listen = match &args.listen {
@@ -324,10 +362,15 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
     let router_config = data_dir.join("router.yaml");
     std::fs::write(
         &router_config,
-        ROUTER_CONFIG
-            .replace("ADMIN", &admin.addr.to_string())
-            .replace("TOKEN", &admin.token)
-            .replace("DIR", &json_string(&data_dir.to_string_lossy())),
+        fill(
+            ROUTER_CONFIG,
+            &[
+                ("ADMIN", &admin.addr.to_string()),
+                ("TOKEN", &admin.token),
+                ("DIR", &json_string(&data_dir.to_string_lossy())),
+                ("MANIFEST", &json_string(&manifest.to_string_lossy())),
+            ],
+        ),
     )
     .map_err(|e| format!("cannot write {}: {e}", router_config.display()))?;
     let goliath = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -552,23 +595,28 @@ fn random_token() -> Result<String, String> {
 }
 
 /// Sends each example query once; returns how many did not answer 200.
+/// Each round names a content version of its own (`?v=demo-N`): the
+/// response cache never answers the demo's traffic, so every control
+/// request of the canary is compared, as the migration report expects.
 fn send_round(addr: SocketAddr) -> usize {
+    let round = TRAFFIC_ROUND.fetch_add(1, Ordering::Relaxed) + 1;
+    let path = format!("/graphql?v=demo-{round}");
     QUERIES
         .iter()
-        .filter(|(_, _, text)| !post_query(addr, text))
+        .filter(|(_, _, text)| !post_query(addr, &path, text))
         .count()
 }
 
-/// `POST /graphql` with `query`; whether the router answered 200. The
-/// answer is read and dropped.
-fn post_query(addr: SocketAddr, query: &str) -> bool {
+/// `POST path` with `query`; whether the router answered 200. The answer
+/// is read and dropped.
+fn post_query(addr: SocketAddr, path: &str, query: &str) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
     let body = format!("{{\"query\":{}}}", json_string(query));
     let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
          Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -579,6 +627,65 @@ fn post_query(addr: SocketAddr, query: &str) -> bool {
     let ok = stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200");
     let _ = stream.read_to_end(&mut Vec::new());
     ok
+}
+
+/// `template` with each placeholder replaced by its value, in one pass (a
+/// value is never searched for placeholders).
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut rest = template;
+    'next: while let Some(c) = rest.chars().next() {
+        for (placeholder, value) in values {
+            if let Some(after) = rest.strip_prefix(placeholder) {
+                out.push_str(value);
+                rest = after;
+                continue 'next;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The operation name of an example query (`query CourseCatalog {`).
+fn operation_name(text: &str) -> &str {
+    text.lines()
+        .find_map(|line| line.strip_prefix("query "))
+        .and_then(|rest| {
+            rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+        })
+        .unwrap_or_default()
+}
+
+/// A persisted query's id: the SHA-256 of its text, in hex (what
+/// `sha256sum FILE` prints for the query's file).
+pub fn query_id(text: &str) -> String {
+    goliath_router::persisted::sha256_hex(text)
+}
+
+/// The persisted query manifest of the example queries, in Apollo's format.
+fn manifest_json() -> String {
+    let operations: Vec<serde_json::Value> = QUERIES
+        .iter()
+        .map(|(_, _, text)| {
+            serde_json::json!({
+                "id": query_id(text),
+                "name": operation_name(text),
+                "type": "query",
+                "body": text,
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": operations,
+    });
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// `text` as a JSON string literal.
@@ -756,6 +863,35 @@ fn print_banner(
         q = queries.join(QUERIES[1].0).display()
     ));
     let base = format!("http://{}", admin.addr);
+    let catalog = QUERIES[2].2;
+    let catalog_url = format!(
+        "http://{addr}/graphql/{}?id={}&v={CONTENT_VERSION}",
+        operation_name(catalog),
+        query_id(catalog)
+    );
+    out.push_str(&format!(
+        "\nEdge caching: the services give @cacheControl hints (content: Course, Unit and\n\
+         Exercise 300 s, Query.courses 60 s; progress: Exercise.mastery 30 s, User.progress\n\
+         private); the router sets Cache-Control and Surrogate-Key from them, keeps cacheable\n\
+         answers itself (response_cache) and runs the queries above by id from the manifest\n\
+         {manifest} (each id is the SHA-256 of the query's file).\n\
+         The course catalog by id over GET, as a CDN would fetch it (v={CONTENT_VERSION}: the content\n\
+         version, part of the cache key):\n\n    \
+         curl -i -H 'apollo-require-preflight: true' '{url}'\n\n\
+         Run it twice: the first answer has Cache-Control: max-age=30, public (the lowest hint\n\
+         it selects, Exercise.mastery's), Surrogate-Key: Course Exercise Mastery Unit Course:c1\n\
+         Course:c2 Exercise:e1 ... and x-goliath-cache: MISS; the second x-goliath-cache: HIT\n\
+         and an Age.\n\
+         Course.description is a 25% canary: canary and control never share a kept answer, so\n\
+         the router keeps two, and a request rolled into the other group misses once.\n\
+         The other two queries start at Query.classroom, which has no hint: never kept\n\
+         (Cache-Control: no-store). Purge the kept answers that hold a course (the count\n\
+         includes the demo's own rounds, each kept under a content version of its own):\n\n    \
+         goliath cache purge --router {base} --token {token} type Course\n",
+        manifest = queries.join(MANIFEST).display(),
+        url = catalog_url,
+        token = admin.token,
+    ));
     out.push_str(&format!(
         "\nMigrations: the router compares the moving fields' answers (User.progress and\n\
          User.lastSeen side by side, Course.description a 25% canary). The demo sent\n\

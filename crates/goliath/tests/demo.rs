@@ -6,8 +6,12 @@
 //! and checks its figures: the progress service's planted bug shows as
 //! mismatches at Grace's `correct` paths while Ada and Alan match,
 //! `User.lastSeen` is noise only, `Course.description` is a 25% canary
-//! served by both sides. Then it stops the demo with SIGINT and checks that
-//! no child is left. A second run on the same data folder finds the data
+//! served by both sides. It checks the edge features the banner shows
+//! (`edge_caching`): the services' `@cacheControl` hints in the supergraph,
+//! the manifest, the course catalog by id over GET (`Cache-Control`,
+//! surrogate keys, a MISS then a HIT), a students' progress answer that is
+//! `no-store`, and a purge. Then it stops the demo with SIGINT and checks
+//! that no child is left. A second run on the same data folder finds the data
 //! kept, and a service killed under it is reported.
 //!
 //! `demo_report_in_chromium` opens the report page in headless Chromium
@@ -84,6 +88,7 @@ const SELECTED: &[&str] = &[
     "Mastery.masteredBy",
     // CourseCatalog
     "Query.courses",
+    "Course.id",
     "Course.title",
     "Course.description",
     "Course.units",
@@ -434,15 +439,32 @@ fn lines(from: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 /// `GET path` on `addr` with `headers`: the status and the body.
 fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let (status, _, body) = request(addr, "GET", path, headers, None);
+    (status, body)
+}
+
+/// `method path` on `addr` with `headers` and `body`: the status, the
+/// answer's headers (names in lower case) and its body.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
+    if let Some(body) = body {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     request.push_str("\r\n");
+    request.push_str(body.unwrap_or_default());
     stream.write_all(request.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
@@ -453,15 +475,29 @@ fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let fields: Vec<(String, String)> = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let chunked = fields
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
+    let body = if chunked {
         dechunk(body)
     } else {
         body.to_owned()
     };
-    (status, body)
+    (status, fields, body)
+}
+
+/// The value of header `name` (lower case) in `fields`, or "" when missing.
+fn header<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 /// The report's entry for `field`.
@@ -584,7 +620,8 @@ fn expected_course_catalog() -> Value {
                "mastery": {"studentsAttempted": attempted, "studentsMastered": mastered}})
     };
     json!({"data": {"courses": [
-        {"title": "Algebra basics",
+        {"id": "c1",
+         "title": "Algebra basics",
          "description": "Equations, inequalities and lines, step by step.",
          "units": [
             {"title": "Linear equations", "exercises": [
@@ -592,13 +629,139 @@ fn expected_course_catalog() -> Value {
             {"title": "Graphing lines", "exercises": [
                 ex("Slope", 2, 2, 1), ex("Slope-intercept form", 3, 0, 0)]}
          ]},
-        {"title": "Intro to computer science",
+        {"id": "c2",
+         "title": "Intro to computer science",
          "description": "Algorithms and how to reason about them.",
          "units": [
             {"title": "Algorithms", "exercises": [
                 ex("Binary search", 3, 2, 2), ex("Sorting", 4, 1, 0)]}
          ]}
     ]}})
+}
+
+/// The demo's edge features, as the banner tells them: the services'
+/// `@cacheControl` hints reach the supergraph; the course catalog, by its
+/// manifest id over GET (the banner's `curl` line), answers with
+/// `Cache-Control: max-age=30, public`, surrogate keys naming its type and
+/// courses, and `x-goliath-cache: MISS`, then a `HIT` with an `Age` (within
+/// a few requests: the canary and the control group are kept apart, so a
+/// request rolled into the other group misses once); a students' progress
+/// answer is `no-store`; a purge by type on the admin listener removes the
+/// kept answers, and the catalog misses again.
+fn edge_caching(demo: &Demo, data: &Path) {
+    let sdl = std::fs::read_to_string(data.join("supergraph.graphql")).unwrap();
+    let supergraph = goliath_supergraph::Supergraph::parse(&sdl).unwrap();
+    let hints = &supergraph.cache_hints;
+    for ty in ["Course", "Unit", "Exercise"] {
+        assert_eq!(hints.of_type(ty).and_then(|h| h.max_age), Some(300), "{ty}");
+    }
+    let max_age = |ty: &str, field: &str| hints.of_field(ty, field).and_then(|h| h.max_age);
+    assert_eq!(max_age("Query", "courses"), Some(60));
+    assert_eq!(max_age("Exercise", "mastery"), Some(30));
+    assert!(hints
+        .of_field("User", "progress")
+        .is_some_and(|h| h.private));
+    assert!(hints.of_field("Query", "classroom").is_none());
+
+    // The manifest: each query by the SHA-256 of its text.
+    let manifest = std::fs::read_to_string(data.join("queries/manifest.json")).unwrap();
+    let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["format"], "apollo-persisted-query-manifest");
+    assert_eq!(manifest["version"], 1);
+    let id = |text: &str| goliath_router::persisted::sha256_hex(text);
+    for (name, text) in [
+        ("Classroom", CLASSROOM),
+        ("StudentProgress", STUDENT_PROGRESS),
+        ("CourseCatalog", COURSE_CATALOG),
+    ] {
+        assert!(
+            manifest["operations"].as_array().unwrap().iter().any(|op| {
+                op["id"] == id(text)
+                    && op["name"] == name
+                    && op["type"] == "query"
+                    && op["body"] == text
+            }),
+            "{name}: {manifest:#}"
+        );
+    }
+
+    // The banner's GET and purge lines.
+    let path = format!("/graphql/CourseCatalog?id={}&v=1", id(COURSE_CATALOG));
+    let banner = demo.seen.join("\n");
+    assert!(
+        banner.contains(&format!(
+            "curl -i -H 'apollo-require-preflight: true' 'http://{}{path}'",
+            demo.router
+        )),
+        "{banner}"
+    );
+    let purge = format!(
+        "goliath cache purge --router http://{} --token {} type Course",
+        demo.admin, demo.token
+    );
+    assert!(banner.contains(&purge), "{banner}");
+
+    let preflight = [("apollo-require-preflight", "true")];
+    let catalog = || {
+        let (status, fields, body) = request(&demo.router, "GET", &path, &preflight, None);
+        assert_eq!(status, 200, "{fields:?}\n{body}");
+        let answer: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(answer, expected_course_catalog());
+        let cache_control = header(&fields, "cache-control");
+        assert!(
+            cache_control.contains("max-age=") && cache_control.contains("public"),
+            "{fields:?}"
+        );
+        let keys: Vec<&str> = header(&fields, "surrogate-key").split(' ').collect();
+        for key in ["Course", "Course:c1", "Course:c2"] {
+            assert!(keys.contains(&key), "no surrogate key {key}: {fields:?}");
+        }
+        fields
+    };
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        let fields = catalog();
+        let status = header(&fields, "x-goliath-cache").to_owned();
+        if status == "HIT" {
+            let age: u64 = header(&fields, "age")
+                .parse()
+                .unwrap_or_else(|e| panic!("age: {e}: {fields:?}"));
+            assert!(age <= 30, "{fields:?}");
+            seen.push(status);
+            break;
+        }
+        assert_eq!(status, "MISS", "{fields:?}");
+        assert_eq!(header(&fields, "cache-control"), "max-age=30, public");
+        seen.push(status);
+    }
+    assert_eq!(seen.first().map(String::as_str), Some("MISS"), "{seen:?}");
+    assert_eq!(seen.last().map(String::as_str), Some("HIT"), "{seen:?}");
+
+    // A students' progress is not cacheable.
+    let progress = format!("/graphql/StudentProgress?id={}&v=1", id(STUDENT_PROGRESS));
+    let (status, fields, body) = request(&demo.router, "GET", &progress, &preflight, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(header(&fields, "cache-control"), "no-store", "{fields:?}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(without_last_seen(answer), expected_student_progress());
+
+    // A purge by type on the admin listener; then the catalog runs again.
+    let bearer = format!("Bearer {}", demo.token);
+    let (status, _, body) = request(
+        &demo.admin,
+        "POST",
+        "/admin/cache/invalidation",
+        &[
+            ("authorization", &bearer),
+            ("content-type", "application/json"),
+        ],
+        Some(r#"[{"kind": "type", "type": "Course"}]"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let purged: Value = serde_json::from_str(&body).unwrap();
+    assert!(purged["count"].as_u64().is_some_and(|n| n >= 1), "{body}");
+    let fields = catalog();
+    assert_eq!(header(&fields, "x-goliath-cache"), "MISS", "{fields:?}");
 }
 
 #[test]
@@ -733,6 +896,10 @@ fn demo_end_to_end() {
         "{description:#}"
     );
     assert_eq!(description["mismatched"], 0, "{description:#}");
+
+    // The edge features: hints, Cache-Control, surrogate keys, the response
+    // cache, persisted queries by id over GET, and a purge.
+    edge_caching(&demo, &data);
 
     // Ctrl-C stops everything.
     demo.signal(demo.child.id(), libc::SIGINT);

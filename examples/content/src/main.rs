@@ -7,10 +7,16 @@
 //! monolith (whose answer the client gets) and this service, and compares
 //! them. async-graphql cannot write `@migrate`: the field is listed in the
 //! service's `migrations` and `learning::sdl` adds the directive.
+//!
+//! The catalog changes seldom: its types carry Apollo Server's
+//! `@cacheControl(maxAge: 300)` and its root fields `maxAge: 60`, listed in
+//! the service's `cache_hints` (async-graphql cannot write those either), so
+//! the router may keep answers built from them (`cache_control` and
+//! `response_cache` in the demo's router config).
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, ID};
 use learning::model::*;
-use learning::sdl::Migrate;
+use learning::sdl::{CacheHint, Migrate};
 use learning::serve::{run, Service};
 use learning::Store;
 
@@ -148,6 +154,17 @@ impl Exercise {
     }
 }
 
+/// The catalog's `@cacheControl` hints: its types may be kept five minutes,
+/// its root fields a minute.
+const CACHE_HINTS: &[CacheHint] = &[
+    CacheHint::on_type("Course", 300),
+    CacheHint::on_type("Unit", 300),
+    CacheHint::on_type("Exercise", 300),
+    CacheHint::on_field("Query", "courses", 60),
+    CacheHint::on_field("Query", "course", 60),
+    CacheHint::on_field("Query", "exercise", 60),
+];
+
 fn main() -> std::process::ExitCode {
     run(
         Service {
@@ -162,6 +179,7 @@ fn main() -> std::process::ExitCode {
                 state: "canary",
                 percent: Some(25.0),
             }],
+            cache_hints: CACHE_HINTS,
         },
         |store| {
             Schema::build(Query, EmptyMutation, EmptySubscription)

@@ -3,8 +3,9 @@
 //! - [`model`]: the records (users, courses, units, exercises, classrooms,
 //!   assignments, progress) and the reads the services share;
 //! - [`seed`]: the demo data, written on a service's first start;
-//! - [`sdl`]: progressive `@override` labels and goliath's `@migrate`,
-//!   which async-graphql cannot write itself;
+//! - [`sdl`]: progressive `@override` labels, goliath's `@migrate` and
+//!   Apollo Server's `@cacheControl` hints, which async-graphql cannot
+//!   write itself;
 //! - [`serve`]: a service's command line (`--listen`, `--data-dir`,
 //!   `--database-url`), its store, and GraphQL over HTTP.
 

@@ -17,10 +17,22 @@
 //!   field carries `@migrate(from: "monolith", state: "side-by-side")` (with
 //!   `percent:` for a canary).
 //!
-//! [`rewrite`] does both. A listed field the SDL does not have (or, for a
-//! label, a field without `@override`; for a migration, one with
-//! `@override`) is an error, which stops the service at start-up: the
-//! service would otherwise silently move all of the field, or none of it.
+//! - Apollo Server's `@cacheControl(maxAge:, scope:)` hints, which
+//!   async-graphql cannot write either. A service lists them in
+//!   [`CacheHint`]; the answer then defines the directive and its
+//!   `CacheControlScope` enum, links it and asks for it to be composed
+//!   ([`CACHE_CONTROL_DEFINITIONS`]: `@composeDirective(name:
+//!   "@cacheControl")`), and the listed types and fields carry it
+//!   (`type Course @key(fields: "id") @cacheControl(maxAge: 300) {`,
+//!   `courses: [Course!]! @cacheControl(maxAge: 60)`). The router reads the
+//!   composed hints from the supergraph (`docs/configuration.md`,
+//!   "`@cacheControl` hints").
+//!
+//! [`rewrite`] does all three. A listed field the SDL does not have (or, for
+//! a label, a field without `@override`; for a migration, one with
+//! `@override`), or a hinted type or field it does not have, is an error,
+//! which stops the service at start-up: the service would otherwise
+//! silently move all of the field, or none of it, or lose its hint.
 
 /// A field taken over progressively: `Type.field` with this `label`.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +78,92 @@ impl Migrate {
     }
 }
 
+/// An Apollo Server `@cacheControl` hint on a type (`field: None`) or on a
+/// field: `maxAge` in seconds, `scope: PRIVATE` when `private`.
+#[derive(Clone, Copy, Debug)]
+pub struct CacheHint {
+    /// The type, or the field's parent type.
+    pub type_name: &'static str,
+    /// The field; `None` for a hint on the type itself.
+    pub field: Option<&'static str>,
+    /// `maxAge:`, in seconds.
+    pub max_age: Option<u32>,
+    /// `scope: PRIVATE`: only the client's own cache may keep the answer.
+    pub private: bool,
+}
+
+impl CacheHint {
+    /// `@cacheControl(maxAge: max_age)` on type `type_name`.
+    pub const fn on_type(type_name: &'static str, max_age: u32) -> CacheHint {
+        CacheHint {
+            type_name,
+            field: None,
+            max_age: Some(max_age),
+            private: false,
+        }
+    }
+
+    /// `@cacheControl(maxAge: max_age)` on field `type_name.field`.
+    pub const fn on_field(type_name: &'static str, field: &'static str, max_age: u32) -> CacheHint {
+        CacheHint {
+            type_name,
+            field: Some(field),
+            max_age: Some(max_age),
+            private: false,
+        }
+    }
+
+    /// `@cacheControl(scope: PRIVATE)` on field `type_name.field`: whatever
+    /// selects it is never shared between users.
+    pub const fn private_field(type_name: &'static str, field: &'static str) -> CacheHint {
+        CacheHint {
+            type_name,
+            field: Some(field),
+            max_age: None,
+            private: true,
+        }
+    }
+
+    /// `Type` or `Type.field`.
+    pub fn coordinate(&self) -> String {
+        match self.field {
+            Some(field) => format!("{}.{field}", self.type_name),
+            None => self.type_name.to_owned(),
+        }
+    }
+
+    /// The directive as the SDL carries it: `@cacheControl(maxAge: 300)`,
+    /// `@cacheControl(scope: PRIVATE)`.
+    pub fn directive(&self) -> String {
+        let mut args = Vec::new();
+        if let Some(age) = self.max_age {
+            args.push(format!("maxAge: {age}"));
+        }
+        if self.private {
+            args.push("scope: PRIVATE".to_owned());
+        }
+        if args.is_empty() {
+            "@cacheControl".to_owned()
+        } else {
+            format!("@cacheControl({})", args.join(", "))
+        }
+    }
+}
+
+/// What a service with cache hints adds to its SDL: Apollo Server's
+/// definitions of the directive and its scope, a link that imports it (a
+/// composed directive must come from a linked spec) and the request to
+/// compose it into the supergraph.
+pub const CACHE_CONTROL_DEFINITIONS: &str = "enum CacheControlScope {
+	PUBLIC
+	PRIVATE
+}
+
+directive @cacheControl(maxAge: Int, scope: CacheControlScope, inheritMaxAge: Boolean) on FIELD_DEFINITION | OBJECT | INTERFACE | UNION
+
+extend schema @link(url: \"https://goliath.dev/cache-control/v0.1\", import: [\"@cacheControl\"]) @composeDirective(name: \"@cacheControl\")
+";
+
 /// The link a service with migrations adds to its SDL.
 pub const MIGRATE_LINK: &str =
     "extend schema @link(url: \"https://goliath.dev/migrate/v0.1\", import: [\"@migrate\"])";
@@ -76,20 +174,26 @@ const V27: &str = "https://specs.apollo.dev/federation/v2.7";
 /// Adds the labels to `sdl`. An error names a label whose field has no
 /// `@override` in the SDL (the service would silently move all of it).
 pub fn add_labels(sdl: &str, labels: &[Label]) -> Result<String, String> {
-    rewrite(sdl, labels, &[])
+    rewrite(sdl, labels, &[], &[])
 }
 
-/// Adds the labels and the migrations to `sdl` (the answer to
-/// `_service { sdl }`). An error names the first listed field that cannot
-/// be rewritten: a label whose field has no `@override`, a migration whose
-/// field is missing or already has an `@override` (a field moves one way
-/// or the other, not both).
-pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<String, String> {
-    if labels.is_empty() && migrations.is_empty() {
+/// Adds the labels, the migrations and the cache hints to `sdl` (the answer
+/// to `_service { sdl }`). An error names the first listed field that
+/// cannot be rewritten: a label whose field has no `@override`, a migration
+/// whose field is missing or already has an `@override` (a field moves one
+/// way or the other, not both), a hint whose type or field is missing.
+pub fn rewrite(
+    sdl: &str,
+    labels: &[Label],
+    migrations: &[Migrate],
+    hints: &[CacheHint],
+) -> Result<String, String> {
+    if labels.is_empty() && migrations.is_empty() && hints.is_empty() {
         return Ok(sdl.to_owned());
     }
     let mut labelled = vec![false; labels.len()];
     let mut migrated = vec![false; migrations.len()];
+    let mut hinted = vec![false; hints.len()];
     let mut current_type: Option<String> = None;
     // Inside a `"""` description (whose lines are not fields).
     let mut in_description = false;
@@ -118,7 +222,20 @@ pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<St
                 }
                 _ => None,
             };
-            out.push_str(line);
+            let mut line = line.to_owned();
+            for (i, hint) in hints.iter().enumerate() {
+                if hint.field.is_none() && current_type.as_deref() == Some(hint.type_name) {
+                    // Before the `{` that opens the fields, if any.
+                    let body = line.trim_end();
+                    let at = match body.strip_suffix('{') {
+                        Some(head) => head.trim_end().len(),
+                        None => body.len(),
+                    };
+                    line.insert_str(at, &format!(" {}", hint.directive()));
+                    hinted[i] = true;
+                }
+            }
+            out.push_str(&line);
             continue;
         }
         let field = trimmed
@@ -157,6 +274,21 @@ pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<St
                 migrated[i] = true;
             }
         }
+        for (i, hint) in hints.iter().enumerate() {
+            let Some(name) = hint.field else { continue };
+            if here(hint.type_name, name) {
+                if line.trim_end().ends_with('(') {
+                    return Err(format!(
+                        "{} has its arguments on several lines: cannot mark it {}",
+                        hint.coordinate(),
+                        hint.directive()
+                    ));
+                }
+                let end = line.trim_end().len();
+                line.insert_str(end, &format!(" {}", hint.directive()));
+                hinted[i] = true;
+            }
+        }
         out.push_str(&line);
     }
     if let Some(i) = labelled.iter().position(|d| !d) {
@@ -175,6 +307,15 @@ pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<St
             m.directive()
         ));
     }
+    if let Some(i) = hinted.iter().position(|d| !d) {
+        let h = hints[i];
+        return Err(format!(
+            "{} is not a {} of this service: cannot mark it {}",
+            h.coordinate(),
+            if h.field.is_some() { "field" } else { "type" },
+            h.directive()
+        ));
+    }
     let mut out = if labels.is_empty() {
         out
     } else {
@@ -186,6 +327,12 @@ pub fn rewrite(sdl: &str, labels: &[Label], migrations: &[Migrate]) -> Result<St
         }
         out.push_str(MIGRATE_LINK);
         out.push('\n');
+    }
+    if !hints.is_empty() {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(CACHE_CONTROL_DEFINITIONS);
     }
     Ok(out)
 }
@@ -235,7 +382,7 @@ mod tests {
     #[test]
     fn no_labels_no_change() {
         assert_eq!(add_labels(SDL, &[]).unwrap(), SDL);
-        assert_eq!(rewrite(SDL, &[], &[]).unwrap(), SDL);
+        assert_eq!(rewrite(SDL, &[], &[], &[]).unwrap(), SDL);
     }
 
     #[test]
@@ -259,6 +406,7 @@ mod tests {
                     percent: None,
                 },
             ],
+            &[],
         )
         .unwrap();
         assert!(out.contains(
@@ -287,6 +435,7 @@ mod tests {
                 state: "side-by-side",
                 percent: None,
             }],
+            &[],
         )
         .unwrap_err();
         assert!(err.contains("Course.summary"), "{err}");
@@ -301,6 +450,7 @@ mod tests {
                 state: "side-by-side",
                 percent: None,
             }],
+            &[],
         )
         .unwrap_err();
         assert!(err.contains("Course.lastSeen"), "{err}");
@@ -318,8 +468,83 @@ mod tests {
                 state: "migrated",
                 percent: None,
             }],
+            &[],
         )
         .unwrap_err();
         assert!(err.contains("Course.title has both @override"), "{err}");
+    }
+
+    /// As async-graphql writes the content service's types.
+    const CONTENT: &str = "type Course @key(fields: \"id\") {\n\tid: ID!\n\ttitle: String! @override(from: \"monolith\")\n\tdescription: String!\n}\n\ntype Query {\n\t\"\"\"\n\tEvery course.\n\t\"\"\"\n\tcourses: [Course!]! @override(from: \"monolith\")\n\tcourse(id: ID!): Course @override(from: \"monolith\")\n}\n\ntype User @key(fields: \"id\") {\n\tid: ID!\n\tprogress: [Int!]!\n}\n\nextend schema @link(\n\turl: \"https://specs.apollo.dev/federation/v2.5\",\n\timport: [\"@key\", \"@override\", \"@composeDirective\"]\n)\n";
+
+    #[test]
+    fn cache_hints_mark_types_and_fields_and_define_the_directive() {
+        let out = rewrite(
+            CONTENT,
+            &[],
+            &[Migrate {
+                type_name: "Course",
+                field: "description",
+                from: "monolith",
+                state: "canary",
+                percent: Some(25.0),
+            }],
+            &[
+                CacheHint::on_type("Course", 300),
+                CacheHint::on_field("Query", "courses", 60),
+                CacheHint::on_field("Query", "course", 60),
+                CacheHint::private_field("User", "progress"),
+            ],
+        )
+        .unwrap();
+        assert!(
+            out.contains("type Course @key(fields: \"id\") @cacheControl(maxAge: 300) {\n"),
+            "{out}"
+        );
+        assert!(out.contains(
+            "\tcourses: [Course!]! @override(from: \"monolith\") @cacheControl(maxAge: 60)\n"
+        ));
+        assert!(out.contains(
+            "\tcourse(id: ID!): Course @override(from: \"monolith\") @cacheControl(maxAge: 60)\n"
+        ));
+        assert!(out.contains("\tprogress: [Int!]! @cacheControl(scope: PRIVATE)\n"));
+        // The description's text is not the field; the migration is kept.
+        assert!(out.contains("\tEvery course.\n"));
+        assert!(out.contains(
+            "\tdescription: String! @migrate(from: \"monolith\", state: \"canary\", percent: 25)\n"
+        ));
+        assert_eq!(out.matches("@cacheControl(").count(), 4 + 1);
+        assert!(out.contains(MIGRATE_LINK));
+        assert!(out.ends_with(CACHE_CONTROL_DEFINITIONS));
+    }
+
+    #[test]
+    fn the_hinted_sdl_parses_as_a_subgraph() {
+        let out = rewrite(CONTENT, &[], &[], &[CacheHint::on_type("Course", 300)]).unwrap();
+        let doc = async_graphql::parser::parse_schema(&out);
+        assert!(doc.is_ok(), "{:?}\n{out}", doc.err());
+    }
+
+    #[test]
+    fn a_hint_on_a_missing_type_or_field_is_an_error() {
+        let err = rewrite(CONTENT, &[], &[], &[CacheHint::on_type("Unit", 300)]).unwrap_err();
+        assert!(err.contains("Unit is not a type"), "{err}");
+        let err = rewrite(
+            CONTENT,
+            &[],
+            &[],
+            &[CacheHint::on_field("Course", "units", 300)],
+        )
+        .unwrap_err();
+        assert!(err.contains("Course.units is not a field"), "{err}");
+        // A type's field is not another type's.
+        let err = rewrite(
+            CONTENT,
+            &[],
+            &[],
+            &[CacheHint::on_field("User", "courses", 1)],
+        )
+        .unwrap_err();
+        assert!(err.contains("User.courses"), "{err}");
     }
 }

@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
-use crate::sdl::{rewrite, Label, Migrate};
+use crate::sdl::{rewrite, CacheHint, Label, Migrate};
 
 /// The command line every demo service takes.
 #[derive(Parser, Debug)]
@@ -46,6 +46,8 @@ pub struct Service {
     pub labels: &'static [Label],
     /// Fields it takes over with goliath's `@migrate`.
     pub migrations: &'static [Migrate],
+    /// Its `@cacheControl` hints, on types and fields.
+    pub cache_hints: &'static [CacheHint],
 }
 
 /// Parses the command line, opens and seeds the store, builds the schema
@@ -104,13 +106,18 @@ where
     }
     let store_name = store.to_string();
     let schema = build(store);
-    // Check the labels and migrations apply before serving anything.
+    // Check the labels, migrations and hints apply before serving anything.
     let sdl = schema.sdl_with_options(
         async_graphql::SDLExportOptions::new()
             .federation()
             .compose_directive(),
     );
-    rewrite(&sdl, service.labels, service.migrations)?;
+    rewrite(
+        &sdl,
+        service.labels,
+        service.migrations,
+        service.cache_hints,
+    )?;
 
     let listen = args
         .listen
@@ -123,7 +130,11 @@ where
     println!("{name}: listening on http://{addr}/graphql (store {store_name})");
     let _ = std::io::stdout().flush();
 
-    let (labels, migrations) = (service.labels, service.migrations);
+    let rewrites = Rewrites {
+        labels: service.labels,
+        migrations: service.migrations,
+        hints: service.cache_hints,
+    };
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
@@ -137,7 +148,7 @@ where
         let schema = schema.clone();
         let svc = service_fn(move |req: http::Request<Incoming>| {
             let schema = schema.clone();
-            async move { Ok::<_, Infallible>(answer(req, &schema, labels, migrations).await) }
+            async move { Ok::<_, Infallible>(answer(req, &schema, rewrites).await) }
         });
         tokio::spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
@@ -162,11 +173,24 @@ fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> http::Res
         .expect("a valid response")
 }
 
+/// What a service adds to the SDL it reports (`crate::sdl::rewrite`).
+#[derive(Clone, Copy)]
+struct Rewrites {
+    labels: &'static [Label],
+    migrations: &'static [Migrate],
+    hints: &'static [CacheHint],
+}
+
+impl Rewrites {
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.migrations.is_empty() && self.hints.is_empty()
+    }
+}
+
 async fn answer<Q, M, S>(
     req: http::Request<Incoming>,
     schema: &Schema<Q, M, S>,
-    labels: &[Label],
-    migrations: &[Migrate],
+    rewrites: Rewrites,
 ) -> http::Response<Full<Bytes>>
 where
     Q: ObjectType + 'static,
@@ -203,7 +227,7 @@ where
     }
     let asks_sdl = request.query.contains("_service");
     let response = schema.execute(request).await;
-    if !asks_sdl || (labels.is_empty() && migrations.is_empty()) {
+    if !asks_sdl || rewrites.is_empty() {
         return match serde_json::to_vec(&response) {
             Ok(body) => respond(200, "application/json", body),
             Err(e) => respond(
@@ -227,7 +251,7 @@ where
         .pointer_mut("/data/_service/sdl")
         .and_then(|v| v.as_str().map(str::to_owned))
     {
-        match rewrite(&sdl, labels, migrations) {
+        match rewrite(&sdl, rewrites.labels, rewrites.migrations, rewrites.hints) {
             Ok(patched) => json["data"]["_service"]["sdl"] = patched.into(),
             Err(e) => return respond(500, "text/plain", format!("{e}\n")),
         }

@@ -322,6 +322,9 @@ fn main() -> std::process::ExitCode {
             ],
             labels: &[],
             migrations: &[],
+            // The catalog's hints come from the content service, which
+            // serves it; the monolith gives none.
+            cache_hints: &[],
         },
         |store| {
             Schema::build(Query, EmptyMutation, EmptySubscription)

@@ -20,11 +20,14 @@
 //!
 //! async-graphql cannot write `@migrate`: the fields are listed in the
 //! service's `migrations` and `learning::sdl` adds the directive (and the
-//! link to its spec) to the SDL the service reports.
+//! link to its spec) to the SDL the service reports. The same goes for the
+//! `@cacheControl` hints in `cache_hints`: `Exercise.mastery`, a class-wide
+//! figure, may be kept 30 seconds; `User.progress` is one student's, never
+//! shared (`scope: PRIVATE`).
 
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema, ID};
 use learning::model::{self, *};
-use learning::sdl::Migrate;
+use learning::sdl::{CacheHint, Migrate};
 use learning::serve::{run, Service};
 use learning::Store;
 
@@ -241,6 +244,13 @@ impl Mastery {
     }
 }
 
+/// The `@cacheControl` hints: a class-wide mastery figure may be kept 30
+/// seconds; a student's progress is never shared.
+const CACHE_HINTS: &[CacheHint] = &[
+    CacheHint::on_field("Exercise", "mastery", 30),
+    CacheHint::private_field("User", "progress"),
+];
+
 fn main() -> std::process::ExitCode {
     run(
         Service {
@@ -264,6 +274,7 @@ fn main() -> std::process::ExitCode {
                     percent: None,
                 },
             ],
+            cache_hints: CACHE_HINTS,
         },
         |store| {
             Schema::build(Query, EmptyMutation, EmptySubscription)

@@ -20,7 +20,10 @@
 //!   `no-cache` from any, or a max-age of 0, makes it `no-store`;
 //! - when the supergraph has `@cacheControl` hints, the operation's policy
 //!   by Apollo Server's rules ([`hints`]) too: the lower max-age wins, and
-//!   a `PRIVATE` hint makes it private.
+//!   a `PRIVATE` hint makes it private. With `subgraph_headers: false` the
+//!   hints alone decide (their walk gives an unhinted root or composite
+//!   field `default_max_age`, as Apollo Server's `defaultMaxAge`); without
+//!   hints, every cacheable answer gets `default_max_age`.
 //!
 //! Answers that never ran ([`CacheControl::uncacheable`]: request errors,
 //! refusals) are `no-store`; the persisted-query refusals keep their own
@@ -124,6 +127,8 @@ impl CacheControl {
             return CachePolicy::NoStore;
         }
         let mut seconds = match subgraphs.max_age {
+            // Hints alone: they already give what no hint covers the default.
+            _ if !self.config.subgraph_headers && hints.is_some() => u32::MAX,
             Some(max_age) if subgraphs.missing_max_age => max_age.min(default),
             Some(max_age) => max_age,
             None => default,
@@ -232,9 +237,20 @@ mod tests {
             s.policy(true, false, &ok, hint(0, false)),
             CachePolicy::NoStore
         );
+        // Hints alone: a default of 0 does not cap them (their walk gives
+        // unhinted root and composite fields the default already).
         let only_hints = stage(0, false);
         assert_eq!(
             only_hints.policy(true, false, &ok, hint(30, false)),
+            max_age(30, false)
+        );
+        assert_eq!(
+            only_hints.policy(true, false, &ok, hint(0, false)),
+            CachePolicy::NoStore
+        );
+        // Without hints, the default.
+        assert_eq!(
+            only_hints.policy(true, false, &ok, None),
             CachePolicy::NoStore
         );
         let only_hints = stage(3600, false);
