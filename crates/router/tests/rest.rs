@@ -222,6 +222,15 @@ async fn a_json_body_and_a_created_status() {
         .send(Method::POST, "/api/products/2/reviews", &text, "x")
         .await;
     assert_eq!(plain.status, StatusCode::BAD_REQUEST, "{}", plain.body);
+    // A body of another type, past the CSRF check: 415.
+    let other_type = [
+        ("content-type", "text/plain"),
+        ("apollo-require-preflight", "1"),
+    ];
+    let plain = graph
+        .send(Method::POST, "/api/products/2/reviews", &other_type, "x")
+        .await;
+    assert_problem(&plain, 415, "must be JSON");
     // Another method on a route's path: 405 with Allow.
     let other = graph
         .send(Method::DELETE, "/api/products/2/reviews", &[], "")
@@ -230,6 +239,18 @@ async fn a_json_body_and_a_created_status() {
     assert_eq!(other.header("allow"), Some("POST"));
     // An unknown path stays the router's 404.
     assert_eq!(graph.get("/api/nope").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let yaml = format!("limits: {{max_body_bytes: 64}}\n{ROUTES}");
+    let (graph, _) = start(&yaml, None).await;
+    let json = [("content-type", "application/json")];
+    let big = format!(r#"{{"text": "{}"}}"#, "x".repeat(100));
+    let answer = graph
+        .send(Method::POST, "/api/products/2/reviews", &json, &big)
+        .await;
+    assert_problem(&answer, 413, "larger than 64 bytes");
 }
 
 #[tokio::test]
