@@ -70,8 +70,7 @@ fn model(body: &[u8]) -> Result<Request, &'static str> {
         variables,
         extensions,
         is_get: false,
-        headers: Default::default(),
-        deadline: None,
+        ..Request::default()
     })
 }
 
