@@ -211,7 +211,13 @@ impl<'a> Builder<'a> {
         }
         touched.extend(deps.iter().copied());
 
-        let group = self.entity_group(target, &ctx.response_path, &deps, ctx.root_index);
+        let group = self.entity_group(
+            target,
+            &ctx.response_path,
+            &deps,
+            ctx.root_index,
+            (parent, &needed),
+        );
         touched.insert(group);
         let in_target = entered_as.clone().unwrap_or_else(|| parent.clone());
         {
@@ -324,13 +330,17 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// An entity group for `graph` at `path`, reused when that adds no cycle.
+    /// An entity group for `graph` at `path`, reused when that adds no cycle
+    /// and its representations of `rep.0` can hold the fields `rep.1` (a
+    /// representation holds one value per field name: two requirements of
+    /// one field with different arguments need two fetches).
     pub(super) fn entity_group(
         &mut self,
         graph: GraphId,
         path: &[PathElement],
         deps: &BTreeSet<usize>,
         root_index: usize,
+        rep: (&Name, &[Selection]),
     ) -> usize {
         let existing = (0..self.groups.len()).find(|&g| {
             let group = &self.groups[g];
@@ -340,6 +350,7 @@ impl<'a> Builder<'a> {
                 && group.root_index == root_index
                 && !deps.contains(&g)
                 && !deps.iter().any(|&d| self.depends_on(d, g))
+                && !representations_clash(&group.requires, rep.0, rep.1)
         });
         match existing {
             Some(g) => g,
@@ -480,4 +491,46 @@ fn selection_covers(have: &[Selection], want: &[Selection]) -> bool {
             _ => false,
         }),
     })
+}
+
+/// Whether `requires` (an entity group's representations, one fragment per
+/// type) already holds, for `parent`, a field of the same name as one of
+/// `needed` but with other arguments (another response key), at any depth:
+/// the representation would carry one of the two values under that name.
+fn representations_clash(requires: &[Selection], parent: &Name, needed: &[Selection]) -> bool {
+    requires.iter().any(|s| match s {
+        Selection::Fragment(fr) if fr.type_condition.as_ref() == Some(parent) => {
+            fields_clash(&fr.selections, needed)
+        }
+        _ => false,
+    })
+}
+
+/// Whether two selection lists of one object ask one field name under two
+/// response keys (so with different arguments), here or below a shared key.
+fn fields_clash(a: &[Selection], b: &[Selection]) -> bool {
+    let (fa, fb) = (top_fields(a), top_fields(b));
+    fa.iter().any(|x| {
+        fb.iter().any(|y| {
+            let key =
+                |f: &crate::selection::Field| f.alias.clone().unwrap_or_else(|| f.name.clone());
+            (x.name == y.name && key(x) != key(y))
+                || (key(x) == key(y) && fields_clash(&x.selections, &y.selections))
+        })
+    })
+}
+
+/// The fields of a selection list, with those of untyped fragments.
+fn top_fields(sels: &[Selection]) -> Vec<&crate::selection::Field> {
+    let mut out = Vec::new();
+    for s in sels {
+        match s {
+            Selection::Field(f) => out.push(f),
+            Selection::Fragment(fr) if fr.type_condition.is_none() => {
+                out.extend(top_fields(&fr.selections))
+            }
+            Selection::Fragment(_) => {}
+        }
+    }
+    out
 }
