@@ -23,6 +23,12 @@
 //! (`POST /graphql?v=demo-N`), so that the response cache never answers it
 //! and the canary's comparisons go on.
 //!
+//! The REST gateway is on too: the demo writes its routes ([`REST_ROUTES`],
+//! `.graphql` files with a header comment, from `examples/learning/rest/`)
+//! to the `rest` folder of its data folder, the router serves them and
+//! their OpenAPI document (`/openapi.json`), and the banner prints a
+//! `curl` line for one of them.
+//!
 //! Every child runs in its own process group (a terminal's Ctrl-C reaches
 //! only the demo, which then stops them all) and gets SIGTERM if the demo
 //! itself dies. A child that exits on its own is reported (which one, its
@@ -57,14 +63,48 @@ pub const QUERIES: [(&str, &str, &str); 3] = [
     ),
 ];
 
+/// The demo's REST routes (`rest.dir`): (file name, what it shows, text).
+/// Each file is one route, described by its header comment (method and
+/// path, where each variable comes from, the data path); the demo writes
+/// them to the `rest` folder of its data folder.
+pub const REST_ROUTES: [(&str, &str, &str); 4] = [
+    (
+        "courses.graphql",
+        "the catalog: content -> monolith or content (the canary) -> progress",
+        include_str!("../../../examples/learning/rest/courses.graphql"),
+    ),
+    (
+        "course.graphql",
+        "one course and its units (?units=false: without); 404 if unknown",
+        include_str!("../../../examples/learning/rest/course.graphql"),
+    ),
+    (
+        "student-progress.graphql",
+        "User.progress, moving side by side (the monolith answers)",
+        include_str!("../../../examples/learning/rest/student-progress.graphql"),
+    ),
+    (
+        "me.graphql",
+        "the student the header x-student-id names",
+        include_str!("../../../examples/learning/rest/me.graphql"),
+    ),
+];
+
+/// The REST call the banner prints: Grace's progress.
+pub const REST_EXAMPLE: &str = "/api/v1/students/s2/progress";
+
+/// Where the router serves the REST routes' OpenAPI document (as
+/// [`ROUTER_CONFIG`] says).
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
 /// Rounds of the example queries the demo sends once everything is up.
 pub const ROUNDS: usize = 30;
 
 /// How often the demo sends one more round while it runs.
 pub const EVERY: Duration = Duration::from_secs(5);
 
-/// The router config the demo writes: `ADMIN`, `TOKEN`, `DIR` and
-/// `MANIFEST` are filled in. The migrations' counters live in the data
+/// The router config the demo writes: `ADMIN`, `TOKEN`, `DIR`, `MANIFEST`
+/// and `ROUTES` are filled in. The migrations' counters live in the data
 /// folder (`goliath.redb`), so a demo's report starts from zero unless
 /// `--data-dir` keeps it. Every compared request asks the monolith twice
 /// (`noise_sample: 100`), so that `User.lastSeen`'s differences are known
@@ -74,7 +114,9 @@ pub const EVERY: Duration = Duration::from_secs(5);
 /// from the services' `@cacheControl` hints alone (they send no header of
 /// their own), the URL parameter `v` names the content version, cacheable
 /// answers are kept in memory, and the example queries run by id from the
-/// manifest the demo writes.
+/// manifest the demo writes. The REST gateway serves the routes of
+/// [`REST_ROUTES`] (`ROUTES`, the folder the demo writes them to) and
+/// their OpenAPI document.
 const ROUTER_CONFIG: &str = "# Written by `goliath demo`: the router's settings.
 admin:
   listen: ADMIN
@@ -98,6 +140,9 @@ persisted_queries:
   enabled: true
   local_manifests:
     - MANIFEST
+rest:
+  openapi: {path: /openapi.json, title: Learning platform (goliath demo), version: \"1\"}
+  dir: ROUTES
 ";
 
 /// The persisted query manifest's file name, in the demo's `queries`
@@ -346,6 +391,12 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
     let manifest = queries.join(MANIFEST);
     std::fs::write(&manifest, manifest_json())
         .map_err(|e| format!("cannot write {}: {e}", manifest.display()))?;
+    let rest = data_dir.join("rest");
+    std::fs::create_dir_all(&rest).map_err(|e| format!("cannot create {}: {e}", rest.display()))?;
+    for (file, _, text) in REST_ROUTES {
+        std::fs::write(rest.join(file), text)
+            .map_err(|e| format!("cannot write {}: {e}", rest.join(file).display()))?;
+    }
 
     // The router, with an admin listener for the migration report.
     let listen = match &args.listen {
@@ -369,6 +420,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
                 ("TOKEN", &admin.token),
                 ("DIR", &json_string(&data_dir.to_string_lossy())),
                 ("MANIFEST", &json_string(&manifest.to_string_lossy())),
+                ("ROUTES", &json_string(&rest.to_string_lossy())),
             ],
         ),
     )
@@ -437,6 +489,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         &router_config,
         &supergraph,
         &queries,
+        &rest,
         &admin,
         args,
     );
@@ -659,6 +712,16 @@ fn operation_name(text: &str) -> &str {
         .unwrap_or_default()
 }
 
+/// A REST route file's method and path, from its first line
+/// (`# GET /api/v1/courses/:id`).
+fn route_line(text: &str) -> &str {
+    text.lines()
+        .next()
+        .and_then(|line| line.strip_prefix('#'))
+        .map(str::trim)
+        .unwrap_or_default()
+}
+
 /// A persisted query's id: the SHA-256 of its text, in hex (what
 /// `sha256sum FILE` prints for the query's file).
 pub fn query_id(text: &str) -> String {
@@ -810,6 +873,7 @@ fn print_banner(
     router_config: &Path,
     supergraph: &Path,
     queries: &Path,
+    rest: &Path,
     admin: &Admin,
     args: &DemoArgs,
 ) {
@@ -854,6 +918,19 @@ fn print_banner(
             queries.join(file).display()
         ));
     }
+    out.push_str(&format!(
+        "\nREST: the router also answers these routes, each a GraphQL operation run through the\n\
+         same pipeline (one .graphql file each, its header comment says the method, the path and\n\
+         where each variable comes from: {}):\n\n",
+        rest.display()
+    ));
+    for (_, what, text) in REST_ROUTES {
+        out.push_str(&format!("    {:<36} {what}\n", route_line(text)));
+    }
+    out.push_str(&format!(
+        "\n    curl -s http://{addr}{REST_EXAMPLE}\n\n\
+         Their OpenAPI 3.1 document: http://{addr}{OPENAPI_PATH}\n"
+    ));
     out.push_str(&format!(
         "\nSee how the router plans one: as clients get it (the monolith serves User.progress),\n\
          and as the comparison asks for it (a pin sends User.progress to the progress service):\n\n    \

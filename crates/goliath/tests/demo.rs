@@ -10,7 +10,12 @@
 //! (`edge_caching`): the services' `@cacheControl` hints in the supergraph,
 //! the manifest, the course catalog by id over GET (`Cache-Control`,
 //! surrogate keys, a MISS then a HIT), a students' progress answer that is
-//! `no-store`, and a purge. Then it stops the demo with SIGINT and checks
+//! `no-store`, and a purge. It checks the REST gateway (`rest_gateway`):
+//! the demo's routes answer (200 with the data for known ids, a 404 problem
+//! for unknown ones), `/openapi.json` is served, and schemathesis (from
+//! PyPI; skipped when missing unless `GOLIATH_REQUIRE_SCHEMATHESIS` is set)
+//! finds no failure against it; its summary is printed (`--nocapture`).
+//! Then it stops the demo with SIGINT and checks
 //! that no child is left. A second run on the same data folder finds the data
 //! kept, and a service killed under it is reported.
 //!
@@ -764,6 +769,285 @@ fn edge_caching(demo: &Demo, data: &Path) {
     assert_eq!(header(&fields, "x-goliath-cache"), "MISS", "{fields:?}");
 }
 
+/// Grace's progress as the REST route answers it: the monolith's (side by
+/// side, it serves; the progress service's planted bug never shows).
+fn expected_rest_progress() -> Value {
+    json!([
+        {"attempts": 3, "correct": 2, "exercise": {"id": "e1", "title": "One-step equations",
+            "unit": {"title": "Linear equations", "course": {"id": "c1", "title": "Algebra basics"}}}},
+        {"attempts": 9, "correct": 6, "exercise": {"id": "e5", "title": "Binary search",
+            "unit": {"title": "Algorithms", "course": {"id": "c2", "title": "Intro to computer science"}}}}
+    ])
+}
+
+/// The REST catalog without the units' and exercises' ids (the GraphQL
+/// catalog query does not select them).
+fn without_unit_ids(mut catalog: Value) -> Value {
+    for course in catalog.as_array_mut().unwrap() {
+        course["units"] = without_ids(course["units"].take());
+    }
+    catalog
+}
+
+/// `value` without the `id` members of its objects, at every depth.
+fn without_ids(mut value: Value) -> Value {
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("id");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+/// `GET path` with `headers` on the demo's router: checks that the answer
+/// is `status` with the media type of a success (`application/json`) or a
+/// problem (`application/problem+json`), and gives its JSON body.
+fn rest_get(demo: &Demo, path: &str, headers: &[(&str, &str)], status: u16) -> Value {
+    let (got, fields, body) = request(&demo.router, "GET", path, headers, None);
+    assert_eq!(got, status, "GET {path}: {body}");
+    let media = match status {
+        200..=299 => "application/json",
+        _ => "application/problem+json",
+    };
+    assert_eq!(
+        header(&fields, "content-type"),
+        media,
+        "GET {path}: {fields:?}"
+    );
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// The demo's REST routes, as the banner shows them: the known ids answer
+/// 200 with the data (crossing services, the migrating fields as the
+/// monolith serves them), unknown ids a 404 problem, a missing header a
+/// 400, another method a 405 with `Allow`; the OpenAPI document is served;
+/// then schemathesis runs against it ([`schemathesis`]).
+fn rest_gateway(demo: &Demo, data: &Path) {
+    let banner = demo.seen.join("\n");
+    let base = format!("http://{}", demo.router);
+    for line in [
+        format!("curl -s {base}/api/v1/students/s2/progress"),
+        format!("{base}/openapi.json"),
+    ] {
+        assert!(
+            banner.contains(&line),
+            "no `{line}` in the banner:\n{banner}"
+        );
+    }
+    for file in [
+        "courses.graphql",
+        "course.graphql",
+        "student-progress.graphql",
+        "me.graphql",
+    ] {
+        assert!(data.join("rest").join(file).is_file(), "rest/{file}");
+    }
+
+    // User.progress, the side-by-side field, at the route's data path.
+    let progress = rest_get(demo, "/api/v1/students/s2/progress", &[], 200);
+    assert_eq!(progress, expected_rest_progress());
+    let missing = rest_get(demo, "/api/v1/students/nobody/progress", &[], 404);
+    assert_eq!(missing["status"], 404, "{missing}");
+    assert_eq!(missing["title"], "Not Found", "{missing}");
+    assert_eq!(missing["instance"], "/api/v1/students/nobody/progress");
+
+    // The catalog: content, monolith or content (the canary), progress.
+    let catalog = rest_get(demo, "/api/v1/courses", &[], 200);
+    assert_eq!(
+        json!({ "courses": without_unit_ids(catalog.clone()) }),
+        expected_course_catalog()["data"],
+    );
+    // Cacheable as the GraphQL catalog is; a student's progress is not.
+    let (_, fields, _) = request(&demo.router, "GET", "/api/v1/courses", &[], None);
+    assert_eq!(header(&fields, "cache-control"), "max-age=30, public");
+    let (_, fields, _) = request(
+        &demo.router,
+        "GET",
+        "/api/v1/students/s2/progress",
+        &[],
+        None,
+    );
+    assert_eq!(header(&fields, "cache-control"), "no-store");
+    let units = catalog[0]["units"].as_array().unwrap();
+    assert_eq!(units[0]["id"], "u1", "{catalog}");
+    assert_eq!(units[0]["exercises"][0]["id"], "e1", "{catalog}");
+
+    // One course, with or without its units (a typed query parameter).
+    let course = rest_get(demo, "/api/v1/courses/c2", &[], 200);
+    assert_eq!(course["id"], "c2");
+    assert_eq!(course["title"], "Intro to computer science");
+    assert_eq!(course["units"][0]["exercises"][1]["title"], "Sorting");
+    let bare = rest_get(demo, "/api/v1/courses/c2?units=false", &[], 200);
+    assert_eq!(
+        bare,
+        json!({"id": "c2", "title": "Intro to computer science",
+               "description": "Algorithms and how to reason about them."})
+    );
+    let bad = rest_get(demo, "/api/v1/courses/c2?units=maybe", &[], 400);
+    assert_eq!(bad["status"], 400, "{bad}");
+    let unknown = rest_get(demo, "/api/v1/courses/c9", &[], 404);
+    assert_eq!(unknown["detail"], "nothing at `course`", "{unknown}");
+
+    // A header as a variable.
+    let me = rest_get(demo, "/api/v1/me", &[("x-student-id", "s1")], 200);
+    assert_eq!(me["name"], "Ada", "{me}");
+    assert_eq!(me["role"], "STUDENT", "{me}");
+    assert_eq!(me["progress"].as_array().map(Vec::len), Some(3), "{me}");
+    let anonymous = rest_get(demo, "/api/v1/me", &[], 400);
+    assert!(
+        anonymous["detail"]
+            .as_str()
+            .unwrap()
+            .contains("x-student-id"),
+        "{anonymous}"
+    );
+
+    // Another method on a route's path.
+    let (status, fields, body) = request(&demo.router, "DELETE", "/api/v1/courses/c1", &[], None);
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(header(&fields, "allow"), "GET", "{fields:?}");
+
+    // The OpenAPI document of the four routes.
+    let (status, fields, body) = request(&demo.router, "GET", "/openapi.json", &[], None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(header(&fields, "content-type"), "application/json");
+    let openapi: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    let paths: Vec<&str> = openapi["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/v1/courses",
+            "/api/v1/courses/{id}",
+            "/api/v1/me",
+            "/api/v1/students/{id}/progress"
+        ],
+        "{openapi:#}"
+    );
+
+    schemathesis(demo);
+}
+
+/// schemathesis's settings for the demo: the seeded ids, which it uses for
+/// half of the generated ids (the others are its own, mostly unknown: 404),
+/// so that the successes' schemas are checked too.
+const SCHEMATHESIS_CONFIG: &str = r#"[dictionaries]
+students = { values = ["s1", "s2", "s3", "s4", "t1"] }
+courses = { values = ["c1", "c2"] }
+
+[[operations]]
+include-path = "/api/v1/students/{id}/progress"
+parameters = { "path.id" = { dictionary = "students", probability = 0.5 } }
+
+[[operations]]
+include-path = "/api/v1/courses/{id}"
+parameters = { "path.id" = { dictionary = "courses", probability = 0.5 } }
+
+[[operations]]
+include-path = "/api/v1/me"
+parameters = { "header.x-student-id" = { dictionary = "students", probability = 0.5 } }
+"#;
+
+/// The `schemathesis` command, or its module run by `python3` (pip may put
+/// the command where `PATH` does not look); `None` when neither runs.
+fn schemathesis_command() -> Option<Command> {
+    let module = "import sys; from schemathesis.cli import schemathesis; \
+                  sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())";
+    let candidates = [("schemathesis", vec![]), ("python3", vec!["-c", module])];
+    candidates.into_iter().find_map(|(program, args)| {
+        let works = Command::new(program)
+            .args(&args)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success());
+        works.then(|| {
+            let mut command = Command::new(program);
+            command.args(&args);
+            command
+        })
+    })
+}
+
+/// schemathesis (from PyPI; `.ci/run` installs it) against the demo's
+/// `/openapi.json`, with its default checks and at most 50 cases an
+/// operation and phase: it must find no failure. Prints its summary. Without
+/// schemathesis the check is skipped, unless `GOLIATH_REQUIRE_SCHEMATHESIS`
+/// is set.
+fn schemathesis(demo: &Demo) {
+    let Some(mut command) = schemathesis_command() else {
+        assert!(
+            std::env::var_os("GOLIATH_REQUIRE_SCHEMATHESIS").is_none(),
+            "GOLIATH_REQUIRE_SCHEMATHESIS is set and schemathesis is not installed \
+             (`pip install schemathesis`)"
+        );
+        println!("SKIPPED: no schemathesis");
+        return;
+    };
+    let dir = temp_dir("schemathesis");
+    std::fs::write(dir.join("schemathesis.toml"), SCHEMATHESIS_CONFIG).unwrap();
+    let child = command
+        .arg("--config-file")
+        .arg(dir.join("schemathesis.toml"))
+        .arg("run")
+        .arg(format!("http://{}/openapi.json", demo.router))
+        .args([
+            "--max-examples",
+            "50",
+            "--request-timeout",
+            "10",
+            "--no-color",
+        ])
+        .args(["--generation-database", "none"])
+        .current_dir(&dir)
+        // The demo is on loopback: never through a proxy.
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let (status, out, err) = wait_with_deadline(child, Duration::from_secs(180), "schemathesis");
+    let _ = std::fs::remove_dir_all(&dir);
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    let cases = lines
+        .iter()
+        .position(|l| *l == "Test cases:")
+        .and_then(|i| lines.get(i + 1))
+        .copied()
+        .unwrap_or_default();
+    let summary = lines
+        .iter()
+        .rev()
+        .find(|l| l.starts_with('=') && l.ends_with('='))
+        .copied()
+        .unwrap_or_default();
+    println!("schemathesis: {cases}");
+    println!("schemathesis: {summary}");
+    assert!(
+        status.success()
+            && cases.contains(" generated, ")
+            && !cases.contains("failed")
+            && !cases.contains("errored")
+            && !summary.contains("failure")
+            && !summary.contains("error"),
+        "schemathesis found failures ({status}):\n{out}\n{err}"
+    );
+}
+
 #[test]
 fn demo_end_to_end() {
     let _one = one_demo();
@@ -901,6 +1185,11 @@ fn demo_end_to_end() {
     // cache, persisted queries by id over GET, and a purge.
     edge_caching(&demo, &data);
 
+    // The REST gateway: the demo's routes, their OpenAPI document, and
+    // schemathesis against it. Last: its requests (unknown ids, a student's
+    // progress compared side by side) would change the figures above.
+    rest_gateway(&demo, &data);
+
     // Ctrl-C stops everything.
     demo.signal(demo.child.id(), libc::SIGINT);
     let (status, output, pids) = demo.wait();
@@ -978,7 +1267,7 @@ fn chromium() -> PathBuf {
 /// Runs headless Chromium on `url` with `args`; its standard output.
 fn run_chromium(chromium: &Path, url: &str, args: &[String]) -> String {
     let profile = temp_dir("chromium-profile");
-    let mut child = Command::new(chromium)
+    let child = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -998,34 +1287,7 @@ fn run_chromium(chromium: &Path, url: &str, args: &[String]) -> String {
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", chromium.display()));
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = BufReader::new(stdout).read_to_string(&mut text);
-        text
-    });
-    let err = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = BufReader::new(stderr).read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            // SAFETY: Chromium's own process group, which this test started.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
-            let _ = child.wait();
-            panic!("Chromium did not finish in 120 s: {}", err.join().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let (out, err) = (out.join().unwrap(), err.join().unwrap());
+    let (status, out, err) = wait_with_deadline(child, Duration::from_secs(120), "Chromium");
     let _ = std::fs::remove_dir_all(&profile);
     assert!(status.success(), "Chromium failed ({status}):\n{err}");
     out
@@ -1120,4 +1382,45 @@ fn demo_report_in_chromium() {
 
     drop(demo);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Waits for `child` (in a process group of its own) and reads its output;
+/// past `limit`, kills the group and fails naming `what`.
+fn wait_with_deadline(
+    mut child: std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> (std::process::ExitStatus, String, String) {
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let read = |mut from: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = from.read_to_string(&mut text);
+            text
+        })
+    };
+    let (out, err) = (
+        read(Box::new(BufReader::new(stdout))),
+        read(Box::new(BufReader::new(stderr))),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: the child's own process group, which the test started.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            panic!(
+                "{what} did not finish in {limit:?}: {}",
+                err.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (status, out.join().unwrap(), err.join().unwrap())
 }

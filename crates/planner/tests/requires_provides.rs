@@ -176,7 +176,11 @@ fn required_fields_with_arguments_are_aliased() {
     // its own, or one would be computed from the other's price.
     assert_eq!(fetches(&both).len(), 3, "{both}");
     for c in fetches(&both).iter().filter(|f| f.service == "c") {
-        assert_eq!(requires_text(c).matches("_goliath_req_").count(), 1, "{both}");
+        assert_eq!(
+            requires_text(c).matches("_goliath_req_").count(),
+            1,
+            "{both}"
+        );
     }
 }
 

@@ -7,7 +7,10 @@
 //!   since each selection set picks its own fields.
 //! - `Int` carries its 32-bit range (`minimum`/`maximum`) besides
 //!   `format: int32`, so generated requests stay inside what GraphQL
-//!   accepts. `ID` is a string (responses always serialize it so).
+//!   accepts. `ID` is a string in responses (they always serialize it
+//!   so) and in a path, query or header; in a body it is a string or an
+//!   integer (64-bit), what GraphQL's input coercion takes for it (so a
+//!   body's `{"id": 4}` is valid input, as it is in GraphQL variables).
 //! - A custom scalar is any JSON value but `null` (`not: {type: null}`;
 //!   `{}` when nullable) in a body or a response, a string in a path,
 //!   query or header, with a description naming it.
@@ -54,10 +57,24 @@ impl<'s> Components<'s> {
     /// allowed where the type is nullable).
     pub(super) fn input(&mut self, ty: &Type) -> Value {
         match ty {
-            Type::NonNullNamed(name) => self.named(name, Place::Json),
-            Type::Named(name) => nullable(self.named(name, Place::Json)),
+            Type::NonNullNamed(name) => self.input_named(name),
+            Type::Named(name) => nullable(self.input_named(name)),
             Type::NonNullList(item) => json!({"type": "array", "items": self.input(item)}),
             Type::List(item) => nullable(json!({"type": "array", "items": self.input(item)})),
+        }
+    }
+
+    /// The schema of named input type `name` in a JSON body (never
+    /// `null`): as [`Self::named`]'s, but an `ID` is a string or a 64-bit
+    /// integer, as GraphQL's input coercion (the pipeline's) takes it.
+    fn input_named(&mut self, name: &str) -> Value {
+        match name {
+            "ID" => json!({
+                "type": ["string", "integer"],
+                "minimum": i64::MIN,
+                "maximum": i64::MAX,
+            }),
+            _ => self.named(name, Place::Json),
         }
     }
 

@@ -180,3 +180,67 @@ fn body_members() {
         json!(["integer", "null"])
     );
 }
+
+#[test]
+fn body_id_is_a_string_or_an_integer() {
+    // GraphQL's input coercion takes a string or a (64-bit) integer for an
+    // `ID` variable: the body's schema says so, or a client (and
+    // schemathesis's negative tests) would count `{"id": 4}` as invalid
+    // input the gateway accepts. Path, query and header values stay
+    // strings; responses too.
+    use super::super::document;
+    use super::{config, route, schema};
+    use crate::rest::config::{OpenApiConfig, Source};
+    let schema = schema();
+    let routes = vec![
+        route(
+            &schema,
+            &config(
+                "POST",
+                "/users/:id/rename",
+                &[
+                    ("id", Source::Path, None, None),
+                    ("name", Source::Body, None, None),
+                ],
+            ),
+            "mutation ($id: ID!, $name: String!) { rename(id: $id, name: $name) { id } }",
+        ),
+        route(
+            &schema,
+            &config(
+                "POST",
+                "/rename",
+                &[
+                    ("id", Source::Body, None, None),
+                    ("ids", Source::Body, None, None),
+                ],
+            ),
+            "query ($id: ID!, $ids: [ID!]) {
+               users(ids: $ids) { id } rename: user(id: $id) { name }
+             }",
+        ),
+    ];
+    let doc = document(&schema, &routes, &OpenApiConfig::default(), &[]);
+    let by_path = operation(&doc, "/users/{id}/rename", "post");
+    assert_eq!(
+        by_path["parameters"][0]["schema"],
+        json!({"type": "string"})
+    );
+    let success = &by_path["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(
+        success["properties"]["rename"]["properties"]["id"],
+        json!({"type": "string"}),
+        "{success:#}"
+    );
+    let body = operation(&doc, "/rename", "post");
+    let members = &body["requestBody"]["content"]["application/json"]["schema"]["properties"];
+    let id = json!({"type": ["string", "integer"], "minimum": i64::MIN, "maximum": i64::MAX});
+    let mut described = id.clone();
+    described["description"] = json!("The user's id.");
+    assert_eq!(members["id"], described, "{members:#}");
+    assert_eq!(
+        members["ids"],
+        json!({"type": ["array", "null"], "items": id}),
+        "{members:#}"
+    );
+}
