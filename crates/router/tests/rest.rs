@@ -149,6 +149,10 @@ async fn a_path_parameter_and_the_data_path() {
         "{}",
         answer.body
     );
+    // HEAD answers as GET does, without the body.
+    let head = graph.send(Method::HEAD, "/api/users/1", &[], "").await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.body, Value::Null);
     // Nothing there: 404.
     assert_problem(&graph.get("/api/users/404").await, 404, "nothing at `user`");
     // A trailing slash and percent-encoding.

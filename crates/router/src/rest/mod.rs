@@ -130,7 +130,10 @@ impl Rest {
         let mut methods = Vec::new();
         for route in &self.routes {
             if let Some(params) = route.matches(path) {
-                if route.method == *method {
+                // HEAD runs the GET route (hyper sends no body).
+                let head_of_get =
+                    *method == http::Method::HEAD && route.method == http::Method::GET;
+                if route.method == *method || head_of_get {
                     return Some(Found::Route(route, params));
                 }
                 methods.push(route.method.as_str());
