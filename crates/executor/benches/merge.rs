@@ -331,6 +331,7 @@ fn endpoint() -> SubgraphEndpoint {
         include_errors: true,
         max_response_bytes: 1 << 20,
         tls: None,
+        foreign_types: None,
     }
 }
 

@@ -540,6 +540,14 @@ pub fn apply<'a, 'b: 'a>(
         unalias(alloc, &mut data);
     }
     if !node.is_entity_fetch() {
+        // Only a selection with type conditions can meet a type the
+        // subgraph does not define.
+        if let Some(types) = endpoint.foreign_types.as_deref() {
+            if node.operation.contains("... on ") {
+                let mut path = Vec::new();
+                refuse_foreign_types(&mut data, types, endpoint, &mut path, &mut st.errors);
+            }
+        }
         deep_merge(alloc, &mut st.data, data);
         return;
     }
@@ -566,6 +574,47 @@ pub fn apply<'a, 'b: 'a>(
         }
     };
     merge_entities(st, alloc, endpoint, node, is_subtype, targets, entities);
+}
+
+/// Nulls every object in `value` whose `__typename` is one of the
+/// `foreign` types (that the subgraph does not define), with an error at
+/// its path.
+fn refuse_foreign_types(
+    value: &mut Val<'_>,
+    foreign: &std::collections::HashSet<String>,
+    endpoint: &SubgraphEndpoint,
+    path: &mut Vec<Value>,
+    errors: &mut Vec<Value>,
+) {
+    match value {
+        Val::Obj(obj) => {
+            let not_ours = obj
+                .get("__typename")
+                .and_then(Val::as_str)
+                .filter(|t| foreign.contains(*t))
+                .map(str::to_owned);
+            if let Some(typename) = not_ours {
+                let why =
+                    format!("an object of type `{typename}`, which the subgraph does not define");
+                errors.push(malformed(endpoint, &why, path));
+                *value = Val::Null;
+                return;
+            }
+            for (key, child) in obj.iter_mut() {
+                path.push(Value::String(key.to_owned()));
+                refuse_foreign_types(child, foreign, endpoint, path, errors);
+                path.pop();
+            }
+        }
+        Val::List(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(Value::from(i));
+                refuse_foreign_types(item, foreign, endpoint, path, errors);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Merges each entity into every object that sent its representation.
@@ -701,6 +750,7 @@ mod tests {
             include_errors: true,
             max_response_bytes: 1 << 20,
             tls: None,
+            foreign_types: None,
         }
     }
 

@@ -45,6 +45,12 @@ pub struct SubgraphEndpoint {
     /// `http://` one, which takes the plain HTTP/1.1 path. Set when the
     /// endpoint is built, after [`client::Scheme::of`] has checked the URL.
     pub tls: Option<Arc<client::TlsOrigin>>,
+    /// The types other subgraphs define and this one does not (`None`: not
+    /// checked). An object it answers a root fetch with, at a position with
+    /// type conditions, whose `__typename` is one of them is refused:
+    /// nulled, with an error (a subgraph cannot answer for a type it does
+    /// not own).
+    pub foreign_types: Option<Arc<std::collections::HashSet<String>>>,
 }
 
 /// Runs plans. One per loaded supergraph; cheap to share.

@@ -354,6 +354,11 @@ impl<'a> Obj<'a> {
         self.fields.iter().map(|f| (f.key, &f.val))
     }
 
+    /// The fields, with their values for writing.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&'a str, &mut Val<'a>)> {
+        self.fields.iter_mut().map(|f| (f.key, &mut f.val))
+    }
+
     /// The values, for writing.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Val<'a>> {
         self.fields.iter_mut().map(|f| &mut f.val)

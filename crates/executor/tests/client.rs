@@ -246,6 +246,7 @@ fn endpoint(url: &str, max_response_bytes: usize, timeout: Duration) -> Subgraph
         include_errors: true,
         max_response_bytes,
         tls: None,
+        foreign_types: None,
     }
 }
 

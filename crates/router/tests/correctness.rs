@@ -124,3 +124,55 @@ async fn requires_of_one_field_with_different_arguments() {
     // Two fetches to b, one per requirement.
     assert_eq!(log.subgraphs().iter().filter(|s| *s == "b").count(), 2);
 }
+
+/// `node(id:)` is a shared root field of two subgraphs, each implementing
+/// one of the interface's types:
+///
+/// ```graphql
+/// # a
+/// interface Node { id: ID! }
+/// type Query { node(id: ID!): Node @shareable }
+/// type User implements Node @key(fields: "id") { id: ID! name: String }
+/// # b: the same, with `type Post implements Node @key(fields: "id") { id: ID! title: String }`
+/// ```
+///
+/// The subgraph the planner asks cannot answer for the other's type: an
+/// object it made up of a type it does not define is refused with an
+/// error, not served.
+#[tokio::test]
+async fn a_shared_interface_root_field_answered_with_a_foreign_type() {
+    let log = RequestLog::default();
+    // Each answers with the other's type (`made_up`), or its own.
+    let stub = |own: &'static str, other: &'static str, made_up: bool| {
+        move |_: &Value| {
+            let ty = if made_up { other } else { own };
+            json!({"data": {"node": {"__typename": ty, "id": "x1", "name": "Ada", "title": "Hi"}}})
+        }
+    };
+    let sdl = include_str!("correctness/shared_interface_root.graphql");
+    let query = "{ node(id: \"x1\") { id ... on Post { title } ... on User { name } } }";
+    for made_up in [true, false] {
+        let a = stub_subgraph("a", log.clone(), stub("User", "Post", made_up)).await;
+        let b = stub_subgraph("b", log.clone(), stub("Post", "User", made_up)).await;
+        let sdl = sdl.replace("A_URL", &a).replace("B_URL", &b);
+        let addr = start_router(&sdl, &Config::default()).await;
+        let answer = post(addr, query).await;
+        if made_up {
+            assert_eq!(answer["data"], json!({"node": null}), "{answer}");
+            let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("which the subgraph does not define"),
+                "{answer}"
+            );
+            assert_eq!(answer["errors"][0]["path"], json!(["node"]), "{answer}");
+        } else {
+            let node = &answer["data"]["node"];
+            assert!(answer["errors"].is_null(), "{answer}");
+            assert!(
+                node == &json!({"id": "x1", "name": "Ada"})
+                    || node == &json!({"id": "x1", "title": "Hi"}),
+                "{answer}"
+            );
+        }
+    }
+}

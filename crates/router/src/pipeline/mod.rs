@@ -237,7 +237,12 @@ impl Pipeline {
         let endpoints = supergraph
             .graphs
             .iter()
-            .map(|g| endpoint(config, &g.name, &g.url))
+            .enumerate()
+            .map(|(i, g)| {
+                let mut endpoint = endpoint(config, &g.name, &g.url)?;
+                endpoint.foreign_types = Some(Arc::new(foreign_types(&supergraph, i)));
+                Ok(endpoint)
+            })
             .collect::<Result<Vec<_>, String>>()?;
         let subgraph_targets = SubgraphTargets::new(
             supergraph
@@ -706,7 +711,19 @@ pub(crate) fn endpoint(config: &Config, name: &str, url: &str) -> Result<Subgrap
         include_errors: config.include_subgraph_errors.includes(name),
         max_response_bytes: config.subgraph_max_response_bytes(name),
         tls,
+        foreign_types: None,
     })
+}
+
+/// The names of the types other subgraphs define and `graph` does not
+/// (`@join__type`).
+fn foreign_types(supergraph: &Supergraph, graph: usize) -> std::collections::HashSet<String> {
+    supergraph
+        .types
+        .values()
+        .filter(|t| !t.graphs.is_empty() && t.in_graph(graph).is_none())
+        .map(|t| t.name.to_string())
+        .collect()
 }
 
 /// Parses `percent(N)` (N may have a fraction).
