@@ -543,7 +543,7 @@ pub fn apply<'a, 'b: 'a>(
         // Only a selection with type conditions can meet a type the
         // subgraph does not define.
         if let Some(types) = endpoint.foreign_types.as_deref() {
-            if node.operation.contains("... on ") {
+            if node.has_type_conditions {
                 let mut path = Vec::new();
                 refuse_foreign_types(&mut data, types, endpoint, &mut path, &mut st.errors);
             }
@@ -739,6 +739,7 @@ mod tests {
             requires,
             typename_rewrites: vec![],
             has_aliases: false,
+            has_type_conditions: false,
         }
     }
 

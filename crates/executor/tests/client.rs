@@ -809,6 +809,7 @@ fn plan(kind: OperationType, operation: &str, variables: &[&str]) -> QueryPlan {
             requires: vec![],
             typename_rewrites: vec![],
             has_aliases: false,
+            has_type_conditions: false,
         }))),
     }
 }

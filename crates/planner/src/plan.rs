@@ -84,6 +84,10 @@ pub struct FetchNode {
     /// The operation aliases fields with [`crate::build::ALIAS_PREFIX`]
     /// (`_goliath_alias_N_key`): the response needs those keys restored.
     pub has_aliases: bool,
+    /// The operation selects under type conditions (`... on T`): an answer
+    /// may hold objects of several types (the executor checks that a root
+    /// fetch's are the subgraph's own).
+    pub has_type_conditions: bool,
 }
 
 impl FetchNode {

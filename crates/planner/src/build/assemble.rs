@@ -307,6 +307,7 @@ impl<'a> Builder<'a> {
         } else {
             write_selections(&mut text, &selections);
         }
+        let has_type_conditions = text.contains("... on ");
         let fetch = PlanNode::Fetch(Box::new(FetchNode {
             service: self.sg.graphs[group.graph].name.clone(),
             graph: group.graph,
@@ -316,6 +317,7 @@ impl<'a> Builder<'a> {
             requires: group.requires.clone(),
             typename_rewrites: group.rewrites.clone(),
             has_aliases,
+            has_type_conditions,
         }));
         let node = if entity {
             PlanNode::Flatten(FlattenNode {

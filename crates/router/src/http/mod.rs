@@ -318,11 +318,19 @@ async fn handle(state: &ServerState, req: http::Request<Incoming>) -> HttpRespon
             MediaType::Json,
         );
     }
-    settings.cors.wrap(req, |req| graphql(state, req)).await
+    let version_parameter = settings.version_parameter.as_deref();
+    settings
+        .cors
+        .wrap(req, |req| graphql(state, version_parameter, req))
+        .await
 }
 
 /// Serves one request on the GraphQL path.
-async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpResponse {
+async fn graphql(
+    state: &ServerState,
+    version_parameter: Option<&str>,
+    req: http::Request<Incoming>,
+) -> HttpResponse {
     // A timeout too large for the clock means none, in effect.
     let deadline = Instant::now()
         .checked_add(state.request_timeout)
@@ -366,11 +374,7 @@ async fn graphql(state: &ServerState, req: http::Request<Incoming>) -> HttpRespo
     } else {
         Vec::new()
     };
-    let content_version = state
-        .settings()
-        .version_parameter
-        .as_deref()
-        .and_then(|name| url_param(req.uri().query()?, name));
+    let content_version = version_parameter.and_then(|name| url_param(req.uri().query()?, name));
     let decoded = if is_get {
         let mut req = req;
         let query = req.uri().query().unwrap_or("");

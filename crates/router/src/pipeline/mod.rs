@@ -21,6 +21,8 @@
 //!    labels; pin each migrating field the operation selects to the
 //!    subgraph its state routes it to; pick the fields to compare (and, for
 //!    a compared request, the operation augmented with the parents' keys);
+//!    then **lookup** (`edge.rs`, with `response_cache`): a query's kept
+//!    answer for the same keys is served as it is;
 //! 8. **plan**: cached per document, operation and labels, planned off the
 //!    event loop on a miss;
 //! 9. **execute** (`goliath_executor`): the fetches; for a compared
@@ -30,7 +32,9 @@
 //!     (and, with demand control, the actual cost);
 //! 11. **cache/headers** (`crate::cache_control`, when enabled): the
 //!     answer's `Cache-Control` from the operation type, the errors and
-//!     the subgraphs' own (answers that never ran get `no-store`);
+//!     the subgraphs' own (answers that never ran get `no-store`); then
+//!     **keep** (`edge.rs`): a cacheable answer's surrogate keys, and the
+//!     answer kept in the response cache (a mutation's purges);
 //! 12. **usage** (`crate::usage`): count the fields the operation selects,
 //!     by client (one in-memory increment; flushed in the background);
 //! 13. **compare** (`crate::migrations`): hand the comparison to the

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::entry::Entry;
-use super::key::Key;
+use super::key::{field, Key};
 use super::purge::{subgraph_tag, unkeyed_tag};
 use super::ResponseCache;
 use crate::surrogate_keys::{entity_tag, type_tag};
@@ -72,8 +72,7 @@ fn key(fetch: &EntityFetch<'_>, representation: &[u8]) -> Key {
         fetch.variables,
         representation,
     ] {
-        hash.update((part.len() as u64).to_le_bytes());
-        hash.update(part);
+        field(&mut hash, part);
     }
     hash.finalize().into()
 }

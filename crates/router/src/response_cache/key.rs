@@ -139,7 +139,7 @@ pub fn keys(schema: &[u8; 32], parts: &KeyParts<'_>, scope: Option<[u8; 32]>) ->
 
 /// Hashes `bytes` with its length first, so that parts never run into
 /// each other.
-fn field(hash: &mut Sha256, bytes: &[u8]) {
+pub(super) fn field(hash: &mut Sha256, bytes: &[u8]) {
     hash.update((bytes.len() as u64).to_le_bytes());
     hash.update(bytes);
 }

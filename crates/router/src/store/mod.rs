@@ -1,6 +1,6 @@
 //! The state store: what the router remembers between requests (migration
-//! counters and samples, field-usage counts; APQ and the response cache
-//! later). One trait, two backends:
+//! counters and samples, field-usage counts; APQ registrations and the
+//! response cache in Redis). One trait, two backends:
 //!
 //! - [`redb`] (the default): an embedded file `goliath.redb` in
 //!   the configured directory; one router per file.
