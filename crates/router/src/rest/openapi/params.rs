@@ -23,7 +23,7 @@ use apollo_compiler::executable::{Operation, Selection, SelectionSet};
 use apollo_compiler::ExecutableDocument;
 use serde_json::{json, Map, Value};
 
-use super::types::{describe, is_list, to_json, Components, Place};
+use super::types::{closed_object, describe, is_list, to_json, Components, Place};
 use crate::rest::config::Source;
 use crate::rest::route::{Route, Variable};
 
@@ -94,15 +94,7 @@ pub(super) fn request_body(
                     required.push(variable.param.as_str());
                 }
             }
-            let mut schema = json!({
-                "type": "object",
-                "properties": properties,
-                "additionalProperties": false,
-            });
-            if !required.is_empty() {
-                schema["required"] = json!(required);
-            }
-            (schema, !required.is_empty())
+            (closed_object(properties, &required), !required.is_empty())
         }
     };
     Some(json!({

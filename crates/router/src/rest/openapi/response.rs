@@ -24,7 +24,7 @@ use apollo_compiler::{ExecutableDocument, Schema};
 use serde_json::{json, Map, Value};
 
 use super::problem::GRAPHQL_ERROR;
-use super::types::{describe, nullable, reference, Components, Place};
+use super::types::{closed_object, describe, nullable, reference, Components, Place};
 use crate::rest::route::Route;
 
 /// Each interface's and union's possible object types, by name.
@@ -195,15 +195,7 @@ impl<'a, 's> Output<'a, 's> {
                 required.push(key.as_str());
             }
         }
-        let mut out = json!({
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": false,
-        });
-        if !required.is_empty() {
-            out["required"] = json!(required);
-        }
-        out
+        closed_object(properties, &required)
     }
 
     /// Adds the fields of `set` that apply to object type `name`, by

@@ -27,6 +27,20 @@ use serde_json::{json, Map, Value};
 
 use super::problem::{GRAPHQL_ERROR, PROBLEM};
 
+/// An object schema with exactly these `properties`, `required` listing
+/// those always present (left out when none).
+pub(super) fn closed_object(properties: Map<String, Value>, required: &[&str]) -> Value {
+    let mut out = json!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        out["required"] = json!(required);
+    }
+    out
+}
+
 /// Where a value travels: a JSON document, or a URL/header string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Place {
@@ -173,14 +187,7 @@ impl<'s> Components<'s> {
             }
             properties.insert(name.to_string(), schema);
         }
-        let mut out = json!({
-            "type": "object",
-            "properties": properties,
-            "additionalProperties": false,
-        });
-        if !required.is_empty() {
-            out["required"] = json!(required);
-        }
+        let mut out = closed_object(properties, &required);
         if one_of {
             out["minProperties"] = json!(1);
             out["maxProperties"] = json!(1);
