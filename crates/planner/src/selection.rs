@@ -100,13 +100,21 @@ pub fn from_executable(
             continue;
         }
         match sel {
-            executable::Selection::Field(f) => out.push(Selection::Field(Field {
-                alias: f.alias.clone(),
-                name: f.name.clone(),
-                arguments: f.arguments.clone(),
-                directives: f.directives.clone(),
-                selections: from_executable(&f.selection_set, doc),
-            })),
+            executable::Selection::Field(f) => {
+                let mut selections = from_executable(&f.selection_set, doc);
+                if !f.selection_set.selections.is_empty() && may_be_empty(&selections) {
+                    selections.push(Selection::Field(Field::leaf(apollo_compiler::name!(
+                        "__typename"
+                    ))));
+                }
+                out.push(Selection::Field(Field {
+                    alias: f.alias.clone(),
+                    name: f.name.clone(),
+                    arguments: f.arguments.clone(),
+                    directives: f.directives.clone(),
+                    selections,
+                }))
+            }
             executable::Selection::InlineFragment(i) => out.push(Selection::Fragment(Fragment {
                 type_condition: i.type_condition.clone(),
                 directives: i.directives.clone(),
@@ -124,6 +132,31 @@ pub fn from_executable(
         }
     }
     out
+}
+
+/// Whether a field's selections may select nothing at run time: none is
+/// left (all were `@skip(if: true)`), or each depends on a variable's
+/// `@skip`/`@include`. (Type conditions need no help: at an abstract
+/// position the planner asks for `__typename` anyway.) Such a field gets a
+/// `__typename` in subgraph operations: a selection set is never empty, and
+/// a subgraph never sees an object with nothing selected (some servers,
+/// async-graphql's dynamic schemas among them, answer `null` for one where
+/// GraphQL says `{}`). The client's answer is projected from its own
+/// operation, so the extra field never reaches it.
+fn may_be_empty(set: &[Selection]) -> bool {
+    set.iter().all(|s| match s {
+        Selection::Field(f) => conditional(&f.directives),
+        Selection::Fragment(fr) => conditional(&fr.directives) || may_be_empty(&fr.selections),
+    })
+}
+
+/// Whether `directives` hold a `@skip` or `@include` on a variable.
+fn conditional(directives: &DirectiveList) -> bool {
+    directives.iter().any(|d| {
+        matches!(d.name.as_str(), "skip" | "include")
+            && d.specified_argument_by_name("if")
+                .is_some_and(|v| v.as_variable().is_some())
+    })
 }
 
 /// True for `@skip(if: true)` or `@include(if: false)` with a literal:

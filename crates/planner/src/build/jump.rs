@@ -217,6 +217,7 @@ impl<'a> Builder<'a> {
             &deps,
             ctx.root_index,
             (parent, &needed),
+            entered_as.as_ref(),
         );
         touched.insert(group);
         let in_target = entered_as.clone().unwrap_or_else(|| parent.clone());
@@ -292,7 +293,10 @@ impl<'a> Builder<'a> {
         let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
         for (target, known_as, entered_as) in entries {
             let fig = self.sg.field_in_graph(&known_as, field, target);
-            if target == from && fig.is_some_and(|f| f.requires.is_none()) {
+            // The current subgraph again only for a `@requires`, or as the
+            // `@interfaceObject` of an interface `parent` implements (it may
+            // know `parent` as an entity of its own too).
+            if target == from && known_as == *parent && fig.is_some_and(|f| f.requires.is_none()) {
                 continue;
             }
             let keys: Vec<&Key> = self
@@ -341,6 +345,7 @@ impl<'a> Builder<'a> {
         deps: &BTreeSet<usize>,
         root_index: usize,
         rep: (&Name, &[Selection]),
+        entered_as: Option<&Name>,
     ) -> usize {
         let existing = (0..self.groups.len()).find(|&g| {
             let group = &self.groups[g];
@@ -351,6 +356,7 @@ impl<'a> Builder<'a> {
                 && !deps.contains(&g)
                 && !deps.iter().any(|&d| self.depends_on(d, g))
                 && !representations_clash(&group.requires, rep.0, rep.1)
+                && !entries_clash(group, rep.0, entered_as)
         });
         match existing {
             Some(g) => g,
@@ -497,6 +503,23 @@ fn selection_covers(have: &[Selection], want: &[Selection]) -> bool {
 /// type) already holds, for `parent`, a field of the same name as one of
 /// `needed` but with other arguments (another response key), at any depth:
 /// the representation would carry one of the two values under that name.
+/// Whether `group` already holds representations of `parent` sent under
+/// another `__typename` than `entered_as` says: a subgraph that knows an
+/// interface as an `@interfaceObject` and one of its implementations as an
+/// entity is entered both ways, and one fetch carries one `__typename` per
+/// type (issue 17's differential tester found them merged).
+fn entries_clash(group: &super::Group, parent: &Name, entered_as: Option<&Name>) -> bool {
+    let has_parent = group.requires.iter().any(
+        |s| matches!(s, Selection::Fragment(fr) if fr.type_condition.as_ref() == Some(parent)),
+    );
+    let rewrite = group
+        .rewrites
+        .iter()
+        .find(|(t, _)| t == parent)
+        .map(|(_, as_type)| as_type);
+    has_parent && rewrite != entered_as
+}
+
 fn representations_clash(requires: &[Selection], parent: &Name, needed: &[Selection]) -> bool {
     requires.iter().any(|s| match s {
         Selection::Fragment(fr) if fr.type_condition.as_ref() == Some(parent) => {
