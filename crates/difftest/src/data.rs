@@ -78,7 +78,7 @@ fn scalar_item(name: &str, field: &str, h: u64) -> Value {
     let v = (h >> 8) % 1000;
     match name {
         "Int" => json!(v),
-        "Boolean" => json!(v % 2 == 0),
+        "Boolean" => json!(v.is_multiple_of(2)),
         "Float" => json!(v as f64 / 4.0),
         "ID" => json!(format!("id{v}")),
         _ => json!(format!("{field}:{v}")),
@@ -101,19 +101,19 @@ pub fn scalar(schema: &Schema, inst: &Inst, field: &Field, args: &[(String, i64)
     let h = hash(schema.seed, &parts);
     let ty = &field.ty;
     if !ty.list {
-        if !ty.item_non_null && h % 5 == 0 {
+        if !ty.item_non_null && h.is_multiple_of(5) {
             return Value::Null;
         }
         return scalar_item(&ty.name, &field.name, h);
     }
-    if !ty.list_non_null && h % 7 == 0 {
+    if !ty.list_non_null && h.is_multiple_of(7) {
         return Value::Null;
     }
     let len = (h >> 4) % 4;
     let items = (0..len)
         .map(|i| {
             let hi = hash(h, &[&i.to_string()]);
-            if !ty.item_non_null && hi % 5 == 0 {
+            if !ty.item_non_null && hi.is_multiple_of(5) {
                 Value::Null
             } else {
                 scalar_item(&ty.name, &field.name, hi)
@@ -181,12 +181,12 @@ pub fn objects(schema: &Schema, inst: &Inst, field: &Field, args: &[(String, i64
     };
     let ty = &field.ty;
     if !ty.list {
-        if !ty.item_non_null && h % 6 == 0 {
+        if !ty.item_non_null && h.is_multiple_of(6) {
             return Objects::Null;
         }
         return Objects::One(pick(h));
     }
-    if !ty.list_non_null && h % 7 == 0 {
+    if !ty.list_non_null && h.is_multiple_of(7) {
         return Objects::Null;
     }
     let len = (h >> 4) % 4;

@@ -415,12 +415,32 @@ impl Gen {
             .map(|t| t.name.clone())
             .collect();
         let entities: Vec<String> = self.homes.iter().map(|(e, _)| e.clone()).collect();
+        let unions: Vec<String> = self
+            .schema
+            .types
+            .iter()
+            .filter(|t| t.kind == Kind::Union)
+            .map(|t| t.name.clone())
+            .collect();
         for v in values {
             if self.rng.chance(30) {
                 let target = self.rng.pick(&entities).clone();
                 let name = self.name("o");
                 let list = self.rng.chance(30);
                 let f = field(name, scalar_ty(&target, list, false), Vec::new());
+                self.ty_mut(&v).fields.push(f);
+            }
+            // A shared value type holding a union: every subgraph that
+            // returns the value type resolves the field, each knowing the
+            // union's members only in part (the field's values hold members
+            // they all know).
+            if !unions.is_empty() && self.rng.chance(40) {
+                let u = self.rng.pick(&unions).clone();
+                let members = self.schema.ty(&u).expect("a union").related.clone();
+                let name = self.name("o");
+                let list = self.rng.chance(40);
+                let mut f = field(name, scalar_ty(&u, list, false), Vec::new());
+                f.runtime = self.rng.subset(&members);
                 self.ty_mut(&v).fields.push(f);
             }
         }
@@ -662,12 +682,15 @@ impl Gen {
 
     fn place_ref(&mut self, r: Ref, work: &mut Vec<Ref>) {
         let resolvable_stub = self.rng.chance(50);
+        let extra_members = self.rng.chance(30);
         let stub_key = self.rng.below(4);
         let t = self.ty_mut(&r.ty);
         let kind = t.kind;
         let entity = t.is_entity();
         let key_count = t.keys.len();
         let fields: Vec<Field> = t.fields.clone();
+        // The members this place knows beyond the field's (new places only).
+        let mut extras: Vec<String> = Vec::new();
         if let Some(p) = t.places.iter_mut().find(|p| p.subgraph == r.subgraph) {
             // Known already: a union or interface may learn more members.
             if p.interface_object {
@@ -683,6 +706,16 @@ impl Gen {
                 return;
             }
         } else {
+            let mut related = r.related.clone();
+            if kind == Kind::Union {
+                // A subgraph may know members its fields never return.
+                for m in t.related.clone() {
+                    if !related.contains(&m) && extra_members {
+                        related.push(m);
+                    }
+                }
+            }
+            extras.clone_from(&related);
             t.places.push(Place {
                 subgraph: r.subgraph,
                 keys: if entity {
@@ -692,7 +725,7 @@ impl Gen {
                 },
                 resolvable: !entity || resolvable_stub,
                 interface_object: false,
-                related: r.related.clone(),
+                related,
             });
             if kind == Kind::Object && !entity {
                 // A value type: all of its fields, shared; the entities they
@@ -701,13 +734,13 @@ impl Gen {
                     work.push(Ref {
                         subgraph: r.subgraph,
                         ty: f.ty.name.clone(),
-                        related: Vec::new(),
+                        related: f.runtime.clone(),
                     });
                 }
             }
         }
         if kind != Kind::Object {
-            for m in r.related {
+            for m in r.related.into_iter().chain(extras) {
                 work.push(Ref {
                     subgraph: r.subgraph,
                     ty: m,

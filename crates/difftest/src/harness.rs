@@ -149,21 +149,27 @@ impl Harness {
         }
     }
 
-    /// Runs `query` with `variables` on the router and on the oracle.
-    pub async fn check(&self, query: &str, variables: &Value) -> Check {
-        if let Err(e) = ExecutableDocument::parse_and_validate(&self.api, query, "op.graphql") {
-            return Check::Invalid(e.errors.to_string());
-        }
+    /// The router's and the oracle's answers to `query`.
+    pub async fn answers(&self, query: &str, variables: &Value) -> (Value, Value) {
         let oracle = unmark(
             &self
                 .post(&self.oracle.url, &oracle_text(query), variables)
                 .await,
         );
+        let router_url = format!("http://{}/graphql", self.router);
+        let router = self.post(&router_url, query, variables).await;
+        (router, oracle)
+    }
+
+    /// Runs `query` with `variables` on the router and on the oracle.
+    pub async fn check(&self, query: &str, variables: &Value) -> Check {
+        if let Err(e) = ExecutableDocument::parse_and_validate(&self.api, query, "op.graphql") {
+            return Check::Invalid(e.errors.to_string());
+        }
+        let (router, oracle) = self.answers(query, variables).await;
         if oracle.get("errors").is_some() || oracle.get("data").is_none() {
             return Check::OracleError(oracle);
         }
-        let router_url = format!("http://{}/graphql", self.router);
-        let router = self.post(&router_url, query, variables).await;
         let same = router.get("errors").is_none() && router.get("data") == oracle.get("data");
         if same {
             Check::Same

@@ -36,6 +36,9 @@ use model::Schema;
 pub struct Regression {
     /// The seed that found it.
     pub seed: u64,
+    /// What went wrong, in words (written by hand).
+    #[serde(default)]
+    pub note: String,
     /// The operation (shrunk).
     pub operation: String,
     /// Its variables.
@@ -119,6 +122,7 @@ pub async fn run_seed(seed: u64, operations: usize, report: &mut Report) {
                 if let Check::Differ { router, oracle } = harness.check(&text, &variables).await {
                     report.differences.push(Regression {
                         seed,
+                        note: String::new(),
                         operation: text,
                         variables,
                         router,
@@ -146,6 +150,25 @@ pub async fn replay(case: &Regression) -> Result<(), String> {
         )),
         other => Err(format!("seed {}: {other:?}", case.seed)),
     }
+}
+
+/// Runs one operation on the schema of `seed` and keeps it, with both
+/// answers as they are now, as a regression case (for a difference found
+/// and fixed before it was written out).
+pub async fn record(seed: u64, operation: &str, variables: Value) -> Result<Regression, String> {
+    let harness = Harness::start(generate::generate(seed))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let (router, oracle) = harness.answers(operation, &variables).await;
+    Ok(Regression {
+        seed,
+        note: String::new(),
+        operation: operation.to_owned(),
+        variables,
+        router,
+        oracle,
+        schema: (*harness.schema).clone(),
+    })
 }
 
 /// Writes a regression case to `dir/seed-N.json`; its path.

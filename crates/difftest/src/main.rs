@@ -24,6 +24,13 @@ struct Args {
     /// Print each seed's generated subgraphs (to look at one case).
     #[arg(long)]
     show: bool,
+    /// Keep this operation, run on the first seed's schema, as a regression
+    /// case in `--out` (for a difference fixed before it was written out).
+    #[arg(long, requires = "out")]
+    record: Option<String>,
+    /// The recorded operation's variables (JSON).
+    #[arg(long, default_value = "{}")]
+    variables: String,
     /// Write each seed's subgraphs and supergraph (composed with
     /// placeholder URLs) to this folder, for `goliath plan`.
     #[arg(long)]
@@ -35,6 +42,20 @@ async fn main() {
     let args = Args::parse();
     let (a, b) = args.seeds.split_once("..").expect("--seeds A..B");
     let (a, b): (u64, u64) = (a.parse().expect("a number"), b.parse().expect("a number"));
+    if let (Some(operation), Some(dir)) = (&args.record, &args.out) {
+        let variables = serde_json::from_str(&args.variables).expect("--variables is JSON");
+        let case = goliath_difftest::record(a, operation, variables)
+            .await
+            .expect("the case runs");
+        let path = goliath_difftest::write_regression(dir, &case).expect("written");
+        println!(
+            "router {}\noracle {}\nwritten to {}",
+            case.router,
+            case.oracle,
+            path.display()
+        );
+        return;
+    }
     let mut report = goliath_difftest::Report::default();
     for seed in a..b {
         if args.show {

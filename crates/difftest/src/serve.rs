@@ -111,11 +111,7 @@ impl Side {
     }
 
     fn field(&self, field: &Field) -> DField {
-        let declared = if field.ty.is_scalar() {
-            field.ty.name.clone()
-        } else {
-            field.ty.name.clone()
-        };
+        let declared = field.ty.name.clone();
         let side = self.clone();
         let def = field.clone();
         let mut out = DField::new(

@@ -548,7 +548,7 @@ pub fn apply<'a, 'b: 'a>(
                 refuse_foreign_types(&mut data, types, endpoint, &mut path, &mut st.errors);
             }
         }
-        deep_merge(alloc, &mut st.data, data);
+        deep_merge(alloc, &mut st.data, data, is_subtype);
         return;
     }
     let Val::Obj(mut data) = data else {
@@ -678,10 +678,10 @@ fn merge_entities<'a, 'b: 'a>(
                 let i = i as usize;
                 if last_use[i] == k {
                     if let Some(entity) = entities[i].take() {
-                        merge_object(alloc, obj, entity);
+                        merge_object(alloc, obj, entity, is_subtype);
                     }
                 } else if let Some(entity) = &entities[i] {
-                    merge_object_ref(alloc, obj, entity);
+                    merge_object_ref(alloc, obj, entity, is_subtype);
                 }
             }
         } else {
@@ -700,7 +700,7 @@ fn merge_entities<'a, 'b: 'a>(
                     .get(&scratch)
                     .and_then(|&i| entities[i as usize].as_ref());
                 if let Some(entity) = entity {
-                    merge_object_ref(alloc, obj, entity);
+                    merge_object_ref(alloc, obj, entity, is_subtype);
                 }
             }
         }

@@ -262,37 +262,73 @@ fn select_value<'r, 'b: 'r>(
     }
 }
 
+/// `a` is `b` or an abstract type `b` belongs to: the executor's
+/// `is_subtype`.
+pub type IsSubtype<'f> = &'f (dyn Fn(&str, &str) -> bool + Sync);
+
+/// Whether merging `new` over `old` as a `__typename` would replace an
+/// object's runtime type by an abstract type it belongs to (the interface
+/// name an `@interfaceObject` subgraph answers with). The runtime type
+/// stays, whichever fetch answered first (issue 17's differential tester
+/// found two fetches of one object racing).
+fn keeps_runtime_type(old: &Val<'_>, new: &Val<'_>, is_subtype: IsSubtype<'_>) -> bool {
+    match (old, new) {
+        (Val::Str(old), Val::Str(new)) => old != new && is_subtype(new, old),
+        _ => false,
+    }
+}
+
 /// Deep-merges the fields of `src` into the object `target`.
-pub fn merge_object<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: Obj<'a>) {
+pub fn merge_object<'a, 'b: 'a>(
+    alloc: &mut Alloc<'b>,
+    target: &mut Obj<'a>,
+    src: Obj<'a>,
+    is_subtype: IsSubtype<'_>,
+) {
     target.reserve(alloc, src.len());
     for (k, v) in src {
         match target.get_mut(k) {
-            Some(existing) => deep_merge(alloc, existing, v),
+            Some(existing) if k == "__typename" && keeps_runtime_type(existing, &v, is_subtype) => {
+            }
+            Some(existing) => deep_merge(alloc, existing, v, is_subtype),
             None => target.push(alloc, k, v),
         }
     }
 }
 
 /// Deep-merges copies of the fields of `src` into the object `target`.
-pub fn merge_object_ref<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Obj<'a>, src: &Obj<'a>) {
+pub fn merge_object_ref<'a, 'b: 'a>(
+    alloc: &mut Alloc<'b>,
+    target: &mut Obj<'a>,
+    src: &Obj<'a>,
+    is_subtype: IsSubtype<'_>,
+) {
     target.reserve(alloc, src.len());
     for (k, v) in src.iter() {
         let copy = v.clone_in(alloc);
         match target.get_mut(k) {
-            Some(existing) => deep_merge(alloc, existing, copy),
+            Some(existing)
+                if k == "__typename" && keeps_runtime_type(existing, &copy, is_subtype) => {}
+            Some(existing) => deep_merge(alloc, existing, copy, is_subtype),
             None => target.push(alloc, k, copy),
         }
     }
 }
 
 /// Deep-merges `src` into `target`. Objects merge key by key, lists
-/// element by element; a `null` never replaces a value.
-pub fn deep_merge<'a, 'b: 'a>(alloc: &mut Alloc<'b>, target: &mut Val<'a>, src: Val<'a>) {
+/// element by element; a `null` never replaces a value, nor an abstract
+/// `__typename` a runtime type.
+pub fn deep_merge<'a, 'b: 'a>(
+    alloc: &mut Alloc<'b>,
+    target: &mut Val<'a>,
+    src: Val<'a>,
+    is_subtype: IsSubtype<'_>,
+) {
     match (target, src) {
-        (Val::Obj(t), Val::Obj(s)) => merge_object(alloc, t, s),
+        (Val::Obj(t), Val::Obj(s)) => merge_object(alloc, t, s, is_subtype),
         (Val::List(t), Val::List(s)) if t.len() == s.len() => {
             for (a, b) in t.iter_mut().zip(s) {
-                deep_merge(alloc, a, b);
+                deep_merge(alloc, a, b, is_subtype);
             }
         }
         (_, Val::Null) => {}
@@ -315,7 +351,7 @@ pub fn unalias<'a, 'b: 'a>(alloc: &mut Alloc<'b>, value: &mut Val<'a>) {
                 for (k, v) in aliased {
                     let original = original_key(k);
                     match obj.get_mut(original) {
-                        Some(existing) => deep_merge(alloc, existing, v),
+                        Some(existing) => deep_merge(alloc, existing, v, &|_, _| false),
                         None => obj.push(alloc, original, v),
                     }
                 }

@@ -143,7 +143,7 @@ pub fn from_executable(
 /// async-graphql's dynamic schemas among them, answer `null` for one where
 /// GraphQL says `{}`). The client's answer is projected from its own
 /// operation, so the extra field never reaches it.
-fn may_be_empty(set: &[Selection]) -> bool {
+pub(crate) fn may_be_empty(set: &[Selection]) -> bool {
     set.iter().all(|s| match s {
         Selection::Field(f) => conditional(&f.directives),
         Selection::Fragment(fr) => conditional(&fr.directives) || may_be_empty(&fr.selections),

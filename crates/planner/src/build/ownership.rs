@@ -162,8 +162,21 @@ impl<'a> Builder<'a> {
             return false;
         };
         info.graphs.iter().any(|t| {
-            t.keys.iter().any(|k| k.resolvable) && self.resolvable(parent, field, t.graph, None)
+            t.keys.iter().any(|k| k.resolvable)
+                && self.resolvable(parent, field, t.graph, None)
+                && (t.is_interface_object || self.implementations_agree(parent, field, t.graph))
         })
+    }
+
+    /// Whether `graph` resolves `field` for every implementation of
+    /// interface `parent` it knows: an implementation whose field was
+    /// `@override`n away from `graph` must not be answered through the
+    /// interface there (issue 17's differential tester found one).
+    fn implementations_agree(&self, parent: &str, field: &str, graph: GraphId) -> bool {
+        self.sg
+            .possible_types_in_graph(parent, graph)
+            .iter()
+            .all(|t| self.resolvable(t, field, graph, None))
     }
 
     /// The interfaces an object type implements, in the supergraph.
