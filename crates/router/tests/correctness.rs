@@ -176,3 +176,159 @@ async fn a_shared_interface_root_field_answered_with_a_foreign_type() {
         }
     }
 }
+
+/// `@provides` on a field of union type, on fields of two members:
+///
+/// ```graphql
+/// # a
+/// type Query { search: [Result] @provides(fields: "... on Book { title } ... on Movie { title }") }
+/// union Result = Book | Movie
+/// type Book @key(fields: "id") { id: ID! title: String @external }
+/// type Movie @key(fields: "id") { id: ID! title: String @external }
+/// # b
+/// type Book @key(fields: "id") { id: ID! title: String year: Int }
+/// type Movie @key(fields: "id") { id: ID! title: String }
+/// ```
+///
+/// Each title comes from `a` (provided), only `Book.year` from `b`; the
+/// field is never `null`.
+#[tokio::test]
+async fn provides_on_a_union_field() {
+    let log = RequestLog::default();
+    let a = stub_subgraph("a", log.clone(), |request| {
+        let query = request["query"].as_str().unwrap_or_default();
+        // The provided titles only when asked for.
+        let title = |t: &str| {
+            if query.contains("title") {
+                json!(t)
+            } else {
+                json!("NOT ASKED")
+            }
+        };
+        json!({"data": {"search": [
+            {"__typename": "Book", "id": "b1", "title": title("Dune")},
+            {"__typename": "Movie", "id": "m1", "title": title("Alien")},
+        ]}})
+    })
+    .await;
+    let b = stub_subgraph("b", log.clone(), |request| {
+        let reps = request["variables"]["representations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let entities: Vec<Value> = reps
+            .iter()
+            .map(|rep| match rep["__typename"].as_str() {
+                Some("Book") => json!({"__typename": "Book", "year": 1965}),
+                _ => json!({"__typename": "Movie"}),
+            })
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let sdl = include_str!("correctness/provides_on_union.graphql")
+        .replace("A_URL", &a)
+        .replace("B_URL", &b);
+    let addr = start_router(&sdl, &Config::default()).await;
+    let answer = post(
+        addr,
+        "{ search { __typename ... on Book { title year } ... on Movie { title } } }",
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"data": {"search": [
+            {"__typename": "Book", "title": "Dune", "year": 1965},
+            {"__typename": "Movie", "title": "Alien"},
+        ]}}),
+        "{:#?}",
+        log.entries()
+    );
+    // `b` is asked for the year only, never for a provided title.
+    let to_b: Vec<String> = log
+        .entries()
+        .into_iter()
+        .filter(|(s, _)| s == "b")
+        .map(|(_, q)| q)
+        .collect();
+    assert_eq!(to_b.len(), 1, "{to_b:?}");
+    assert!(
+        to_b[0].contains("year") && !to_b[0].contains("title"),
+        "{to_b:?}"
+    );
+}
+
+/// A union each subgraph knows only in part, returned through a
+/// `@shareable` wrapper type from a root field of each:
+///
+/// ```graphql
+/// # a
+/// type Query { feedA: Wrapper }
+/// type Wrapper @shareable { item: Result }
+/// union Result = Book | Song
+/// type Book @key(fields: "id") { id: ID! title: String }
+/// type Song @key(fields: "id") { id: ID! length: Int }
+/// # b
+/// type Query { feedB: Wrapper }
+/// type Wrapper @shareable { item: Result }
+/// union Result = Book | Movie
+/// type Book @key(fields: "id") { id: ID! }
+/// type Movie @key(fields: "id") { id: ID! title: String }
+/// ```
+///
+/// `feedB` returns a `Book`, whose title only `a` has: the planner asks
+/// `a` for it by key; `b` is never asked about `Song`, `a` never about
+/// `Movie`.
+#[tokio::test]
+async fn a_partly_known_union_through_shared_wrappers() {
+    let log = RequestLog::default();
+    let a = stub_subgraph("a", log.clone(), |request| {
+        let query = request["query"].as_str().unwrap_or_default();
+        if query.contains("_entities") {
+            let reps = request["variables"]["representations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let entities: Vec<Value> = reps
+                .iter()
+                .map(|rep| json!({"__typename": "Book", "title": format!("title of {}", rep["id"].as_str().unwrap_or("?"))}))
+                .collect();
+            return json!({"data": {"_entities": entities}});
+        }
+        json!({"data": {"feedA": {"item": {"__typename": "Song", "id": "s1", "length": 180}}}})
+    })
+    .await;
+    let b = stub_subgraph(
+        "b",
+        log.clone(),
+        |_| json!({"data": {"feedB": {"item": {"__typename": "Book", "id": "b7"}}}}),
+    )
+    .await;
+    let sdl = include_str!("correctness/partly_known_union.graphql")
+        .replace("A_URL", &a)
+        .replace("B_URL", &b);
+    let addr = start_router(&sdl, &Config::default()).await;
+    let selection =
+        "item { __typename ... on Book { title } ... on Song { length } ... on Movie { title } }";
+    let answer = post(
+        addr,
+        &format!("{{ feedA {{ {selection} }} feedB {{ {selection} }} }}"),
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"data": {
+            "feedA": {"item": {"__typename": "Song", "length": 180}},
+            "feedB": {"item": {"__typename": "Book", "title": "title of b7"}},
+        }}),
+        "{:#?}",
+        log.entries()
+    );
+    for (subgraph, query) in log.entries() {
+        let foreign = if subgraph == "a" { "Movie" } else { "Song" };
+        assert!(
+            !query.contains(foreign),
+            "{subgraph} asked about {foreign}: {query}"
+        );
+    }
+}

@@ -120,11 +120,72 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Orders `members` by their dependencies: the nested order (see
+    /// [`Self::schedule_nested`]) unless it takes more waves of requests
+    /// than running the groups level by level, the fewest possible (the
+    /// longest chain of dependencies).
+    pub(super) fn schedule(&self, members: &[usize], nodes: &[PlanNode]) -> Option<PlanNode> {
+        let nested = self.schedule_nested(members, nodes)?;
+        let levels = self.schedule_levels(members, nodes)?;
+        if waves(&levels) < waves(&nested) {
+            Some(levels)
+        } else {
+            Some(nested)
+        }
+    }
+
+    /// Every group in the stage of its level: one more than the highest
+    /// level among its dependencies.
+    fn schedule_levels(&self, members: &[usize], nodes: &[PlanNode]) -> Option<PlanNode> {
+        let mut level: Vec<Option<usize>> = vec![None; self.groups.len()];
+        let mut changed = true;
+        let mut rounds = 0;
+        while changed && rounds <= members.len() {
+            changed = false;
+            rounds += 1;
+            for &g in members {
+                let deps: Vec<usize> = self.groups[g]
+                    .deps
+                    .iter()
+                    .copied()
+                    .filter(|d| members.contains(d) && *d != g)
+                    .collect();
+                let l = deps
+                    .iter()
+                    .map(|&d| level[d].map(|x| x + 1))
+                    .try_fold(0, |acc, x| x.map(|x| acc.max(x)));
+                if l.is_some() && level[g] != l {
+                    level[g] = l;
+                    changed = true;
+                }
+            }
+        }
+        let mut stages: Vec<Vec<PlanNode>> = vec![];
+        for &g in members {
+            // A cycle (never built) leaves a group without a level: last.
+            let l = level[g].unwrap_or(members.len());
+            if stages.len() <= l {
+                stages.resize_with(l + 1, Vec::new);
+            }
+            stages[l].push(nodes[g].clone());
+        }
+        let mut stages: Vec<PlanNode> = stages
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(parallel)
+            .collect();
+        match stages.len() {
+            0 => None,
+            1 => stages.pop(),
+            _ => Some(PlanNode::Sequence(stages)),
+        }
+    }
+
     /// Orders `members` by their dependencies. A group that depends on one
     /// group only runs right after it (a `Sequence` under it), so a chain
     /// never waits for unrelated fetches; a group that depends on several
     /// runs in a later stage, once all of them are done.
-    pub(super) fn schedule(&self, members: &[usize], nodes: &[PlanNode]) -> Option<PlanNode> {
+    fn schedule_nested(&self, members: &[usize], nodes: &[PlanNode]) -> Option<PlanNode> {
         let deps_in = |g: usize| -> Vec<usize> {
             self.groups[g]
                 .deps
@@ -349,6 +410,18 @@ impl<'a> Builder<'a> {
 }
 
 /// One node, or a `Parallel` of several.
+/// How many waves of subgraph requests `node` takes: requests that must
+/// wait for others' answers, counted along the longest chain.
+fn waves(node: &PlanNode) -> usize {
+    match node {
+        PlanNode::Fetch(_) => 1,
+        PlanNode::Flatten(f) => waves(&f.node),
+        PlanNode::Condition(c) => waves(&c.node),
+        PlanNode::Sequence(nodes) => nodes.iter().map(waves).sum(),
+        PlanNode::Parallel(nodes) => nodes.iter().map(waves).max().unwrap_or(0),
+    }
+}
+
 fn parallel(mut nodes: Vec<PlanNode>) -> PlanNode {
     if nodes.len() == 1 {
         nodes.pop().unwrap()

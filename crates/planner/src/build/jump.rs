@@ -57,6 +57,7 @@ impl<'a> Builder<'a> {
             key,
             entered_as,
             requires.as_deref(),
+            &guards_of(&field.directives),
             touched,
         )?;
         self.note_entry(inner.group, &inner, field);
@@ -165,6 +166,8 @@ impl<'a> Builder<'a> {
     /// `parent` at `ctx`: plans their key (and `requires`) where they are,
     /// and returns the position inside the entity group to plan into.
     /// With `entered_as`, the target knows the type as that `@interfaceObject`.
+    /// `field_guards` are the variable conditions of the field the entry is
+    /// for.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn enter_entity(
         &mut self,
@@ -174,6 +177,7 @@ impl<'a> Builder<'a> {
         key: &Key,
         entered_as: Option<Name>,
         requires: Option<&apollo_compiler::executable::SelectionSet>,
+        field_guards: &[Guard],
         touched: &mut BTreeSet<usize>,
     ) -> Result<Ctx, PlanError> {
         // What the target needs in each representation.
@@ -192,19 +196,16 @@ impl<'a> Builder<'a> {
             // group can use them too, without waiting for the current group.
             deps = already;
         } else {
-            // Keys and requirements are fetched whatever this level's
-            // @skip/@include say: the group may be entered unconditionally
-            // by other fields too.
+            // Keys and requirements are selected whatever this level's
+            // @skip/@include say (another field may need them too), but a
+            // fetch made only for them keeps the conditions of the field
+            // they are for: groups remember the conditions every entry
+            // shares, so one entered unconditionally too runs always.
             let mut sub = ctx.clone();
             let levels = sub.group_path.len() - sub.conditions.len();
             sub.group_path.truncate(levels);
-            for cond in std::mem::take(&mut sub.conditions) {
-                for g in guards_of(&cond) {
-                    if let Some(i) = sub.guards.iter().rposition(|x| *x == g) {
-                        sub.guards.remove(i);
-                    }
-                }
-            }
+            sub.conditions.clear();
+            sub.guards.extend(field_guards.iter().cloned());
             sub.internal = true;
             sub.jump_depth += 1;
             self.plan_fields_here(&sub, parent, &needed, &mut deps)?;

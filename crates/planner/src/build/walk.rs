@@ -306,7 +306,7 @@ impl<'a> Builder<'a> {
                 self.sg.graphs[graph].name
             )));
         };
-        let inner = self.enter_entity(ctx, parent, target, &key, None, None, touched)?;
+        let inner = self.enter_entity(ctx, parent, target, &key, None, None, &[], touched)?;
         self.note_entry(inner.group, &inner, &Field::leaf(name("__typename")));
         self.add_typename(&inner);
         self.plan_abstract(&inner, parent, &remote, touched)
