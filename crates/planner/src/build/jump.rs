@@ -31,7 +31,85 @@ impl<'a> Builder<'a> {
                 };
             }
         };
+        if entered_as.is_none() && self.plan_via_root(ctx, parent, field, target, touched)? {
+            return Ok(());
+        }
         self.jump_to(ctx, parent, field, target, &key, entered_as, touched)
+    }
+
+    /// Plans `field` (on `ty`, at `ctx`) by selecting its whole path again
+    /// from the root in `target`, when `ctx` is still inside a query's root
+    /// fetch and `target` resolves every field on the path (shared fields):
+    /// a root fetch that runs beside the current one, where an entity fetch
+    /// would wait for it. Not when an entity fetch to `target` is already
+    /// planned at this path (the field joins it at no cost). Returns false
+    /// when the path cannot be taken.
+    fn plan_via_root(
+        &mut self,
+        ctx: &Ctx,
+        ty: &Name,
+        field: &Field,
+        target: GraphId,
+        touched: &mut BTreeSet<usize>,
+    ) -> Result<bool, PlanError> {
+        if ctx.internal
+            || self.via_root
+            || self.groups[ctx.group].root_kind != Some(OperationType::Query)
+            || !self.resolvable(ty, &field.name, target, None)
+            || self.groups.iter().any(|g| {
+                g.graph == target
+                    && g.root_kind.is_none()
+                    && !g.merged
+                    && g.merge_path == ctx.response_path
+            })
+        {
+            return Ok(false);
+        }
+        let mut inner = wrap_conditions(Selection::Field(field.clone()), ctx.conditions.clone());
+        let mut inner_ty = ty.clone();
+        let mut link = ctx.parent.clone();
+        while let Some(l) = link {
+            if l.ctx.group != ctx.group
+                || !self.resolvable(&l.parent_type, &l.field.name, target, None)
+            {
+                return Ok(false);
+            }
+            let Ok(def) = self.sg.schema.type_field(&l.parent_type, &l.field.name) else {
+                return Ok(false);
+            };
+            let declared = def.ty.inner_named_type().clone();
+            if declared != inner_ty {
+                // Only a type the target may return there.
+                if !self
+                    .sg
+                    .possible_types_in_graph(&declared, target)
+                    .contains(&inner_ty)
+                {
+                    return Ok(false);
+                }
+                inner = Selection::Fragment(Fragment {
+                    type_condition: Some(inner_ty.clone()),
+                    directives: DirectiveList::new(),
+                    selections: vec![inner],
+                });
+            }
+            let mut via = l.field.clone();
+            via.selections = vec![inner];
+            if l.ctx.parent.is_none() {
+                // At the root: a root fetch in `target`.
+                self.via_root = true;
+                let planned = self.plan_in_graph(&l.ctx, &l.parent_type, &via, target, touched);
+                self.via_root = false;
+                planned?;
+                // The current fetch may have nothing else to select here.
+                self.add_typename(ctx);
+                return Ok(true);
+            }
+            inner = wrap_conditions(Selection::Field(via), l.ctx.conditions.clone());
+            inner_ty = l.parent_type.clone();
+            link = l.ctx.parent.clone();
+        }
+        Ok(false)
     }
 
     /// Fetches `field` of the `parent` objects at `ctx` from `target`,

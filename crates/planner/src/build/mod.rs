@@ -155,6 +155,9 @@ pub(crate) struct Builder<'a> {
     groups: Vec<Group>,
     /// Asked before each field is planned: true stops planning.
     cancelled: &'a dyn Fn() -> bool,
+    /// Planning a path again from the root (`plan_via_root`): no second
+    /// one inside it, or two subgraphs could send a field back and forth.
+    via_root: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -169,6 +172,7 @@ impl<'a> Builder<'a> {
             pins: pins_of(labels),
             groups: vec![],
             cancelled,
+            via_root: false,
         }
     }
 
