@@ -43,7 +43,7 @@ pub fn plan(
     operation: &Operation,
     labels: &HashSet<String>,
 ) -> Result<QueryPlan, PlanError> {
-    build::Builder::new(supergraph, labels, &|| false).plan(doc, operation)
+    build::search::plan(supergraph, doc, operation, labels, &|| false)
 }
 
 /// [`plan`], stopping with an error as soon as `cancelled` returns true
@@ -56,5 +56,5 @@ pub fn plan_cancellable(
     labels: &HashSet<String>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<QueryPlan, PlanError> {
-    build::Builder::new(supergraph, labels, cancelled).plan(doc, operation)
+    build::search::plan(supergraph, doc, operation, labels, cancelled)
 }

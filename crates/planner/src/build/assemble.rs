@@ -412,7 +412,7 @@ impl<'a> Builder<'a> {
 /// One node, or a `Parallel` of several.
 /// How many waves of subgraph requests `node` takes: requests that must
 /// wait for others' answers, counted along the longest chain.
-fn waves(node: &PlanNode) -> usize {
+pub(super) fn waves(node: &PlanNode) -> usize {
     match node {
         PlanNode::Fetch(_) => 1,
         PlanNode::Flatten(f) => waves(&f.node),

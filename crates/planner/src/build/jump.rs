@@ -465,6 +465,11 @@ impl<'a> Builder<'a> {
         root: &Name,
         field: &Field,
     ) -> Result<GraphId, PlanError> {
+        if let Some(&g) = self.root_choices.get(field.response_key()) {
+            if self.resolvable(root, &field.name, g, None) {
+                return Ok(g);
+            }
+        }
         let mut best: Option<(i64, GraphId)> = None;
         for g in 0..self.sg.graphs.len() {
             if !self.resolvable(root, &field.name, g, None) {

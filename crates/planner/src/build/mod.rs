@@ -29,6 +29,7 @@ use crate::PlanError;
 mod assemble;
 mod jump;
 mod ownership;
+pub(crate) mod search;
 mod walk;
 
 /// Prefix of the aliases the planner adds to resolve field conflicts.
@@ -158,6 +159,9 @@ pub(crate) struct Builder<'a> {
     /// Planning a path again from the root (`plan_via_root`): no second
     /// one inside it, or two subgraphs could send a field back and forth.
     via_root: bool,
+    /// Subgraphs chosen for root fields by the search (`search.rs`), by
+    /// response key; the others are chosen greedily.
+    root_choices: HashMap<Name, GraphId>,
 }
 
 impl<'a> Builder<'a> {
@@ -173,6 +177,7 @@ impl<'a> Builder<'a> {
             groups: vec![],
             cancelled,
             via_root: false,
+            root_choices: HashMap::new(),
         }
     }
 

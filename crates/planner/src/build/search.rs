@@ -1,0 +1,109 @@
+//! A search over the planner's choices: the greedy plan first, then each
+//! other subgraph for each root field more than one subgraph resolves, one
+//! change at a time, keeping a plan that takes fewer waves of subgraph
+//! requests or, with as many waves, fewer requests. Bounded: at most
+//! [`MAX_TRIALS`] more plans per operation.
+
+use std::collections::HashMap;
+
+use super::*;
+
+/// How many alternative plans one operation may cost.
+const MAX_TRIALS: usize = 8;
+
+/// What a plan costs: waves of requests first, then requests.
+fn cost(plan: &QueryPlan) -> (usize, usize) {
+    match &plan.root {
+        Some(node) => (assemble::waves(node), fetches(node)),
+        None => (0, 0),
+    }
+}
+
+/// How many subgraph requests `node` holds.
+fn fetches(node: &PlanNode) -> usize {
+    match node {
+        PlanNode::Fetch(_) => 1,
+        PlanNode::Flatten(f) => fetches(&f.node),
+        PlanNode::Condition(c) => fetches(&c.node),
+        PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => nodes.iter().map(fetches).sum(),
+    }
+}
+
+/// Plans `operation` with the search described above.
+pub(crate) fn plan(
+    sg: &Supergraph,
+    doc: &ExecutableDocument,
+    operation: &Operation,
+    labels: &HashSet<String>,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<QueryPlan, PlanError> {
+    let candidates = if operation.operation_type == OperationType::Query {
+        Builder::new(sg, labels, cancelled).root_candidates(doc, operation)
+    } else {
+        // Mutations run their root fields in order, each where it is.
+        Vec::new()
+    };
+    // A greedy plan that fails may have an alternative that does not.
+    let first = Builder::new(sg, labels, cancelled).plan(doc, operation);
+    let failed = first.as_ref().err().cloned();
+    let mut best = first.unwrap_or(QueryPlan { root: None });
+    let mut best_cost = match failed {
+        Some(_) => (usize::MAX, usize::MAX),
+        None => cost(&best),
+    };
+    let mut choices: HashMap<Name, GraphId> = HashMap::new();
+    let mut trials = 0;
+    'search: for (key, graphs) in candidates {
+        for graph in graphs {
+            if trials == MAX_TRIALS || (best_cost.0 <= 1 && best_cost.1 <= 1) {
+                break 'search;
+            }
+            trials += 1;
+            let mut trial = choices.clone();
+            trial.insert(key.clone(), graph);
+            let mut builder = Builder::new(sg, labels, cancelled);
+            builder.root_choices = trial.clone();
+            // A choice that cannot be planned is just not taken.
+            if let Ok(plan) = builder.plan(doc, operation) {
+                let c = cost(&plan);
+                if c < best_cost {
+                    best = plan;
+                    best_cost = c;
+                    choices = trial;
+                }
+            }
+        }
+    }
+    match failed {
+        Some(e) if best_cost.0 == usize::MAX => Err(e),
+        _ => Ok(best),
+    }
+}
+
+impl Builder<'_> {
+    /// The root fields more than one subgraph resolves (by response key),
+    /// with those subgraphs.
+    fn root_candidates(
+        &self,
+        doc: &ExecutableDocument,
+        operation: &Operation,
+    ) -> Vec<(Name, Vec<GraphId>)> {
+        let Some(root_type) = self.sg.root_type(operation.operation_type).cloned() else {
+            return Vec::new();
+        };
+        let selections = from_executable(&operation.selection_set, doc);
+        let mut out: Vec<(Name, Vec<GraphId>)> = Vec::new();
+        for (field, _) in self.collect_for_type(&root_type, &selections, &[]) {
+            if field.name.starts_with("__") || out.iter().any(|(k, _)| k == field.response_key()) {
+                continue;
+            }
+            let graphs: Vec<GraphId> = (0..self.sg.graphs.len())
+                .filter(|&g| self.resolvable(&root_type, &field.name, g, None))
+                .collect();
+            if graphs.len() > 1 {
+                out.push((field.response_key().clone(), graphs));
+            }
+        }
+        out
+    }
+}
