@@ -170,7 +170,9 @@ fn run_plan(
         .map_err(|e| e.message().to_string())?;
     let plan = goliath_planner::plan(&sg, &doc, op, &labels.into_iter().collect())
         .map_err(|e| format!("planning failed: {e}"))?;
-    print!("{plan}");
+    // A closed pipe (`goliath plan … | head`) ends the output quietly.
+    use std::io::Write;
+    let _ = write!(std::io::stdout().lock(), "{plan}");
     Ok(())
 }
 

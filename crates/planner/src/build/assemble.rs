@@ -12,6 +12,7 @@ impl<'a> Builder<'a> {
         roots: usize,
     ) -> Option<PlanNode> {
         self.merge_siblings();
+        self.relax_guards();
         let nodes: Vec<PlanNode> = (0..self.groups.len())
             .map(|g| self.fetch_node(g, operation))
             .collect();
@@ -102,6 +103,35 @@ impl<'a> Builder<'a> {
                     if g.deps.remove(&b) {
                         g.deps.insert(a);
                     }
+                }
+            }
+        }
+    }
+
+    /// A fetch runs whenever a fetch that depends on it runs: its
+    /// conditions shrink to those it shares with each dependent (a fetch of
+    /// requirements for a skipped field still runs when the fetch that needs
+    /// them runs anyway, for its other fields: its representations carry
+    /// them). Found by the differential tester.
+    fn relax_guards(&mut self) {
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for d in 0..self.groups.len() {
+                if self.groups[d].merged {
+                    continue;
+                }
+                let dependent = self.groups[d].guards.clone().unwrap_or_default();
+                for x in self.groups[d].deps.clone() {
+                    if x == d {
+                        continue;
+                    }
+                    let Some(guards) = self.groups[x].guards.as_mut() else {
+                        continue;
+                    };
+                    let before = guards.len();
+                    guards.retain(|g| dependent.contains(g));
+                    changed |= guards.len() != before;
                 }
             }
         }

@@ -95,6 +95,7 @@ impl<'a> Builder<'a> {
             }
             let mut via = l.field.clone();
             via.selections = vec![inner];
+            guard_empty(&mut via.selections);
             if l.ctx.parent.is_none() {
                 // At the root: a root fetch in `target`.
                 self.via_root = true;
@@ -172,6 +173,7 @@ impl<'a> Builder<'a> {
         }
         let mut via = link.field.clone();
         via.selections = vec![inner];
+        guard_empty(&mut via.selections);
         for target in 0..self.sg.graphs.len() {
             if target == current
                 || !self.resolvable(&link.parent_type, &via.name, target, None)
@@ -640,4 +642,13 @@ fn top_fields(sels: &[Selection]) -> Vec<&crate::selection::Field> {
         }
     }
     out
+}
+
+/// Adds `__typename` to the selections of a field selected again through
+/// its path when they may select nothing at run time (see
+/// `selection::may_be_empty`).
+fn guard_empty(selections: &mut Vec<Selection>) {
+    if crate::selection::may_be_empty(selections) {
+        selections.push(Selection::Field(Field::leaf(name("__typename"))));
+    }
 }
