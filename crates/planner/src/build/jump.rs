@@ -372,6 +372,7 @@ impl<'a> Builder<'a> {
             }
         }
         let mut best: Option<(i64, GraphId, Key, Option<Name>)> = None;
+        let mut options: Vec<(i64, GraphId, Key, Option<Name>)> = Vec::new();
         for (target, known_as, entered_as) in entries {
             let fig = self.sg.field_in_graph(&known_as, field, target);
             // The current subgraph again only for a `@requires`, or as the
@@ -402,9 +403,33 @@ impl<'a> Builder<'a> {
                 }) {
                     cost -= 5;
                 }
-                if best.as_ref().is_none_or(|b| cost < b.0) {
-                    best = Some((cost, target, key.clone(), entered_as.clone()));
+                options.push((cost, target, key.clone(), entered_as.clone()));
+            }
+        }
+        // The cheapest way in, unless the search (`search.rs`) chose the
+        // subgraph for this decision; every decision with more than one
+        // subgraph to go to is recorded for it.
+        let decision = format!("{parent}.{field}@{:?}", ctx.response_path);
+        let chosen = self.jump_choices.get(&decision).copied();
+        for option in &options {
+            let preferred = chosen.is_some_and(|c| c == option.1);
+            let better = match &best {
+                None => true,
+                Some(b) => {
+                    let b_preferred = chosen.is_some_and(|c| c == b.1);
+                    (preferred && !b_preferred) || (preferred == b_preferred && option.0 < b.0)
                 }
+            };
+            if better {
+                best = Some(option.clone());
+            }
+        }
+        let mut targets: Vec<GraphId> = options.iter().map(|o| o.1).collect();
+        targets.sort_unstable();
+        targets.dedup();
+        if targets.len() > 1 {
+            if let Some(b) = &best {
+                self.decisions.borrow_mut().push((decision, b.1, targets));
             }
         }
         best.map(|(_, g, k, r)| (g, k, r)).ok_or_else(|| {

@@ -162,6 +162,12 @@ pub(crate) struct Builder<'a> {
     /// Subgraphs chosen for root fields by the search (`search.rs`), by
     /// response key; the others are chosen greedily.
     root_choices: HashMap<Name, GraphId>,
+    /// Subgraphs chosen by the search for entity jumps, by decision
+    /// (`Type.field@path`).
+    jump_choices: HashMap<String, GraphId>,
+    /// Jumps that had more than one subgraph to go to: the decision, the
+    /// subgraph taken, and all of them (read by the search).
+    decisions: Rc<std::cell::RefCell<Vec<(String, GraphId, Vec<GraphId>)>>>,
 }
 
 impl<'a> Builder<'a> {
@@ -178,6 +184,8 @@ impl<'a> Builder<'a> {
             cancelled,
             via_root: false,
             root_choices: HashMap::new(),
+            jump_choices: HashMap::new(),
+            decisions: Rc::default(),
         }
     }
 

@@ -1,8 +1,9 @@
-//! A search over the planner's choices: the greedy plan first, then each
-//! other subgraph for each root field more than one subgraph resolves, one
-//! change at a time, keeping a plan that takes fewer waves of subgraph
-//! requests or, with as many waves, fewer requests. Bounded: at most
-//! [`MAX_TRIALS`] more plans per operation.
+//! A search over the planner's choices: the greedy plan first, then, one
+//! change at a time, each other subgraph for each root field that several
+//! subgraphs resolve and for each entity jump that had several subgraphs to
+//! go to, keeping a plan that takes fewer waves of subgraph requests or,
+//! with as many waves, fewer requests. Bounded: at most [`MAX_TRIALS`] more
+//! plans per operation.
 
 use std::collections::HashMap;
 
@@ -29,6 +30,36 @@ fn fetches(node: &PlanNode) -> usize {
     }
 }
 
+/// One choice the search may change.
+enum Choice {
+    /// The subgraph of a root field (by response key).
+    Root(Name),
+    /// The subgraph of an entity jump (by decision).
+    Jump(String),
+}
+
+/// The choices made so far.
+#[derive(Clone, Default)]
+struct Choices {
+    root: HashMap<Name, GraphId>,
+    jump: HashMap<String, GraphId>,
+}
+
+impl Choices {
+    fn with(&self, choice: &Choice, graph: GraphId) -> Choices {
+        let mut out = self.clone();
+        match choice {
+            Choice::Root(key) => {
+                out.root.insert(key.clone(), graph);
+            }
+            Choice::Jump(decision) => {
+                out.jump.insert(decision.clone(), graph);
+            }
+        }
+        out
+    }
+}
+
 /// Plans `operation` with the search described above.
 pub(crate) fn plan(
     sg: &Supergraph,
@@ -37,32 +68,42 @@ pub(crate) fn plan(
     labels: &HashSet<String>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<QueryPlan, PlanError> {
-    let candidates = if operation.operation_type == OperationType::Query {
-        Builder::new(sg, labels, cancelled).root_candidates(doc, operation)
-    } else {
-        // Mutations run their root fields in order, each where it is.
-        Vec::new()
-    };
+    let is_query = operation.operation_type == OperationType::Query;
+    // Mutations run their root fields in order, each where it is.
+    let mut alternatives: Vec<(Choice, Vec<GraphId>)> = Vec::new();
+    if is_query {
+        for (key, graphs) in Builder::new(sg, labels, cancelled).root_candidates(doc, operation) {
+            alternatives.push((Choice::Root(key), graphs));
+        }
+    }
+    let greedy = Builder::new(sg, labels, cancelled);
+    let decisions = greedy.decisions.clone();
+    let first = greedy.plan(doc, operation);
+    if is_query {
+        for (decision, taken, targets) in decisions.borrow().iter() {
+            let others: Vec<GraphId> = targets.iter().copied().filter(|g| g != taken).collect();
+            alternatives.push((Choice::Jump(decision.clone()), others));
+        }
+    }
     // A greedy plan that fails may have an alternative that does not.
-    let first = Builder::new(sg, labels, cancelled).plan(doc, operation);
     let failed = first.as_ref().err().cloned();
     let mut best = first.unwrap_or(QueryPlan { root: None });
     let mut best_cost = match failed {
         Some(_) => (usize::MAX, usize::MAX),
         None => cost(&best),
     };
-    let mut choices: HashMap<Name, GraphId> = HashMap::new();
+    let mut choices = Choices::default();
     let mut trials = 0;
-    'search: for (key, graphs) in candidates {
-        for graph in graphs {
+    'search: for (choice, graphs) in &alternatives {
+        for &graph in graphs {
             if trials == MAX_TRIALS || (best_cost.0 <= 1 && best_cost.1 <= 1) {
                 break 'search;
             }
             trials += 1;
-            let mut trial = choices.clone();
-            trial.insert(key.clone(), graph);
+            let trial = choices.with(choice, graph);
             let mut builder = Builder::new(sg, labels, cancelled);
-            builder.root_choices = trial.clone();
+            builder.root_choices = trial.root.clone();
+            builder.jump_choices = trial.jump.clone();
             // A choice that cannot be planned is just not taken.
             if let Ok(plan) = builder.plan(doc, operation) {
                 let c = cost(&plan);
