@@ -167,8 +167,12 @@ pub(crate) struct Builder<'a> {
     jump_choices: HashMap<String, GraphId>,
     /// Jumps that had more than one subgraph to go to: the decision, the
     /// subgraph taken, and all of them (read by the search).
-    decisions: Rc<std::cell::RefCell<Vec<(String, GraphId, Vec<GraphId>)>>>,
+    decisions: Rc<std::cell::RefCell<Vec<Decision>>>,
 }
+
+/// A jump with more than one subgraph to go to: `Type.field@path`, the
+/// subgraph taken, and all of them.
+pub(crate) type Decision = (String, GraphId, Vec<GraphId>);
 
 impl<'a> Builder<'a> {
     pub(crate) fn new(
