@@ -338,12 +338,16 @@ pub async fn start(schema: Arc<Schema>, subgraph: Option<usize>) -> Result<Serve
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let task = tokio::spawn(async move {
+        // Connections end with the server (aborting this task drops the
+        // set, which aborts them): a long run must not run out of files.
+        let mut connections = tokio::task::JoinSet::new();
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            while connections.try_join_next().is_some() {}
             let dynamic = dynamic.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
                     let dynamic = dynamic.clone();
                     async move {

@@ -299,6 +299,7 @@ impl<'a> Builder<'a> {
             ctx.root_index,
             (parent, &needed),
             entered_as.as_ref(),
+            &[ctx.guards.as_slice(), field_guards].concat(),
         );
         touched.insert(group);
         let in_target = entered_as.clone().unwrap_or_else(|| parent.clone());
@@ -452,6 +453,7 @@ impl<'a> Builder<'a> {
         root_index: usize,
         rep: (&Name, &[Selection]),
         entered_as: Option<&Name>,
+        guards: &[Guard],
     ) -> usize {
         let existing = (0..self.groups.len()).find(|&g| {
             let group = &self.groups[g];
@@ -463,6 +465,7 @@ impl<'a> Builder<'a> {
                 && !deps.iter().any(|&d| self.depends_on(d, g))
                 && !representations_clash(&group.requires, rep.0, rep.1)
                 && !entries_clash(group, rep.0, entered_as)
+                && !conditions_clash(group, rep.0, rep.1, guards)
         });
         match existing {
             Some(g) => g,
@@ -629,6 +632,36 @@ fn entries_clash(group: &super::Group, parent: &Name, entered_as: Option<&Name>)
         .find(|(t, _)| t == parent)
         .map(|(_, as_type)| as_type);
     has_parent && rewrite != entered_as
+}
+
+/// Whether an entry under conditions `guards` would join `group`, entered
+/// under other conditions, with another representation shape for
+/// `parent`: the fields one entry needs may have been fetched only under
+/// the other's conditions, and an object missing them is left out of the
+/// fetch, for both entries' fields (issue 17's differential tester: a
+/// sibling's non-null field came back `null`).
+fn conditions_clash(
+    group: &super::Group,
+    parent: &Name,
+    needed: &[Selection],
+    guards: &[Guard],
+) -> bool {
+    let Some(group_guards) = &group.guards else {
+        return false;
+    };
+    let same_conditions = group_guards.iter().all(|g| guards.contains(g))
+        && guards.iter().all(|g| group_guards.contains(g));
+    if same_conditions {
+        return false;
+    }
+    group.requires.iter().any(|s| match s {
+        Selection::Fragment(fr) if fr.type_condition.as_ref() == Some(parent) => {
+            let has = |a: &[Selection], b: &Selection| a.contains(b);
+            !(fr.selections.iter().all(|x| has(needed, x))
+                && needed.iter().all(|x| has(&fr.selections, x)))
+        }
+        _ => false,
+    })
 }
 
 fn representations_clash(requires: &[Selection], parent: &Name, needed: &[Selection]) -> bool {
