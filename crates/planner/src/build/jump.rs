@@ -444,7 +444,10 @@ impl<'a> Builder<'a> {
     /// An entity group for `graph` at `path`, reused when that adds no cycle
     /// and its representations of `rep.0` can hold the fields `rep.1` (a
     /// representation holds one value per field name: two requirements of
-    /// one field with different arguments need two fetches).
+    /// one field with different arguments need two fetches), that enters it
+    /// the same way (`entered_as`) and, with another representation shape,
+    /// under the same conditions (`guards`).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn entity_group(
         &mut self,
         graph: GraphId,
