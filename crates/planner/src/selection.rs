@@ -102,10 +102,8 @@ pub fn from_executable(
         match sel {
             executable::Selection::Field(f) => {
                 let mut selections = from_executable(&f.selection_set, doc);
-                if !f.selection_set.selections.is_empty() && may_be_empty(&selections) {
-                    selections.push(Selection::Field(Field::leaf(apollo_compiler::name!(
-                        "__typename"
-                    ))));
+                if !f.selection_set.selections.is_empty() {
+                    guard_empty(&mut selections);
                 }
                 out.push(Selection::Field(Field {
                     alias: f.alias.clone(),
@@ -148,6 +146,16 @@ pub(crate) fn may_be_empty(set: &[Selection]) -> bool {
         Selection::Field(f) => conditional(&f.directives),
         Selection::Fragment(fr) => conditional(&fr.directives) || may_be_empty(&fr.selections),
     })
+}
+
+/// Adds `__typename` to `set` when it may select nothing at run time (see
+/// [`may_be_empty`]).
+pub(crate) fn guard_empty(set: &mut Vec<Selection>) {
+    if may_be_empty(set) {
+        set.push(Selection::Field(Field::leaf(apollo_compiler::name!(
+            "__typename"
+        ))));
+    }
 }
 
 /// Whether `directives` hold a `@skip` or `@include` on a variable.

@@ -357,10 +357,10 @@ impl<'a> Builder<'a> {
             &mut Default::default(),
             &mut 0,
         );
-        if group.root_kind.is_some() && selection::may_be_empty(&selections) {
-            // Every root field is conditional: never an empty operation (see
+        if group.root_kind.is_some() {
+            // Every root field conditional: never an empty operation (see
             // `may_be_empty`; async-graphql answers `"data": null` to one).
-            selections.push(Selection::Field(Field::leaf(name("__typename"))));
+            selection::guard_empty(&mut selections);
         }
         let mut used: Vec<Name> = vec![];
         selection::visit_variables(&group.selections, &mut |n| {

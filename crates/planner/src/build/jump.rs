@@ -87,15 +87,9 @@ impl<'a> Builder<'a> {
                 {
                     return Ok(false);
                 }
-                inner = Selection::Fragment(Fragment {
-                    type_condition: Some(inner_ty.clone()),
-                    directives: DirectiveList::new(),
-                    selections: vec![inner],
-                });
+                inner = typed(&inner_ty, inner);
             }
-            let mut via = l.field.clone();
-            via.selections = vec![inner];
-            guard_empty(&mut via.selections);
+            let via = selected_through(&l.field, inner);
             if l.ctx.parent.is_none() {
                 // At the root: a root fetch in `target`.
                 self.via_root = true;
@@ -165,15 +159,9 @@ impl<'a> Builder<'a> {
             .ok();
         let mut inner = wrap_conditions(Selection::Field(field.clone()), ctx.conditions.clone());
         if declared.as_ref() != Some(ty) {
-            inner = Selection::Fragment(Fragment {
-                type_condition: Some(ty.clone()),
-                directives: DirectiveList::new(),
-                selections: vec![inner],
-            });
+            inner = typed(ty, inner);
         }
-        let mut via = link.field.clone();
-        via.selections = vec![inner];
-        guard_empty(&mut via.selections);
+        let via = selected_through(&link.field, inner);
         for target in 0..self.sg.graphs.len() {
             if target == current
                 || !self.resolvable(&link.parent_type, &via.name, target, None)
@@ -705,11 +693,21 @@ fn top_fields(sels: &[Selection]) -> Vec<&crate::selection::Field> {
     out
 }
 
-/// Adds `__typename` to the selections of a field selected again through
-/// its path when they may select nothing at run time (see
-/// `selection::may_be_empty`).
-fn guard_empty(selections: &mut Vec<Selection>) {
-    if crate::selection::may_be_empty(selections) {
-        selections.push(Selection::Field(Field::leaf(name("__typename"))));
-    }
+/// `inner` under `... on ty`.
+fn typed(ty: &Name, inner: Selection) -> Selection {
+    Selection::Fragment(Fragment {
+        type_condition: Some(ty.clone()),
+        directives: DirectiveList::new(),
+        selections: vec![inner],
+    })
+}
+
+/// `field` (its head: alias, arguments, directives) selecting `inner`, to
+/// select a field again through its parent; with `__typename` when `inner`
+/// may select nothing at run time.
+fn selected_through(field: &Field, inner: Selection) -> Field {
+    let mut via = field.clone();
+    via.selections = vec![inner];
+    crate::selection::guard_empty(&mut via.selections);
+    via
 }
