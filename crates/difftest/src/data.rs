@@ -51,6 +51,27 @@ fn args_part(args: &[(String, i64)]) -> String {
         .join(",")
 }
 
+/// The hash a field's value on `inst` comes from: the seed, the object,
+/// the field, its arguments (and `extra`, to tell objects from scalars).
+fn field_hash(
+    schema: &Schema,
+    inst: &Inst,
+    field: &Field,
+    args: &[(String, i64)],
+    extra: Option<&str>,
+) -> u64 {
+    let n = inst.n.to_string();
+    let a = args_part(args);
+    let mut parts = vec![
+        inst.ty.as_str(),
+        n.as_str(),
+        field.name.as_str(),
+        a.as_str(),
+    ];
+    parts.extend(extra);
+    hash(schema.seed, &parts)
+}
+
 /// The key value of `field` on object `n` of `ty`, if `field` is a key field
 /// name.
 pub fn key_value(ty: &str, field: &str, n: u32) -> Option<Value> {
@@ -90,15 +111,7 @@ pub fn scalar(schema: &Schema, inst: &Inst, field: &Field, args: &[(String, i64)
     if let Some(v) = key_value(&inst.ty, &field.name, inst.n) {
         return v;
     }
-    let n = inst.n.to_string();
-    let a = args_part(args);
-    let parts = [
-        inst.ty.as_str(),
-        n.as_str(),
-        field.name.as_str(),
-        a.as_str(),
-    ];
-    let h = hash(schema.seed, &parts);
+    let h = field_hash(schema, inst, field, args, None);
     let ty = &field.ty;
     if !ty.list {
         if !ty.item_non_null && h.is_multiple_of(5) {
@@ -160,16 +173,7 @@ pub enum Objects {
 
 /// The objects field `field` holds on `inst`.
 pub fn objects(schema: &Schema, inst: &Inst, field: &Field, args: &[(String, i64)]) -> Objects {
-    let n = inst.n.to_string();
-    let a = args_part(args);
-    let parts = [
-        inst.ty.as_str(),
-        n.as_str(),
-        field.name.as_str(),
-        a.as_str(),
-        "o",
-    ];
-    let h = hash(schema.seed, &parts);
+    let h = field_hash(schema, inst, field, args, Some("o"));
     let types: Vec<String> = if field.runtime.is_empty() {
         vec![field.ty.name.clone()]
     } else {

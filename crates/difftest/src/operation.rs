@@ -47,6 +47,19 @@ pub enum Sel {
     Spread { name: String, cond: Option<Cond> },
 }
 
+impl Sel {
+    /// `__typename`.
+    fn typename() -> Sel {
+        Sel::Field {
+            alias: None,
+            name: "__typename".into(),
+            args: Vec::new(),
+            cond: None,
+            sub: Vec::new(),
+        }
+    }
+}
+
 /// A named fragment.
 #[derive(Clone, Debug)]
 pub struct Fragment {
@@ -137,13 +150,7 @@ impl Gen<'_> {
             }
         }
         if type_name != "Query" && self.rng.chance(25) {
-            out.push(Sel::Field {
-                alias: None,
-                name: "__typename".into(),
-                args: Vec::new(),
-                cond: None,
-                sub: Vec::new(),
-            });
+            out.push(Sel::typename());
         }
         if kind != Kind::Object && depth < MAX_DEPTH {
             let possible = schema.possible(type_name);
@@ -187,13 +194,7 @@ impl Gen<'_> {
                 let f = schema.query[0].name.clone();
                 out.push(self.field(f, MAX_DEPTH));
             } else {
-                out.push(Sel::Field {
-                    alias: None,
-                    name: "__typename".into(),
-                    args: Vec::new(),
-                    cond: None,
-                    sub: Vec::new(),
-                });
+                out.push(Sel::typename());
             }
         }
         out
