@@ -418,7 +418,9 @@ impl<'a> Builder<'a> {
         targets.dedup();
         if targets.len() > 1 {
             if let Some(b) = &best {
-                self.decisions.borrow_mut().push((decision, b.1, targets));
+                self.decisions
+                    .borrow_mut()
+                    .push((Choice::Jump(decision), b.1, targets));
             }
         }
         best.map(|(_, g, k, r)| (g, k, r)).ok_or_else(|| {
@@ -492,10 +494,12 @@ impl<'a> Builder<'a> {
             }
         }
         let mut best: Option<(i64, GraphId)> = None;
+        let mut candidates = Vec::new();
         for g in 0..self.sg.graphs.len() {
             if !self.resolvable(root, &field.name, g, None) {
                 continue;
             }
+            candidates.push(g);
             let def = self.sg.schema.type_field(root, &field.name).ok();
             let mut score = match def {
                 Some(d) => self.local_score(g, d.ty.inner_named_type(), &field.selections, 0),
@@ -511,6 +515,11 @@ impl<'a> Builder<'a> {
             if best.is_none_or(|b| score > b.0) {
                 best = Some((score, g));
             }
+        }
+        if let (Some(b), true) = (best, candidates.len() > 1) {
+            // Recorded for the search (`search.rs`).
+            let choice = Choice::Root(field.response_key().clone());
+            self.decisions.borrow_mut().push((choice, b.1, candidates));
         }
         best.map(|b| b.1).ok_or_else(|| {
             PlanError::new(format!(

@@ -165,14 +165,23 @@ pub(crate) struct Builder<'a> {
     /// Subgraphs chosen by the search for entity jumps, by decision
     /// (`Type.field@path`).
     jump_choices: HashMap<String, GraphId>,
-    /// Jumps that had more than one subgraph to go to: the decision, the
-    /// subgraph taken, and all of them (read by the search).
+    /// Root fields and jumps that had more than one subgraph to go to (read
+    /// by the search).
     decisions: Rc<std::cell::RefCell<Vec<Decision>>>,
 }
 
-/// A jump with more than one subgraph to go to: `Type.field@path`, the
-/// subgraph taken, and all of them.
-pub(crate) type Decision = (String, GraphId, Vec<GraphId>);
+/// A choice the planner made among several subgraphs: what it was for,
+/// the subgraph taken, and all of them.
+pub(crate) type Decision = (Choice, GraphId, Vec<GraphId>);
+
+/// What a choice among subgraphs was for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Choice {
+    /// A root field, by response key.
+    Root(Name),
+    /// An entity jump, by `Type.field@path`.
+    Jump(String),
+}
 
 impl<'a> Builder<'a> {
     pub(crate) fn new(

@@ -1,7 +1,7 @@
 //! A search over the planner's choices: the greedy plan first, then, one
-//! change at a time, each other subgraph for each root field that several
-//! subgraphs resolve and for each entity jump that had several subgraphs to
-//! go to, keeping a plan that takes fewer waves of subgraph requests or,
+//! change at a time, each other subgraph for each root field and each
+//! entity jump that had several subgraphs to go to (the greedy plan records
+//! them), keeping a plan that takes fewer waves of subgraph requests or,
 //! with as many waves, fewer requests. Bounded: at most [`MAX_TRIALS`] more
 //! plans per operation.
 
@@ -28,14 +28,6 @@ fn fetches(node: &PlanNode) -> usize {
         PlanNode::Condition(c) => fetches(&c.node),
         PlanNode::Sequence(nodes) | PlanNode::Parallel(nodes) => nodes.iter().map(fetches).sum(),
     }
-}
-
-/// One choice the search may change.
-enum Choice {
-    /// The subgraph of a root field (by response key).
-    Root(Name),
-    /// The subgraph of an entity jump (by decision).
-    Jump(String),
 }
 
 /// The choices made so far.
@@ -68,21 +60,18 @@ pub(crate) fn plan(
     labels: &HashSet<String>,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<QueryPlan, PlanError> {
-    let is_query = operation.operation_type == OperationType::Query;
-    // Mutations run their root fields in order, each where it is.
-    let mut alternatives: Vec<(Choice, Vec<GraphId>)> = Vec::new();
-    if is_query {
-        for (key, graphs) in Builder::new(sg, labels, cancelled).root_candidates(doc, operation) {
-            alternatives.push((Choice::Root(key), graphs));
-        }
-    }
     let greedy = Builder::new(sg, labels, cancelled);
     let decisions = greedy.decisions.clone();
     let first = greedy.plan(doc, operation);
-    if is_query {
-        for (decision, taken, targets) in decisions.borrow().iter() {
-            let others: Vec<GraphId> = targets.iter().copied().filter(|g| g != taken).collect();
-            alternatives.push((Choice::Jump(decision.clone()), others));
+    // Mutations run their root fields in order, each where it is.
+    let mut alternatives: Vec<(Choice, Vec<GraphId>)> = Vec::new();
+    if operation.operation_type == OperationType::Query {
+        let mut seen = std::collections::HashSet::new();
+        for (choice, taken, targets) in decisions.borrow().iter() {
+            if seen.insert(choice.clone()) {
+                let others: Vec<GraphId> = targets.iter().copied().filter(|g| g != taken).collect();
+                alternatives.push((choice.clone(), others));
+            }
         }
     }
     // A greedy plan that fails may have an alternative that does not.
@@ -118,33 +107,5 @@ pub(crate) fn plan(
     match failed {
         Some(e) if best_cost.0 == usize::MAX => Err(e),
         _ => Ok(best),
-    }
-}
-
-impl Builder<'_> {
-    /// The root fields more than one subgraph resolves (by response key),
-    /// with those subgraphs.
-    fn root_candidates(
-        &self,
-        doc: &ExecutableDocument,
-        operation: &Operation,
-    ) -> Vec<(Name, Vec<GraphId>)> {
-        let Some(root_type) = self.sg.root_type(operation.operation_type).cloned() else {
-            return Vec::new();
-        };
-        let selections = from_executable(&operation.selection_set, doc);
-        let mut out: Vec<(Name, Vec<GraphId>)> = Vec::new();
-        for (field, _) in self.collect_for_type(&root_type, &selections, &[]) {
-            if field.name.starts_with("__") || out.iter().any(|(k, _)| k == field.response_key()) {
-                continue;
-            }
-            let graphs: Vec<GraphId> = (0..self.sg.graphs.len())
-                .filter(|&g| self.resolvable(&root_type, &field.name, g, None))
-                .collect();
-            if graphs.len() > 1 {
-                out.push((field.response_key().clone(), graphs));
-            }
-        }
-        out
     }
 }
