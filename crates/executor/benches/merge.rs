@@ -465,6 +465,7 @@ fn benches(c: &mut Criterion) {
         let mut errors = vec![];
         let variables = Map::new();
         let mut projection = Projection {
+            denied: None,
             schema: &supergraph.api_schema,
             doc: &doc,
             variables: &variables,

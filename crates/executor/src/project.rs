@@ -31,6 +31,10 @@ pub struct Projection<'a, 'e> {
     pub variables: &'a Map<String, Value>,
     /// Errors so far; non-null violations are added here.
     pub errors: &'e mut Vec<Value>,
+    /// Fields of `doc` (by the address of their node) the request may not
+    /// see: each is answered `null` with an `UNAUTHORIZED_FIELD_OR_TYPE`
+    /// error at its path, nulling its parent when it is non-null.
+    pub denied: Option<&'a std::collections::HashSet<usize>>,
 }
 
 /// Field groupings already computed in this projection, by where the
@@ -56,6 +60,8 @@ struct Slot<'a> {
     kind: Option<&'a ExtendedType>,
     /// Whether the field is `__typename`.
     is_typename: bool,
+    /// Whether the request may not see the field.
+    denied: bool,
 }
 
 /// The fields to write for one (selection sets, runtime type) pair; the
@@ -160,6 +166,11 @@ impl<'a> Projection<'a, '_> {
                 };
                 let kind = self.schema.types.get(ty.inner_named_type());
                 let is_typename = fields[0].name == "__typename";
+                let denied = self.denied.is_some_and(|d| {
+                    fields
+                        .iter()
+                        .any(|f| d.contains(&(*f as *const Field as usize)))
+                });
                 // Response keys are GraphQL names (letters, digits, `_`),
                 // which never need escaping.
                 let prefix = format!("{}\"{key}\":", if i > 0 { "," } else { "" });
@@ -170,6 +181,7 @@ impl<'a> Projection<'a, '_> {
                     ty,
                     kind,
                     is_typename,
+                    denied,
                 }
             })
             .collect();
@@ -203,6 +215,20 @@ impl<'a> Projection<'a, '_> {
                     out.extend_from_slice(v);
                     continue;
                 }
+            }
+            if slot.denied {
+                w.path.push(PathSeg::Key(slot.key));
+                self.errors.push(json!({
+                    "message": format!("Unauthorized field or type: {type_name}.{}", field.name),
+                    "path": path_json(&w.path),
+                    "extensions": {"code": "UNAUTHORIZED_FIELD_OR_TYPE"},
+                }));
+                w.path.pop();
+                if slot.ty.is_non_null() {
+                    return Err(Null);
+                }
+                out.extend_from_slice(b"null");
+                continue;
             }
             let value = obj.get(slot.key).unwrap_or(&NULL);
             w.path.push(PathSeg::Key(slot.key));

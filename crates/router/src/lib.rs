@@ -3,6 +3,7 @@
 //! supergraph model, the planner and the executor together.
 
 pub mod admin;
+pub mod auth;
 pub mod cache_control;
 pub mod compute;
 pub mod config;

@@ -3,7 +3,8 @@
 //! Removed: the `join__*`/`link__*` machinery and linked spec directives
 //! (`@link`, `@join__*`, `@inaccessible`, `@tag`, `@cost`, `@listSize`
 //! under the names the cost link gives them, `@migrate` under the name the
-//! migrate link gives it, `@cacheControl`), and every element marked
+//! migrate link gives it, `@cacheControl`, the access directives and
+//! their scalars), and every element marked
 //! `@inaccessible` (types, fields, arguments, enum values, input fields,
 //! union members and implemented interfaces that point at removed types).
 
@@ -22,6 +23,8 @@ struct Removed {
     cost: Vec<String>,
     /// `@migrate`, when the supergraph links the migrate spec.
     migrate: Option<String>,
+    /// `@authenticated`, `@requiresScopes`, `@policy`, when linked.
+    access: crate::AccessNames,
 }
 
 /// Directive definitions that belong to the supergraph machinery.
@@ -34,6 +37,7 @@ fn is_machinery_directive(name: &str, removed: &Removed) -> bool {
         || name == removed.inaccessible
         || removed.cost.iter().any(|c| c == name)
         || removed.migrate.as_deref() == Some(name)
+        || removed.access.all().any(|a| a == name)
         || name == crate::CACHE_CONTROL_DIRECTIVE
 }
 
@@ -76,6 +80,7 @@ pub fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphErr
         inaccessible: inaccessible_name(supergraph),
         cost: cost.into_iter().chain(list_size).collect(),
         migrate: crate::migrate::directive_name(supergraph),
+        access: crate::AccessNames::read(supergraph),
     };
     let m = &machinery;
     let inacc = machinery.inaccessible.as_str();
@@ -89,6 +94,7 @@ pub fn derive(supergraph: &Valid<Schema>) -> Result<Valid<Schema>, SupergraphErr
         .filter(|(name, ty)| {
             name.starts_with("join__")
                 || name.starts_with("link__")
+                || m.access.is_spec_type(name)
                 || (!ty.is_built_in() && ty.directives().has(inacc))
         })
         .map(|(n, _)| n.clone())

@@ -9,14 +9,17 @@
 //! directives (`@cost`, `@listSize`) into per-type and per-field lookups
 //! ([`Costs`]), goliath's field migrations (`@migrate`) into
 //! [`Migration`]s, and Apollo Server's `@cacheControl` hints into
-//! [`CacheHints`].
+//! [`CacheHints`], and the access directives (`@authenticated`,
+//! `@requiresScopes`, `@policy`) into [`AccessRules`].
 
+mod access;
 mod api_schema;
 mod cache_hints;
 mod cost;
 mod migrate;
 mod model;
 
+pub use access::{AccessNames, AccessRules, Requirement};
 pub use cache_hints::{CacheHint, CacheHints, CACHE_CONTROL_DIRECTIVE};
 pub use cost::{Costs, FieldCost, ListSize};
 pub use migrate::{Migration, MigrationState, MIGRATE_SPEC_URL};

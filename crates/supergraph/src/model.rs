@@ -158,6 +158,9 @@ pub struct Supergraph {
     pub migrations: Vec<crate::Migration>,
     /// The `@cacheControl` hints on types and fields.
     pub cache_hints: crate::CacheHints,
+    /// The access directives (`@authenticated`, `@requiresScopes`,
+    /// `@policy`) on types and fields.
+    pub access: crate::AccessRules,
     /// Possible runtime types of each abstract type, in the supergraph.
     possible: HashMap<Name, Vec<Name>>,
 }
@@ -185,6 +188,7 @@ impl Supergraph {
         let costs = crate::cost::Costs::read(&schema);
         let migrations = crate::migrate::read(&schema, &graphs, &types)?;
         let cache_hints = crate::CacheHints::read(&schema);
+        let access = crate::AccessRules::read(&schema);
         let mut possible: HashMap<Name, Vec<Name>> = HashMap::new();
         for (name, ty) in &schema.types {
             match ty {
@@ -211,6 +215,7 @@ impl Supergraph {
             costs,
             migrations,
             cache_hints,
+            access,
             possible,
         })
     }
@@ -337,9 +342,18 @@ fn check_links(schema: &Schema) -> Result<(), SupergraphError> {
             .specified_argument_by_name("for")
             .and_then(|v| v.as_enum())
             .map(|n| n.as_str().to_owned());
-        let known = ["/link/", "/core/", "/join/", "/inaccessible/", "/tag/"]
-            .iter()
-            .any(|k| url.contains(k))
+        let known = [
+            "/link/",
+            "/core/",
+            "/join/",
+            "/inaccessible/",
+            "/tag/",
+            "/authenticated/",
+            "/requiresScopes/",
+            "/policy/",
+        ]
+        .iter()
+        .any(|k| url.contains(k))
             || crate::migrate::is_migrate_link(&url)?;
         if !known && matches!(purpose.as_deref(), Some("EXECUTION" | "SECURITY")) {
             return Err(SupergraphError::Unsupported(format!(

@@ -37,6 +37,7 @@ mod expand;
 pub mod yaml;
 
 pub use crate::admin::AdminConfig;
+pub use crate::auth::{AuthenticationConfig, AuthorizationConfig};
 pub use crate::cache_control::CacheControlConfig;
 pub use crate::cors::CorsConfig;
 pub use crate::csrf::CsrfConfig;
@@ -132,6 +133,12 @@ pub struct Config {
     /// TLS (`tls:`, Apollo Router's keys): CA certificates and client
     /// certificates for `https://` subgraphs.
     pub tls: TlsConfig,
+    /// Authentication (`authentication:`): JWTs checked against JSON Web
+    /// Key Sets (off by default; see `docs/auth.md`).
+    pub authentication: AuthenticationConfig,
+    /// Authorization (`authorization:`): what `@authenticated`,
+    /// `@requiresScopes` and `@policy` do to a request.
+    pub authorization: AuthorizationConfig,
     /// Apollo Router's `health_check:` (read into `health_path`).
     pub health_check: Option<apollo::HealthCheck>,
     /// Apollo Router's `sandbox:` (read into `graphiql`).
@@ -291,6 +298,8 @@ impl Default for Config {
             admin: AdminConfig::default(),
             telemetry: TelemetryConfig::default(),
             tls: TlsConfig::default(),
+            authentication: AuthenticationConfig::default(),
+            authorization: AuthorizationConfig::default(),
             health_check: None,
             sandbox: None,
             homepage: None,

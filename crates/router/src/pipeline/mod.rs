@@ -71,6 +71,7 @@ use goliath_supergraph::Supergraph;
 use moka::sync::Cache;
 use serde_json::{Map, Value};
 
+use crate::auth::{Auth, Decision, Identity};
 use crate::cache_control::{CacheControl, CachePolicy};
 use crate::config::{Config, Limits};
 use crate::demand_control::DemandControl;
@@ -170,6 +171,9 @@ struct Core {
     subgraph_targets: SubgraphTargets,
     /// The header naming the fields a request opts in to.
     opt_in_header: http::HeaderName,
+    /// Authentication and authorization (`crate::auth`), when configured
+    /// or the supergraph has access directives.
+    auth: Option<Auth>,
     /// This core, for the comparisons it hands to the background.
     me: std::sync::Weak<Core>,
 }
@@ -228,6 +232,7 @@ impl Pipeline {
         } = parts;
         let supergraph = Arc::new(Supergraph::parse(sdl).map_err(|e| e.to_string())?);
         migrations.install(supergraph.clone(), &config.migrations)?;
+        let auth = Auth::new(config, supergraph.clone())?;
         let opt_in_header =
             http::HeaderName::from_bytes(config.migrations.opt_in_header.as_bytes())
                 .map_err(|e| format!("migrations.opt_in_header: {e}"))?;
@@ -324,6 +329,7 @@ impl Pipeline {
             telemetry,
             subgraph_targets,
             opt_in_header,
+            auth,
             me: me.clone(),
         });
         usage.install(core.supergraph.clone(), &config.usage);
@@ -419,6 +425,13 @@ impl Core {
         telemetry: &mut RequestTelemetry,
     ) -> Response {
         let started = std::time::Instant::now();
+        let identity = match &self.auth {
+            Some(auth) => match auth.authenticate(&req.headers).await {
+                Ok(identity) => identity,
+                Err(response) => return response,
+            },
+            None => Identity::default(),
+        };
         let query = match self.persisted.query(&req, forced.is_none()).await {
             Ok(query) => query,
             Err(response) => return response,
@@ -470,6 +483,24 @@ impl Core {
             Ok(answers) => answers,
             Err(response) => return response,
         };
+        // The fields the request may not see, and the document without
+        // them (planned instead of the client's).
+        let decision = match &self.auth {
+            Some(auth) => match auth.authorize(doc, operation, &identity, &req.headers) {
+                Ok(decision) => decision,
+                Err(response) => return response,
+            },
+            None => Decision::Allowed,
+        };
+        let (denied, filtered) = match decision {
+            Decision::Allowed => (None, None),
+            Decision::Filtered { denied, filtered } => {
+                match self.document(&filtered, &telemetry.trace).await {
+                    Ok(filtered) => (Some(denied), Some(filtered)),
+                    Err(response) => return (*response).clone(),
+                }
+            }
+        };
         // A comparison's run is not the client's: not counted as usage.
         let from_client = forced.is_none();
         let (labels, route) = match forced {
@@ -483,6 +514,8 @@ impl Core {
         };
         // A compared request is planned with its operation augmented by
         // the compared parents' keys (`crate::migrations::entities`).
+        // A filtered request is not compared.
+        let route = route.filter(|_| denied.is_none());
         let augmented = match route.as_ref().and_then(|r| r.augmented.as_deref()) {
             Some(text) if route.as_ref().is_some_and(|r| !r.compare.is_empty()) => {
                 self.document(text, &telemetry.trace).await.ok()
@@ -495,13 +528,17 @@ impl Core {
             variables: &variables,
             version: req.content_version.as_deref(),
             labels: &labels,
+            denied: denied.as_ref().map_or("", |d| d.key.as_str()),
         });
         let cache_keys = self.cache_keys(parts, &req.headers, operation, from_client);
         if let Some(hit) = self.cache_lookup(cache_keys.as_ref()).await {
             self.usage.record(&document, operation, &req.headers);
             return hit;
         }
-        let planned = augmented.as_ref().unwrap_or(&document);
+        let planned = filtered
+            .as_ref()
+            .or(augmented.as_ref())
+            .unwrap_or(&document);
         let plan = match self
             .plan(
                 planned,
@@ -523,7 +560,10 @@ impl Core {
             |abstract_ty: &str, object: &str| self.supergraph.is_possible_type(abstract_ty, object);
         // The subgraphs' answers, which the merged data borrows from.
         let buffers = goliath_executor::value::Buffers::new();
-        let headers = self.headers.for_request(&req.headers);
+        let mut headers = self.headers.for_request(&req.headers);
+        if let Some(auth) = &self.auth {
+            auth.forward(&identity, &mut headers);
+        }
         let trace = &telemetry.trace;
         let stage = trace.stage("execute");
         let fetches = trace.fetches(stage.as_ref(), &self.subgraph_targets);
@@ -564,6 +604,7 @@ impl Core {
             doc,
             variables: &variables,
             errors: &mut errors,
+            denied: denied.as_ref().map(|d| &d.fields),
         };
         // The answer is about as large as what the subgraphs sent, or as
         // the last answer to this plan on this thread, if that was larger.

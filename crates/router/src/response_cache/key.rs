@@ -8,6 +8,8 @@
 //! - the content version the request names (`cache_control.version_parameter`);
 //! - the active override labels and migration pins (a canary's answers
 //!   never serve the control group, and the reverse);
+//! - the fields authorization denied the request (`crate::auth`): two users
+//!   whose rights hide different fields never share an answer;
 //! - for a `private` answer, the user's scope ([`Scope`]).
 //!
 //! A cryptographic hash, so that nobody can write an operation whose key
@@ -34,6 +36,8 @@ pub struct KeyParts<'a> {
     pub version: Option<&'a str>,
     /// The override labels and migration pins of this request (sorted).
     pub labels: &'a [String],
+    /// The fields authorization denied (`auth::Denied::key`; empty: none).
+    pub denied: &'a str,
 }
 
 /// The keys one request may find its answer under.
@@ -125,6 +129,10 @@ pub fn keys(schema: &[u8; 32], parts: &KeyParts<'_>, scope: Option<[u8; 32]>) ->
     for label in parts.labels {
         field(&mut hash, label.as_bytes());
     }
+    if !parts.denied.is_empty() {
+        field(&mut hash, b"denied");
+        field(&mut hash, parts.denied.as_bytes());
+    }
     let base = hash.clone();
     field(&mut hash, b"public");
     let public = hash.finalize().into();
@@ -172,6 +180,7 @@ mod tests {
             variables: &variables,
             version,
             labels: &labels,
+            denied: "",
         };
         keys(&[0; 32], &parts, None)
     }
@@ -193,6 +202,20 @@ mod tests {
             key_of("{a}", json!({}), None, &["ab"]),
             key_of("{a}", json!({}), None, &["a", "b"])
         );
+        let vars = Map::new();
+        let denied = |denied| {
+            let parts = KeyParts {
+                query: "{a}",
+                operation_name: None,
+                variables: &vars,
+                version: None,
+                labels: &[],
+                denied,
+            };
+            keys(&[0; 32], &parts, None)
+        };
+        assert_ne!(denied(""), denied("Query.a"));
+        assert_ne!(denied("Query.a"), denied("Query.b"));
     }
 
     #[test]
@@ -232,6 +255,7 @@ mod tests {
             variables: &vars,
             version: None,
             labels: &[],
+            denied: "",
         };
         let ka = keys(&[0; 32], &parts, scope.of(&a));
         let kb = keys(&[0; 32], &parts, scope.of(&b));

@@ -130,6 +130,11 @@ impl RequestLog {
         self.0.lock().unwrap().clone()
     }
 
+    /// The entries so far, leaving the log empty.
+    pub fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
     /// The subgraphs asked, in order.
     pub fn subgraphs(&self) -> Vec<String> {
         self.entries().into_iter().map(|(s, _)| s).collect()
