@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::access;
 use crate::cost::{self, CostApp, ListSizeApp};
 use crate::migrate;
 use crate::model::{Composed, FieldEntry, MField, MInput, MType};
@@ -121,6 +122,9 @@ pub(crate) fn emit(c: &Composed) -> String {
             "  @link(url: \"https://specs.apollo.dev/inaccessible/v0.2\", for: SECURITY)\n",
         );
     }
+    for fed in &c.access_specs {
+        let _ = writeln!(out, "  {}", access::link(*fed));
+    }
     if let Some(spec) = &c.cost_spec {
         let _ = writeln!(out, "  {}", spec.link());
     }
@@ -170,6 +174,10 @@ pub(crate) fn emit(c: &Composed) -> String {
     if c.uses_migrate() {
         directives.push(("migrate".into(), migrate::DEFINITION.into()));
     }
+    for fed in &c.access_specs {
+        let (name, definition) = access::definition(*fed);
+        directives.push((name.into(), definition.into()));
+    }
     // Apollo adds both of the cost spec's directives when it links it.
     if let Some(spec) = &c.cost_spec {
         directives.push((spec.cost.clone(), cost::cost_definition(&spec.cost)));
@@ -195,6 +203,11 @@ pub(crate) fn emit(c: &Composed) -> String {
             .trim_start_matches("scalar link__Import\n\n")
             .to_owned(),
     ));
+    for fed in &c.access_specs {
+        if let Some((name, definition)) = access::scalar(*fed) {
+            types.push((name.into(), definition.into()));
+        }
+    }
     for t in c.types.values() {
         types.push((t.name.clone(), print_type(c, t)));
     }
@@ -326,14 +339,27 @@ fn type_directives(c: &Composed, t: &MType) -> Vec<String> {
     if t.inaccessible {
         ds.push("@inaccessible".into());
     }
-    ds.extend(t.directives.iter().cloned());
-    ds.extend(demand(c, t.cost.as_ref(), None));
+    // Apollo merges an interface's access directives (propagated from its
+    // implementations) before its other directives, and an object's, enum's
+    // or scalar's with them (here after `@tag` and the composed ones).
+    if t.kind == Kind::Interface {
+        ds.extend(t.access.printed());
+        ds.extend(t.directives.iter().cloned());
+    } else {
+        ds.extend(t.directives.iter().cloned());
+        ds.extend(t.access.printed());
+    }
+    ds.extend(demand_directives(c, t.cost.as_ref(), None));
     ds
 }
 
 /// `@cost` and `@listSize` as the supergraph names them (Apollo adds them
 /// after the join directives).
-fn demand(c: &Composed, cost: Option<&CostApp>, list_size: Option<&ListSizeApp>) -> Vec<String> {
+fn demand_directives(
+    c: &Composed,
+    cost: Option<&CostApp>,
+    list_size: Option<&ListSizeApp>,
+) -> Vec<String> {
     let Some(spec) = &c.cost_spec else {
         return Vec::new();
     };
@@ -461,7 +487,7 @@ fn input_value(c: &Composed, v: &MInput) -> String {
         s.push(' ');
         s.push_str(d);
     }
-    for d in demand(c, v.cost.as_ref(), None) {
+    for d in demand_directives(c, v.cost.as_ref(), None) {
         s.push(' ');
         s.push_str(&d);
     }
@@ -483,6 +509,16 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         let _ = write!(s, "({})", args.join(", "));
     }
     let _ = write!(s, ": {}", f.ty);
+    let access = f.access.printed();
+    if f.via_interface_object {
+        // Apollo sets the access directives (from the @interfaceObject
+        // fields), then copies the interface field's other directives,
+        // then joins.
+        for d in &access {
+            s.push(' ');
+            s.push_str(d);
+        }
+    }
     if f.inaccessible {
         s.push_str(" @inaccessible");
     }
@@ -490,7 +526,13 @@ fn field(c: &Composed, f: &MField, type_graphs: &[usize]) -> String {
         s.push(' ');
         s.push_str(d);
     }
-    let demand = demand(c, f.cost.as_ref(), f.list_size.as_ref());
+    // Access directives come first among those Apollo merges after `@join__field`.
+    let mut demand = if f.via_interface_object {
+        Vec::new()
+    } else {
+        access
+    };
+    demand.extend(demand_directives(c, f.cost.as_ref(), f.list_size.as_ref()));
     let push_demand = |s: &mut String| {
         for d in &demand {
             s.push(' ');

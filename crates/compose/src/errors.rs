@@ -88,8 +88,16 @@ pub enum ErrorCode {
     DirectiveCompositionError,
     /// Some query the supergraph accepts cannot be answered by the subgraphs.
     SatisfiabilityError,
-    /// A federation feature goliath does not implement (`@authenticated`, `@context`, ...).
+    /// A federation feature goliath does not implement (`@context`, `@fromContext`).
     UnsupportedFeature,
+    /// `@authenticated`, `@requiresScopes` or `@policy` on an interface, an
+    /// interface field or an `@interfaceObject` (they come from the implementations).
+    AuthRequirementsAppliedOnInterface,
+    /// A field with `@requires` demands less (`@authenticated`,
+    /// `@requiresScopes`, `@policy`) than the fields its selection reaches.
+    MissingTransitiveAuthRequirements,
+    /// A directive merged into the supergraph (an access directive) on an `@external` field.
+    MergedDirectiveApplicationOnExternal,
     /// Subgraphs import the same linked directive (`@cost`, ...) under different names.
     LinkImportNameMismatch,
     /// `@cost` on a field of an interface.
@@ -173,6 +181,9 @@ impl ErrorCode {
             DirectiveCompositionError => "DIRECTIVE_COMPOSITION_ERROR",
             SatisfiabilityError => "SATISFIABILITY_ERROR",
             UnsupportedFeature => "UNSUPPORTED_FEATURE",
+            AuthRequirementsAppliedOnInterface => "AUTH_REQUIREMENTS_APPLIED_ON_INTERFACE",
+            MissingTransitiveAuthRequirements => "MISSING_TRANSITIVE_AUTH_REQUIREMENTS",
+            MergedDirectiveApplicationOnExternal => "MERGED_DIRECTIVE_APPLICATION_ON_EXTERNAL",
             LinkImportNameMismatch => "LINK_IMPORT_NAME_MISMATCH",
             CostAppliedToInterfaceField => "COST_APPLIED_TO_INTERFACE_FIELD",
             ListSizeAppliedToNonList => "LIST_SIZE_APPLIED_TO_NON_LIST",

@@ -15,6 +15,7 @@
 //! the subgraph schemas it lists; [`Recomposer`] composes again when they
 //! change (`goliath router --compose`).
 
+mod access;
 mod checks;
 mod config;
 mod cost;
@@ -72,6 +73,7 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
                 errors.extend(read_errors);
                 errors.extend(subgraph_checks::check(&mut sg));
                 errors.extend(cost::check(&sg));
+                errors.extend(access::check_subgraph(&sg));
                 errors.extend(migrate::check_subgraph(&sg));
                 subgraphs.push(sg);
             }
@@ -87,6 +89,10 @@ pub fn compose(inputs: &[SubgraphInput]) -> Result<String, Vec<CompositionError>
     }
     let (composed, merge_errors) = merge::merge(&subgraphs);
     errors.extend(merge_errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    errors.extend(access::check_requires(&subgraphs, &composed));
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -234,11 +234,21 @@ impl Spec {
             if !errors.is_empty() {
                 return Err(errors);
             }
-            // Federation 1 knows no demand control: `@cost` there is a
-            // directive of the subgraph's own (unless a cost link says otherwise).
+            // Federation 1 knows no demand control nor access control:
+            // `@cost` or `@authenticated` there is a directive of the
+            // subgraph's own (unless a cost link says otherwise).
             let mut names: HashMap<String, Fed> = Fed::ALL
                 .iter()
-                .filter(|f| !matches!(f, Fed::Cost | Fed::ListSize))
+                .filter(|f| {
+                    !matches!(
+                        f,
+                        Fed::Cost
+                            | Fed::ListSize
+                            | Fed::Authenticated
+                            | Fed::RequiresScopes
+                            | Fed::Policy
+                    )
+                })
                 .map(|f| (f.name().to_owned(), *f))
                 .collect();
             names.extend(linked_names);

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 
+use crate::access::{self, Access};
 use crate::cost;
 use crate::errors::{and_list, subgraphs_phrase, CompositionError, ErrorCode};
 use crate::model::{
@@ -65,6 +66,8 @@ pub(crate) fn merge(subgraphs: &[Subgraph]) -> (Composed, Vec<CompositionError>)
     }
     m.interface_object_fields();
     m.out.cost_spec = cost::supergraph_use(subgraphs, &mut m.errors);
+    m.out.access_specs = access::used_specs(subgraphs);
+    access::propagate(subgraphs, &mut m.out);
     (m.out, m.errors)
 }
 
@@ -603,6 +606,8 @@ impl<'a> Merger<'a> {
                     .iter()
                     .filter_map(|(_, _, f)| f.list_size.as_ref()),
             ),
+            // Set with the propagation, once every type is merged.
+            access: Access::default(),
             migrate,
         })
     }

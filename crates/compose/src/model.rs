@@ -3,7 +3,9 @@
 
 use indexmap::IndexMap;
 
+use crate::access::Access;
 use crate::cost::{CostApp, CostSpecUse, ListSizeApp};
+use crate::link::Fed;
 use crate::subgraph::{KeyDef, Kind};
 use crate::types::TypeRef;
 
@@ -72,6 +74,8 @@ pub(crate) struct MField {
     pub directives: Vec<String>,
     pub cost: Option<CostApp>,
     pub list_size: Option<ListSizeApp>,
+    /// `@authenticated`, `@requiresScopes`, `@policy` (merged and propagated).
+    pub access: Access,
     /// `@migrate`: the field moves from one subgraph to another.
     pub migrate: Option<goliath_supergraph::Migration>,
 }
@@ -105,6 +109,8 @@ pub(crate) struct MType {
     pub inaccessible: bool,
     pub directives: Vec<String>,
     pub cost: Option<CostApp>,
+    /// `@authenticated`, `@requiresScopes`, `@policy` (merged and propagated).
+    pub access: Access,
 }
 
 impl MType {
@@ -125,6 +131,7 @@ impl MType {
             inaccessible: false,
             directives: Vec::new(),
             cost: None,
+            access: Access::default(),
         }
     }
 
@@ -152,6 +159,8 @@ pub(crate) struct Composed {
     pub max_version: (u32, u32),
     /// How the cost spec is linked, when a subgraph applies `@cost` or `@listSize`.
     pub cost_spec: Option<CostSpecUse>,
+    /// The access specs linked (some subgraph applies their directive).
+    pub access_specs: Vec<Fed>,
 }
 
 impl Composed {

@@ -16,6 +16,7 @@ use apollo_compiler::ast::{self, OperationType};
 use apollo_compiler::Node;
 use indexmap::IndexMap;
 
+use crate::access::{self, Access};
 use crate::cost::{self, CostApp, ListSizeApp};
 use crate::errors::{CompositionError, ErrorCode};
 use crate::link::{Fed, Spec};
@@ -94,6 +95,8 @@ pub(crate) struct Field {
     pub directives: Vec<String>,
     pub cost: Option<CostApp>,
     pub list_size: Option<ListSizeApp>,
+    /// `@authenticated`, `@requiresScopes`, `@policy`.
+    pub access: Access,
     /// `@migrate`: the field is taken over from another subgraph step by step.
     pub migrate: Option<MigrateApp>,
     /// Selected by a `@key` of this subgraph.
@@ -136,6 +139,9 @@ pub(crate) struct Type {
     pub directives: Vec<String>,
     /// `@cost` (objects, enums and scalars).
     pub cost: Option<CostApp>,
+    /// `@authenticated`, `@requiresScopes`, `@policy` (objects, interfaces,
+    /// enums and scalars).
+    pub access: Access,
     pub implements: Vec<String>,
     /// Object and interface fields.
     pub fields: IndexMap<String, Field>,
@@ -160,6 +166,7 @@ impl Type {
             inaccessible: false,
             directives: Vec::new(),
             cost: None,
+            access: Access::default(),
             implements: Vec::new(),
             fields: IndexMap::new(),
             input_fields: IndexMap::new(),
@@ -259,6 +266,7 @@ pub(crate) fn read(
         compose_names: Vec::new(),
         directive_defs: HashMap::new(),
         demand_names: Vec::new(),
+        unlinked_access: Vec::new(),
     };
     for def in &doc.definitions {
         reader.definition(def);
@@ -269,8 +277,22 @@ pub(crate) fn read(
         compose_names,
         directive_defs,
         demand_names,
+        unlinked_access,
         ..
     } = reader;
+    // `@authenticated` and co. without the federation version that defines
+    // them (nor a definition of the subgraph's own) would be dropped: an
+    // unknown directive, as for Apollo.
+    for (name, what) in unlinked_access {
+        if !directive_defs.contains_key(&name) {
+            let since = if name == "policy" { "2.6" } else { "2.5" };
+            errors.push(CompositionError::in_subgraph(
+                ErrorCode::InvalidGraphql,
+                &input.name,
+                format!("Unknown directive \"@{name}\" (on \"{what}\"): it is defined by Federation {since}, import it from https://specs.apollo.dev/federation/v{since} or later"),
+            ));
+        }
+    }
     types.retain(|n, _| !is_machinery_type(n, &spec));
     for root in ["Query", "Mutation", "Subscription"] {
         if let Some(t) = types.get_mut(root) {
@@ -334,6 +356,9 @@ struct Reader<'a> {
     compose_names: Vec<String>,
     directive_defs: HashMap<String, Node<ast::DirectiveDefinition>>,
     demand_names: Vec<(Fed, String)>,
+    /// `@authenticated`, `@requiresScopes`, `@policy` applied where the
+    /// federation version does not define them: (name, element).
+    unlinked_access: Vec<(String, String)>,
 }
 
 /// What the federation directives on one element say.
@@ -352,6 +377,10 @@ struct Marks {
     carried: Vec<String>,
     cost: Option<CostApp>,
     list_size: Option<ListSizeApp>,
+    /// `@authenticated`, `@requiresScopes`, `@policy`.
+    access: Access,
+    /// The names the access directives are applied under (for messages).
+    access_names: Vec<String>,
     /// `@migrate`, with the element it is on (for messages).
     migrate: Option<(MigrateApp, String)>,
 }
@@ -396,6 +425,10 @@ impl Reader<'_> {
             );
         }
         let mut misplaced = Vec::new();
+        if !matches!(location, "OBJECT" | "INTERFACE" | "SCALAR" | "ENUM") {
+            misplaced.append(&mut m.access_names);
+            m.access = Access::default();
+        }
         if !cost {
             misplaced.extend(m.cost.take().map(|c| c.name));
         }
@@ -471,16 +504,18 @@ impl Reader<'_> {
                             .push(n.trim_start_matches('@').to_owned());
                     }
                 }
-                // Authorization and context directives change what a query
-                // may see or receive: dropping them silently would be wrong,
-                // and goliath's router does not implement them.
-                Some(
-                    f @ (Fed::Authenticated
-                    | Fed::RequiresScopes
-                    | Fed::Policy
-                    | Fed::Context
-                    | Fed::FromContext),
-                ) => self.error(
+                Some(f @ (Fed::Authenticated | Fed::RequiresScopes | Fed::Policy)) => {
+                    match access::parse(d, f, &mut m.access) {
+                        Ok(()) => m.access_names.push(d.name.to_string()),
+                        Err(e) => {
+                            self.error(ErrorCode::InvalidGraphql, format!("{e} (on \"{what}\")"))
+                        }
+                    }
+                }
+                // Context directives change what a field receives: dropping
+                // them silently would be wrong, and goliath's router does not
+                // implement them.
+                Some(f @ (Fed::Context | Fed::FromContext)) => self.error(
                     ErrorCode::UnsupportedFeature,
                     format!(
                         "@{} (on \"{what}\") is not supported: goliath does not enforce it, and composing without it would change what clients can query",
@@ -492,6 +527,11 @@ impl Reader<'_> {
                     Ok(app) => m.migrate = Some((app, what.to_owned())),
                     Err(e) => self.error(ErrorCode::InvalidGraphql, e),
                 },
+                None if matches!(d.name.as_str(), "authenticated" | "requiresScopes" | "policy") => {
+                    self.unlinked_access
+                        .push((d.name.to_string(), what.to_owned()));
+                    m.carried.push(print_directive(d));
+                }
                 None if d.name == "deprecated" || d.name == "specifiedBy" => {
                     m.carried.push(print_directive(d));
                 }
@@ -543,6 +583,8 @@ impl Reader<'_> {
         if t.cost.is_none() {
             t.cost = m.cost;
         }
+        // A type's definition and extensions add up.
+        t.access = access::merge([&t.access, &m.access].into_iter());
     }
 
     fn definition(&mut self, def: &ast::Definition) {
@@ -702,6 +744,7 @@ impl Reader<'_> {
                 directives: fm.carried,
                 cost: fm.cost,
                 list_size: fm.list_size,
+                access: fm.access,
                 migrate: fm.migrate.map(|(app, _)| app),
                 used_as_key: false,
                 in_own_key: false,

@@ -499,14 +499,14 @@ fn reserved_subgraph_name() {
 }
 
 #[test]
-fn authorization_directives_are_refused() {
-    let a = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.5\", import: [\"@authenticated\"])\n"
+fn context_directives_are_refused() {
+    let a = "extend schema @link(url: \"https://specs.apollo.dev/federation/v2.8\", import: [\"@key\", \"@context\"])\n"
         .to_owned()
-        + "type Query { me: String @authenticated }";
+        + "type Query { t: T }\ntype T @key(fields: \"id\") @context(name: \"c\") { id: ID! }";
     let errors = compose_err(&[("a", &a)]);
     assert_error(
         &errors,
         ErrorCode::UnsupportedFeature,
-        &["[a] @authenticated", "\"Query.me\""],
+        &["[a] @context", "\"T\""],
     );
 }

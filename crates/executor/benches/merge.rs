@@ -342,8 +342,15 @@ fn replay<'a>(st: &mut State<'a>, alloc: &mut Alloc<'a>, answered: &'a [Answered
     let endpoint = endpoint();
     for a in answered {
         let paths = a.paths();
-        if let Some(request) = prepare(&st.data, alloc, &a.fetch, &paths, &variables, &no_subtypes)
-        {
+        if let Some(request) = prepare(
+            &st.data,
+            alloc,
+            &a.fetch,
+            &paths,
+            &variables,
+            &no_subtypes,
+            None,
+        ) {
             apply(
                 st,
                 alloc,
@@ -385,6 +392,7 @@ fn play(fetches: &[(FetchNode, Vec<Vec<PathElement>>)]) -> Vec<Answered> {
                 &paths,
                 &variables,
                 &no_subtypes,
+                None,
             )
             .expect("every fetch of the workload sends something");
             let body: Value = serde_json::from_slice(&request.body).expect("the body is JSON");
@@ -504,6 +512,7 @@ fn benches(c: &mut Criterion) {
         &big_paths,
         &variables,
         &no_subtypes,
+        None,
     )
     .expect("the fetch sends representations");
     eprintln!(
@@ -536,6 +545,7 @@ fn benches(c: &mut Criterion) {
                 &big_paths,
                 &variables,
                 &no_subtypes,
+                None,
             );
             request.map(|r| r.body.len())
         })
@@ -612,8 +622,16 @@ fn benches(c: &mut Criterion) {
                 .iter()
                 .filter_map(|a| {
                     let paths = a.paths();
-                    prepare(data, &mut alloc, &a.fetch, &paths, &variables, &no_subtypes)
-                        .map(|r| r.body.len())
+                    prepare(
+                        data,
+                        &mut alloc,
+                        &a.fetch,
+                        &paths,
+                        &variables,
+                        &no_subtypes,
+                        None,
+                    )
+                    .map(|r| r.body.len())
                 })
                 .sum::<usize>()
         })

@@ -120,6 +120,7 @@ impl Executor {
             state,
             headers,
             tracer,
+            extensions,
         } = *run;
         let request = {
             let st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -130,6 +131,7 @@ impl Executor {
                 paths,
                 variables,
                 is_subtype,
+                extensions,
             )
         };
         let Some(Request { body, targets }) = request else {
@@ -237,7 +239,8 @@ fn used_variables(node: &FetchNode, variables: &Map<String, Value>) -> Vec<u8> {
 }
 
 /// Builds the request for `node` at `paths` over the response so far
-/// (scratch values are allocated with `alloc`).
+/// (scratch values are allocated with `alloc`), with `extensions` (a JSON
+/// object's text) as the request's `extensions` when given.
 /// `None`: an entity fetch found no object to send, so nothing is sent.
 pub fn prepare<'p>(
     data: &Val<'_>,
@@ -246,6 +249,7 @@ pub fn prepare<'p>(
     paths: &[&'p [PathElement]],
     variables: &Map<String, Value>,
     is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
+    extensions: Option<&str>,
 ) -> Option<Request<'p>> {
     let mut targets = Targets::new(paths);
     let mut body = Vec::with_capacity(node.operation.len() + 256);
@@ -277,7 +281,12 @@ pub fn prepare<'p>(
         }
         body.push(b']');
     }
-    body.extend_from_slice(b"}}");
+    body.push(b'}');
+    if let Some(extensions) = extensions {
+        body.extend_from_slice(b",\"extensions\":");
+        body.extend_from_slice(extensions.as_bytes());
+    }
+    body.push(b'}');
     Some(Request { body, targets })
 }
 
@@ -772,6 +781,7 @@ mod tests {
             &[&path],
             &vars,
             &is_subtype,
+            None,
         )
         .unwrap();
         let body: Value = serde_json::from_slice(&request.body).unwrap();
@@ -840,6 +850,7 @@ mod tests {
             &[&path],
             &vars,
             &is_subtype,
+            None,
         )
         .unwrap();
         // Another fetch puts a third object in front of the two.
@@ -882,6 +893,7 @@ mod tests {
             &[&path],
             &Map::new(),
             &is_subtype,
+            None,
         )
         .unwrap();
         assert_eq!(

@@ -175,7 +175,9 @@ impl Executor {
     /// supergraph's graph index; none for a subgraph past the slice's end).
     /// The subgraphs' answers are kept in `buffers`, which the result
     /// borrows from. `tracer`, when given, traces each subgraph request
-    /// (and gives the `traceparent` it is sent with).
+    /// (and gives the `traceparent` it is sent with). `extensions`, a JSON
+    /// object's text, is sent as each subgraph request's `extensions`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn execute<'a>(
         &self,
         buffers: &'a Buffers,
@@ -184,6 +186,7 @@ impl Executor {
         is_subtype: &(dyn Fn(&str, &str) -> bool + Sync),
         headers: &[http::HeaderMap],
         tracer: Option<&dyn FetchTracer>,
+        extensions: Option<&str>,
     ) -> Execution<'a> {
         let state = Mutex::new(State {
             data: Val::Obj(Obj::new()),
@@ -197,6 +200,7 @@ impl Executor {
             state: &state,
             headers,
             tracer,
+            extensions,
         };
         if let Some(root) = &plan.root {
             self.run(root, &[], &run).await;
@@ -257,4 +261,6 @@ pub(crate) struct Run<'s, 'a> {
     pub headers: &'s [http::HeaderMap],
     /// Traces the subgraph requests, when the client's request is traced.
     pub tracer: Option<&'s dyn FetchTracer>,
+    /// A JSON object sent as every subgraph request's `extensions`.
+    pub extensions: Option<&'s str>,
 }

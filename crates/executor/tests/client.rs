@@ -822,7 +822,7 @@ async fn execute(
 ) -> (Value, Vec<Value>) {
     let buffers = Buffers::new();
     let st = executor
-        .execute(&buffers, plan, variables, &|_, _| false, &[], None)
+        .execute(&buffers, plan, variables, &|_, _| false, &[], None, None)
         .await;
     (st.data.to_json(), st.errors)
 }

@@ -363,13 +363,21 @@ async fn keys_from_a_file_and_claims_forwarded_to_subgraphs() {
     std::fs::write(&path, serde_json::to_string(&set).unwrap()).unwrap();
     let log = RequestLog::default();
     let subgraphs = start_subgraphs(&log).await;
-    let seen = support::SeenHeaders::default();
-    let accounts = support::serve_subgraph_seeing_headers(
-        "accounts",
-        support::subgraphs::accounts(""),
-        log.clone(),
-        seen.clone(),
-    )
+    // The accounts subgraph, keeping each request's headers and body.
+    type Seen = Arc<Mutex<Vec<(http::HeaderMap, Value)>>>;
+    let seen: Seen = Arc::default();
+    let schema = support::subgraphs::accounts("");
+    let kept = seen.clone();
+    let accounts = support::serve_fn_with_headers(move |_, headers, body| {
+        let (schema, kept) = (schema.clone(), kept.clone());
+        async move {
+            let json: Value = serde_json::from_slice(&body).unwrap();
+            kept.lock().unwrap().push((headers, json));
+            let request: async_graphql::Request = serde_json::from_slice(&body).unwrap();
+            let answer = serde_json::to_vec(&schema.execute(request).await).unwrap();
+            respond(200, "application/json", answer)
+        }
+    })
     .await;
     let supergraph = subgraphs
         .supergraph()
@@ -382,7 +390,7 @@ async fn keys_from_a_file_and_claims_forwarded_to_subgraphs() {
         }],
         forward_claims: goliath_router::auth::config::ForwardClaims {
             header: Some("x-claims".into()),
-            extensions: None,
+            extensions: Some("claims".into()),
         },
         ..Default::default()
     });
@@ -404,15 +412,14 @@ async fn keys_from_a_file_and_claims_forwarded_to_subgraphs() {
     )
     .await;
     assert!(answer.contains("Ada Lovelace"), "{answer}");
-    let forwarded = seen
-        .values("x-claims")
-        .into_iter()
-        .flatten()
-        .next()
+    let (headers, body) = seen.lock().unwrap()[0].clone();
+    let forwarded = headers
+        .get("x-claims")
         .expect("the claims header reached the accounts subgraph");
-    let claims: Value = serde_json::from_str(&forwarded).unwrap();
+    let claims: Value = serde_json::from_str(forwarded.to_str().unwrap()).unwrap();
     assert_eq!(claims["sub"], "user-1");
     assert_eq!(claims["name"], "Zoë");
+    assert_eq!(body["extensions"]["claims"], claims, "{body:#}");
     // A bad file fails the config.
     std::fs::write(&path, "{\"nope\": 1}").unwrap();
     let error = goliath_router::Pipeline::new(&supergraph, &config)

@@ -25,6 +25,12 @@
 //!   id: ID! average: Float @external summary: String @requires(fields: "average") }
 //! ```
 //!
+//! The supergraph is `goliath compose`'s output for these subgraphs but
+//! for one line: `summary` carries no `@requiresScopes` of its own, as a
+//! composer without the transitive `@requires` check
+//! (`MISSING_TRANSITIVE_AUTH_REQUIREMENTS`) writes it, so that the router's
+//! own rule (a field needing a denied field is denied) is what is tested.
+//!
 //! Every subgraph request is logged, to show that no denied field is
 //! fetched. Requests carry real tokens (ES256, a JWKS file).
 
@@ -570,5 +576,36 @@ async fn the_api_schema_has_no_access_directives() {
             !text.contains(&format!("\"{hidden}\"")),
             "{hidden} in {text}"
         );
+    }
+}
+
+#[tokio::test]
+async fn the_response_cache_never_serves_one_right_to_another() {
+    let s = School::start(|c| {
+        let yaml = "{cache_control: {enabled: true, default_max_age: 60}, response_cache: {enabled: true}}";
+        let edge = Config::from_yaml_str(yaml).unwrap();
+        c.cache_control = edge.cache_control;
+        c.response_cache = edge.response_cache;
+    })
+    .await;
+    let query = "{ courses { title average } }";
+    let teacher = token("teacher", &[]);
+    for round in 0..2 {
+        let (_, body) = s.run(query, Some(&teacher)).await;
+        assert_eq!(body["data"]["courses"][0]["average"], 3.5, "{body:#}");
+        let (_, body) = s.run(query, None).await;
+        assert_eq!(
+            body["data"]["courses"][0]["average"],
+            Value::Null,
+            "{body:#}"
+        );
+        assert_eq!(denied_paths(&body).len(), 2, "{body:#}");
+        let asked = s.asked();
+        if round == 1 {
+            // The teacher's answer came from the cache; the anonymous one
+            // (with errors, so never kept) ran again, without `average`.
+            assert_eq!(asked.len(), 1, "{asked:?}");
+            never_asked_for(&asked, &["average"]);
+        }
     }
 }

@@ -49,6 +49,8 @@ pub struct Auth {
     jwt: Option<jwt::Jwt>,
     require_authentication: bool,
     forward_header: Option<http::HeaderName>,
+    /// The `extensions` key the claims are forwarded under.
+    forward_extensions: Option<String>,
     mode: AuthorizationMode,
     dry_run: bool,
     scopes_claim: String,
@@ -93,12 +95,6 @@ impl Auth {
             ),
             None => None,
         };
-        if jwt_config.is_some_and(|c| c.forward_claims.extensions.is_some()) {
-            return Err(
-                "authentication.jwt.forward_claims.extensions is not supported yet: use `header`"
-                    .into(),
-            );
-        }
         let authz = &config.authorization;
         let policies = policy::Policies::new(&authz.policies)?;
         let policy_names = supergraph.access.policy_names();
@@ -114,6 +110,7 @@ impl Auth {
             jwt,
             require_authentication: jwt_config.is_some_and(|c| c.require_authentication),
             forward_header,
+            forward_extensions: jwt_config.and_then(|c| c.forward_claims.extensions.clone()),
             mode: authz.mode,
             dry_run: authz.dry_run,
             scopes_claim: authz.scopes_claim.clone().unwrap_or_else(|| "scope".into()),
@@ -212,6 +209,32 @@ impl Auth {
         for h in headers.iter_mut() {
             h.insert(name.clone(), value.clone());
         }
+    }
+}
+
+impl Auth {
+    /// What the response cache's keys take from authorization: the denied
+    /// fields, and when the claims go to the subgraphs (whose answers may
+    /// then depend on them) the claims themselves, so that no answer made
+    /// for one token is served to another.
+    pub fn cache_key(&self, identity: &Identity, denied: Option<&Denied>) -> String {
+        let mut key = denied.map(|d| d.key.clone()).unwrap_or_default();
+        let forwards = self.forward_header.is_some() || self.forward_extensions.is_some();
+        if let (true, Some(claims)) = (forwards, &identity.claims) {
+            key.push_str("|claims:");
+            key.push_str(&serde_json::to_string(&**claims).unwrap_or_default());
+        }
+        key
+    }
+
+    /// The subgraph requests' `extensions` (a JSON object's text) holding
+    /// the claims, when configured and the request has claims.
+    pub fn extensions(&self, identity: &Identity) -> Option<String> {
+        let key = self.forward_extensions.as_ref()?;
+        let claims = identity.claims.as_ref()?;
+        let mut object = Map::new();
+        object.insert(key.clone(), Value::Object((**claims).clone()));
+        serde_json::to_string(&object).ok()
     }
 }
 

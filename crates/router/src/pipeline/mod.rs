@@ -522,13 +522,17 @@ impl Core {
             }
             _ => None,
         };
+        let access_key = match (&self.auth, &text) {
+            (Some(auth), Some(_)) => auth.cache_key(&identity, denied.as_ref()),
+            _ => String::new(),
+        };
         let parts = text.as_deref().map(|query| KeyParts {
             query,
             operation_name: req.operation_name.as_deref(),
             variables: &variables,
             version: req.content_version.as_deref(),
             labels: &labels,
-            denied: denied.as_ref().map_or("", |d| d.key.as_str()),
+            denied: &access_key,
         });
         let cache_keys = self.cache_keys(parts, &req.headers, operation, from_client);
         if let Some(hit) = self.cache_lookup(cache_keys.as_ref()).await {
@@ -561,8 +565,10 @@ impl Core {
         // The subgraphs' answers, which the merged data borrows from.
         let buffers = goliath_executor::value::Buffers::new();
         let mut headers = self.headers.for_request(&req.headers);
+        let mut extensions = None;
         if let Some(auth) = &self.auth {
             auth.forward(&identity, &mut headers);
+            extensions = auth.extensions(&identity);
         }
         let trace = &telemetry.trace;
         let stage = trace.stage("execute");
@@ -578,6 +584,7 @@ impl Core {
                 fetches
                     .as_ref()
                     .map(|f| f as &dyn goliath_executor::FetchTracer),
+                extensions.as_deref(),
             )
             .await;
         if let Some(stage) = stage {
