@@ -29,6 +29,13 @@
 //! their OpenAPI document (`/openapi.json`), and the banner prints a
 //! `curl` line for one of them.
 //!
+//! Access control is on too: the monolith's `User.email` is for teachers
+//! only (`@requiresScopes(scopes: [["teacher"]])`). The demo makes a random
+//! HS256 key, writes it as a JWKS (`jwks.json` in the data folder) that the
+//! router's `authentication.jwt` reads, signs a teacher's token with it,
+//! and prints two `curl` lines: without the token (`email` is `null`, with
+//! an `UNAUTHORIZED_FIELD_OR_TYPE` error) and with it.
+//!
 //! Every child runs in its own process group (a terminal's Ctrl-C reaches
 //! only the demo, which then stops them all) and gets SIGTERM if the demo
 //! itself dies. A child that exits on its own is reported (which one, its
@@ -103,8 +110,8 @@ pub const ROUNDS: usize = 30;
 /// How often the demo sends one more round while it runs.
 pub const EVERY: Duration = Duration::from_secs(5);
 
-/// The router config the demo writes: `ADMIN`, `TOKEN`, `DIR`, `MANIFEST`
-/// and `ROUTES` are filled in. The migrations' counters live in the data
+/// The router config the demo writes: `ADMIN`, `TOKEN`, `DIR`, `MANIFEST`,
+/// `ROUTES` and `JWKS` are filled in. The migrations' counters live in the data
 /// folder (`goliath.redb`), so a demo's report starts from zero unless
 /// `--data-dir` keeps it. Every compared request asks the monolith twice
 /// (`noise_sample: 100`), so that `User.lastSeen`'s differences are known
@@ -116,7 +123,9 @@ pub const EVERY: Duration = Duration::from_secs(5);
 /// answers are kept in memory, and the example queries run by id from the
 /// manifest the demo writes. The REST gateway serves the routes of
 /// [`REST_ROUTES`] (`ROUTES`, the folder the demo writes them to) and
-/// their OpenAPI document.
+/// their OpenAPI document. Tokens are checked against the JWKS the demo
+/// writes (`JWKS`: one HS256 key, made for the run); a request without one
+/// runs as anonymous.
 const ROUTER_CONFIG: &str = "# Written by `goliath demo`: the router's settings.
 admin:
   listen: ADMIN
@@ -143,7 +152,19 @@ persisted_queries:
 rest:
   openapi: {path: /openapi.json, title: Learning platform (goliath demo), version: \"1\"}
   dir: ROUTES
+authentication:
+  jwt:
+    jwks:
+      - file: JWKS
+    algorithms: [HS256]
+    issuers: [goliath-demo]
 ";
+
+/// The issuer of the demo's tokens.
+const DEMO_ISSUER: &str = "goliath-demo";
+
+/// The query the banner's access-control lines send.
+pub const TEACHER_QUERY: &str = "{ classroom(id: \"k1\") { teacher { name email } } }";
 
 /// The persisted query manifest's file name, in the demo's `queries`
 /// folder.
@@ -410,6 +431,8 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         addr: free_loopback_port(addr)?,
         token: random_token()?,
     };
+    let jwks = data_dir.join("jwks.json");
+    let teacher_token = write_jwks_and_sign(&jwks)?;
     let router_config = data_dir.join("router.yaml");
     std::fs::write(
         &router_config,
@@ -421,6 +444,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
                 ("DIR", &json_string(&data_dir.to_string_lossy())),
                 ("MANIFEST", &json_string(&manifest.to_string_lossy())),
                 ("ROUTES", &json_string(&rest.to_string_lossy())),
+                ("JWKS", &json_string(&jwks.to_string_lossy())),
             ],
         ),
     )
@@ -491,6 +515,7 @@ fn run_in(args: &DemoArgs, binaries: &[PathBuf], data_dir: &Path) -> Result<(), 
         &queries,
         &rest,
         &admin,
+        &teacher_token,
         args,
     );
 
@@ -636,6 +661,37 @@ fn free_loopback_port(router: SocketAddr) -> Result<SocketAddr, String> {
         }
     }
     Err("cannot find a free port for the admin listener".into())
+}
+
+/// Makes a random HS256 key, writes it to `path` as a JWKS (kid `demo`),
+/// and returns a teacher's token signed with it (scope `teacher`, valid 7
+/// days).
+fn write_jwks_and_sign(path: &Path) -> Result<String, String> {
+    use jsonwebtoken::{jwk::Jwk, jwk::JwkSet, Algorithm, EncodingKey, Header};
+    let mut secret = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut secret))
+        .map_err(|e| format!("cannot read /dev/urandom for the demo's key: {e}"))?;
+    let key = EncodingKey::from_secret(&secret).map_err(|e| e.to_string())?;
+    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::HS256).map_err(|e| e.to_string())?;
+    jwk.common.key_id = Some("demo".into());
+    let set = JwkSet { keys: vec![jwk] };
+    let text = serde_json::to_string_pretty(&set).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let claims = serde_json::json!({
+        "sub": "t1",
+        "iss": DEMO_ISSUER,
+        "scope": "teacher",
+        "iat": now,
+        "exp": now + 7 * 24 * 3600,
+    });
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("demo".into());
+    jsonwebtoken::encode(&header, &claims, &key).map_err(|e| e.to_string())
 }
 
 /// 32 hex digits from the system's random source.
@@ -875,6 +931,7 @@ fn print_banner(
     queries: &Path,
     rest: &Path,
     admin: &Admin,
+    teacher_token: &str,
     args: &DemoArgs,
 ) {
     let router = format!("http://{addr}/graphql");
@@ -988,6 +1045,17 @@ fn print_banner(
          {base}/admin/usage.html?token={token}\n\n",
         EVERY.as_secs(),
         token = admin.token,
+    ));
+    let body = format!("{{\"query\":{}}}", json_string(TEACHER_QUERY));
+    out.push_str(&format!(
+        "Access control: User.email is for teachers only (@requiresScopes(scopes: [[\"teacher\"]])\n\
+         in the monolith). Without a token it is null, with an UNAUTHORIZED_FIELD_OR_TYPE error,\n\
+         and the monolith is never asked for it:\n\n    \
+         curl -s {router} -H 'content-type: application/json' -d '{body}'\n\n\
+         With the demo's teacher token (HS256, signed with the key the demo made for this run,\n\
+         {jwks}; scope \"teacher\", valid 7 days):\n\n    \
+         curl -s {router} -H 'content-type: application/json' -H 'authorization: Bearer {teacher_token}' -d '{body}'\n\n",
+        jwks = data_dir.join("jwks.json").display(),
     ));
     out.push_str(&format!(
         "goliath demo: ready on {router}; Ctrl-C stops everything\n"

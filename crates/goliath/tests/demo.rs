@@ -350,6 +350,11 @@ impl Demo {
     }
 
     fn query(&self, query: &str) -> Value {
+        self.query_with(query, "")
+    }
+
+    /// [`Demo::query`] with `extra` header lines (each ending in `\r\n`).
+    fn query_with(&self, query: &str, extra: &str) -> Value {
         let body = json!({ "query": query }).to_string();
         let mut stream = TcpStream::connect(&self.router).unwrap();
         stream
@@ -357,7 +362,7 @@ impl Demo {
             .unwrap();
         write!(
             stream,
-            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.router,
             body.len()
         )
@@ -823,6 +828,65 @@ fn rest_get(demo: &Demo, path: &str, headers: &[(&str, &str)], status: u16) -> V
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
 }
 
+/// `User.email` is for teachers: the banner's two `curl` lines, without a
+/// token (null and `UNAUTHORIZED_FIELD_OR_TYPE`) and with its teacher token.
+fn access_control(demo: &Demo) {
+    let banner = demo.seen.join("\n");
+    // The last `-H 'authorization: Bearer …'` (the ones before are the
+    // admin token's).
+    let words: Vec<&str> = banner.split_whitespace().collect();
+    let at = words
+        .iter()
+        .rposition(|w| *w == "'authorization:")
+        .unwrap_or_else(|| panic!("no teacher token in the banner:\n{banner}"));
+    let token = words[at + 2].trim_end_matches('\'');
+    let query = goliath_demo_teacher_query();
+    let anonymous = demo.query(query);
+    assert_eq!(
+        anonymous["data"]["classroom"]["teacher"],
+        json!({"name": "Ms. Rivera", "email": null}),
+        "{anonymous:#}"
+    );
+    assert_eq!(
+        anonymous["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE",
+        "{anonymous:#}"
+    );
+    let teacher = demo.query_with(query, &format!("Authorization: Bearer {token}\r\n"));
+    assert!(teacher.get("errors").is_none(), "{teacher:#}");
+    assert_eq!(
+        teacher["data"]["classroom"]["teacher"]["email"],
+        json!("t1@school.example"),
+        "{teacher:#}"
+    );
+    // A forged token is refused.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let (status, body) = post_raw(demo, query, &format!("Authorization: Bearer {forged}\r\n"));
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("UNAUTHENTICATED"), "{body}");
+}
+
+/// The query of the banner's access-control lines.
+fn goliath_demo_teacher_query() -> &'static str {
+    "{ classroom(id: \"k1\") { teacher { name email } } }"
+}
+
+/// POSTs `query` with `extra` header lines; the status and the body.
+fn post_raw(demo: &Demo, query: &str, extra: &str) -> (u16, String) {
+    let body = json!({ "query": query }).to_string();
+    let mut stream = TcpStream::connect(&demo.router).unwrap();
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        demo.router,
+        body.len()
+    )
+    .unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    (status, raw)
+}
+
 /// The demo's REST routes, as the banner shows them: the known ids answer
 /// 200 with the data (crossing services, the migrating fields as the
 /// monolith serves them), unknown ids a 404 problem, a missing header a
@@ -1189,6 +1253,10 @@ fn demo_end_to_end() {
     // schemathesis against it. Last: its requests (unknown ids, a student's
     // progress compared side by side) would change the figures above.
     rest_gateway(&demo, &data);
+
+    // Access control: the teacher-only field, with and without the
+    // banner's token.
+    access_control(&demo);
 
     // Ctrl-C stops everything.
     demo.signal(demo.child.id(), libc::SIGINT);

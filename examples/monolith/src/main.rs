@@ -108,6 +108,15 @@ impl User {
         &self.0.name
     }
 
+    /// The user's school email: for teachers only (the supergraph's
+    /// `@requiresScopes(scopes: [["teacher"]])`; the router answers `null`
+    /// and an `UNAUTHORIZED_FIELD_OR_TYPE` error to a request without a
+    /// teacher's token, and never asks this service for it).
+    #[graphql(requires_scopes = "teacher")]
+    async fn email(&self) -> Option<String> {
+        Some(format!("{}@school.example", self.0.id))
+    }
+
     async fn role(&self) -> Role {
         if self.0.role == "TEACHER" {
             Role::Teacher
