@@ -13,7 +13,10 @@
 //! - `override_subgraph_url: {NAME: URL}` → `subgraphs.NAME.url`;
 //! - `traffic_shaping: {router: {timeout}, all: {timeout}, subgraphs:
 //!   {NAME: {timeout}}}` → `limits.request_timeout_ms`,
-//!   `subgraph_defaults.timeout_ms`, `subgraphs.NAME.timeout_ms`.
+//!   `subgraph_defaults.timeout_ms`, `subgraphs.NAME.timeout_ms`;
+//! - `authentication.router.jwt` and `authorization.{require_authentication,
+//!   directives}` → `authentication.jwt` and `authorization`
+//!   (`crate::auth::config::fold_apollo`).
 //!
 //! A setting given both ways with two different values is an error that
 //! names both keys.
@@ -156,6 +159,8 @@ fn millis(d: Duration) -> u64 {
 
 /// Reads Apollo Router's sections into goliath's settings.
 pub(super) fn fold(config: &mut Config) -> Result<(), ConfigErrorKind> {
+    crate::auth::config::fold_apollo(&mut config.authentication, &mut config.authorization)
+        .map_err(|(key, message)| ConfigErrorKind::Invalid { key, message })?;
     let d = Config::default();
     let sg = config.supergraph.clone();
     if let Some(listen) = sg.listen {
