@@ -150,6 +150,14 @@ const MAX_IDLE: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// The first read buffer for a subgraph, before any answer sized it.
 const FIRST_BUFFER: usize = 16 * 1024;
+/// A thread's pools are swept at most this often: idle connections past
+/// [`IDLE_TIMEOUT`] are closed, and the pools of URLs unused for
+/// [`UNUSED_ORIGIN`] are dropped. Without it, a URL never asked again (a
+/// subgraph moved by a reload, a changed `override_subgraph_url`) would
+/// keep its idle sockets open for the life of the process.
+const SWEEP_EVERY: Duration = IDLE_TIMEOUT;
+/// How long a URL's pool outlives its last request.
+const UNUSED_ORIGIN: Duration = Duration::from_secs(60);
 
 /// A pooled HTTP client for subgraph requests.
 ///
@@ -175,11 +183,15 @@ struct Origin {
     /// How large answers have been lately (head and body): the size of
     /// the next read buffer.
     answer_size: usize,
+    /// When a request last took a connection from this pool.
+    last_used: Instant,
 }
 
 thread_local! {
     /// This thread's pools, by subgraph URL.
     static POOL: RefCell<FxHashMap<String, Origin>> = RefCell::default();
+    /// When this thread's pools were last swept.
+    static SWEPT: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
 }
 
 /// What a request needs from its pool: where to connect, the bytes to
@@ -254,12 +266,21 @@ impl SubgraphClient {
 fn checkout(url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<Checkout, FetchError> {
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
+        let now = Instant::now();
+        if SWEPT
+            .get()
+            .is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY)
+        {
+            sweep(&mut pool, now);
+            SWEPT.set(Some(now));
+        }
         if !pool.contains_key(url) {
             pool.insert(url.to_owned(), Origin::new(url)?);
         }
         let Some(origin) = pool.get_mut(url) else {
             return Err(FetchError::BadUrl(url.to_owned()));
         };
+        origin.last_used = now;
         let mut request = Vec::with_capacity(origin.head.len() + 40 + body.len());
         request.extend_from_slice(&origin.head);
         for (name, value) in headers {
@@ -279,6 +300,17 @@ fn checkout(url: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<Checkou
             idle: origin.take_idle(),
         })
     })
+}
+
+/// Closes the idle connections past [`IDLE_TIMEOUT`] and drops the pools
+/// with none left whose URL has not been used for [`UNUSED_ORIGIN`].
+fn sweep(pool: &mut FxHashMap<String, Origin>, now: Instant) {
+    pool.retain(|_, origin| {
+        origin
+            .idle
+            .retain(|(_, since)| now.saturating_duration_since(*since) <= IDLE_TIMEOUT);
+        !origin.idle.is_empty() || now.saturating_duration_since(origin.last_used) < UNUSED_ORIGIN
+    });
 }
 
 /// Gives a connection whose answer was read in full back to `url`'s pool,
@@ -412,6 +444,7 @@ impl Origin {
             head: head.into_bytes().into(),
             idle: vec![],
             answer_size: FIRST_BUFFER,
+            last_used: Instant::now(),
         })
     }
 
@@ -462,6 +495,42 @@ mod tests {
             Origin::new("/relative"),
             Err(FetchError::BadUrl(_))
         ));
+    }
+
+    /// Idle connections past the timeout are closed, and a URL nobody
+    /// asks any more loses its pool (the leak a long difftest run found:
+    /// every case's subgraphs on new ports, their sockets never closed).
+    #[tokio::test]
+    async fn sweeps_close_stale_connections_and_forget_unused_urls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let now = Instant::now() + Duration::from_secs(120);
+        let mut pool: FxHashMap<String, Origin> = FxHashMap::default();
+        for (url, last_used, idle_ages) in [
+            // Used a moment ago: fresh connections stay, stale ones go.
+            ("http://a/", now, vec![1, 10]),
+            // Unused for two minutes, one stale connection: gone.
+            ("http://b/", now - Duration::from_secs(120), vec![10]),
+            // Unused for two minutes but a fresh idle connection: kept.
+            ("http://c/", now - Duration::from_secs(120), vec![1]),
+            // Used 30 s ago, nothing idle: kept for its buffer size.
+            ("http://d/", now - Duration::from_secs(30), vec![]),
+        ] {
+            let mut origin = Origin::new(url).unwrap();
+            origin.last_used = last_used;
+            for age in idle_ages {
+                let conn = TcpStream::connect(addr).await.unwrap();
+                origin.idle.push((conn, now - Duration::from_secs(age)));
+            }
+            pool.insert(url.to_owned(), origin);
+        }
+        sweep(&mut pool, now);
+        let mut kept: Vec<(&str, usize)> = pool
+            .iter()
+            .map(|(url, o)| (url.as_str(), o.idle.len()))
+            .collect();
+        kept.sort();
+        assert_eq!(kept, [("http://a/", 1), ("http://c/", 1), ("http://d/", 0)]);
     }
 
     #[test]

@@ -609,3 +609,40 @@ async fn the_response_cache_never_serves_one_right_to_another() {
         }
     }
 }
+
+/// Type-level requirements, decided without servers: `Teacher
+/// @requiresScopes(scopes: [["staff"]])` denies its own fields, any field
+/// returning it, and any field returning an abstract type it belongs to.
+#[test]
+fn type_level_requirements() {
+    use goliath_router::auth::filter::{Checker, Rights};
+    use std::collections::{HashMap, HashSet};
+    let sdl = include_str!("authorization/supergraph.graphql").replace(
+        "type Teacher implements Person\n",
+        "type Teacher implements Person @requiresScopes(scopes: [[\"staff\"]])\n",
+    );
+    let supergraph = goliath_supergraph::Supergraph::parse(&sdl).unwrap();
+    let decide = |scopes: &[&str], parent: &str, field: &str| {
+        let scopes: HashSet<String> = scopes.iter().map(|s| s.to_string()).collect();
+        let policies = HashMap::new();
+        let rights = Rights {
+            authenticated: true,
+            scopes: &scopes,
+            policies: &policies,
+        };
+        let name = |s: &str| apollo_compiler::Name::new(s).unwrap();
+        Checker::new(&supergraph, rights).field_allowed(&name(parent), &name(field))
+    };
+    assert!(!decide(&[], "Teacher", "name"));
+    assert!(
+        !decide(&[], "Query", "people"),
+        "[Person!]! may hold a Teacher"
+    );
+    assert!(decide(&[], "Query", "courses"));
+    assert!(decide(&[], "Student", "name"));
+    assert!(decide(&["staff"], "Teacher", "name"));
+    assert!(decide(&["staff"], "Query", "people"));
+    // `salary` needs `hr` on top of the type's `staff`.
+    assert!(!decide(&["staff"], "Teacher", "salary"));
+    assert!(decide(&["staff", "hr"], "Teacher", "salary"));
+}

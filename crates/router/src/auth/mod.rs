@@ -244,6 +244,10 @@ fn unauthenticated(message: &str) -> Response {
 }
 
 /// The scopes in a claim: a space-separated string or a list of strings.
+pub fn scopes_of(claim: Option<&Value>) -> HashSet<String> {
+    scopes(claim)
+}
+
 fn scopes(claim: Option<&Value>) -> HashSet<String> {
     match claim {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
