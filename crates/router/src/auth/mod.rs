@@ -133,7 +133,7 @@ impl Auth {
             return Ok(Identity::default());
         };
         let claims = jwt.verify(token).await.map_err(|e| unauthenticated(&e.0))?;
-        let scopes = scopes(claims.get(&self.scopes_claim));
+        let scopes = scopes_of(claims.get(&self.scopes_claim));
         Ok(Identity {
             claims: Some(Arc::new(claims)),
             scopes,
@@ -245,10 +245,6 @@ fn unauthenticated(message: &str) -> Response {
 
 /// The scopes in a claim: a space-separated string or a list of strings.
 pub fn scopes_of(claim: Option<&Value>) -> HashSet<String> {
-    scopes(claim)
-}
-
-fn scopes(claim: Option<&Value>) -> HashSet<String> {
     match claim {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
         Some(Value::Array(items)) => items
@@ -283,11 +279,11 @@ mod tests {
 
     #[test]
     fn scopes_from_a_string_or_a_list() {
-        let s = scopes(Some(&json!("read:a  write:b")));
+        let s = scopes_of(Some(&json!("read:a  write:b")));
         assert!(s.contains("read:a") && s.contains("write:b") && s.len() == 2);
-        let l = scopes(Some(&json!(["x", 3, "y"])));
+        let l = scopes_of(Some(&json!(["x", 3, "y"])));
         assert_eq!(l.len(), 2);
-        assert!(scopes(Some(&json!(7))).is_empty());
+        assert!(scopes_of(Some(&json!(7))).is_empty());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! [`Response`]s back into HTTP responses. [`Pipeline::execute`] runs the
 //! GraphQL stages in order, each a call into the module that owns it:
 //!
+//! - **authenticate** (`crate::auth`, when configured or the supergraph
+//!   has access directives): the request's token, verified, or the 401;
 //! 0. **persisted/safelist** (`crate::persisted`): the text to run (the
 //!    request's own, a manifest's body by id, or an APQ registration by
 //!    hash), or the refusal (safelist, unknown id or hash, with its HTTP
@@ -17,6 +19,8 @@
 //! 5. **cost** (`crate::demand_control`, when enabled): estimate the
 //!    operation's cost, refuse it over the maximum in `enforce` mode;
 //! 6. **introspection** ([`introspection`]): answer `__schema`/`__type`;
+//!    then **authorize** (`crate::auth`): the fields the request may not
+//!    see; planned without them (or the 403 in `reject` mode);
 //! 7. **route** (`crate::migrations`): roll the `percent(N)` override
 //!    labels; pin each migrating field the operation selects to the
 //!    subgraph its state routes it to; pick the fields to compare (and, for
@@ -29,7 +33,8 @@
 //!    request, read the compared fields' entities out of the merged answer
 //!    (`crate::migrations::entities`);
 //! 10. **project** (`goliath_executor::project`): the client's response
-//!     (and, with demand control, the actual cost);
+//!     (and, with demand control, the actual cost); denied fields are
+//!     `null` with `UNAUTHORIZED_FIELD_OR_TYPE`;
 //! 11. **cache/headers** (`crate::cache_control`, when enabled): the
 //!     answer's `Cache-Control` from the operation type, the errors and
 //!     the subgraphs' own (answers that never ran get `no-store`); then
