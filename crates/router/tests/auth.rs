@@ -247,6 +247,26 @@ async fn an_unknown_kid_then_a_jwks_rotation() {
 }
 
 #[tokio::test]
+async fn polling_drops_a_key_the_set_no_longer_holds() {
+    let keys = key_set(vec![jwk(RSA1, Algorithm::RS256, "rsa1")]);
+    let f = Fixture::start(&jwks_server(keys.clone()).await, |jwt| {
+        jwt.jwks[0].poll_interval = Some(std::time::Duration::from_secs(1));
+    })
+    .await;
+    let token = sign(RSA1, Algorithm::RS256, Some("rsa1"), &claims());
+    assert_accepted(f.with_token(&token).await);
+    // The identity provider replaces rsa1 with rsa2; the next poll sees it.
+    keys.lock().unwrap().keys = vec![jwk(RSA2, Algorithm::RS256, "rsa2")];
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    assert_refused(
+        f.with_token(&token).await,
+        "no key for the token's kid `rsa1`",
+    );
+    let rsa2 = sign(RSA2, Algorithm::RS256, Some("rsa2"), &claims());
+    assert_accepted(f.with_token(&rsa2).await);
+}
+
+#[tokio::test]
 async fn alg_none_and_algorithm_confusion_are_refused() {
     let keys = key_set(vec![jwk(RSA1, Algorithm::RS256, "rsa1")]);
     let url = jwks_server(keys).await;
