@@ -207,19 +207,9 @@ pub(crate) fn parse(d: &ast::Directive, fed: Fed, access: &mut Access) -> Result
 
 /// A `[[String!]!]!` value, with GraphQL's coercion of single items to lists.
 fn to_dnf(v: &ast::Value) -> Option<Dnf> {
-    fn inner(v: &ast::Value) -> Option<Vec<String>> {
-        match v {
-            ast::Value::String(s) => Some(vec![s.clone()]),
-            ast::Value::List(items) => items
-                .iter()
-                .map(|i| i.as_str().map(str::to_owned))
-                .collect(),
-            _ => None,
-        }
-    }
     match v {
         ast::Value::String(s) => Some(vec![vec![s.clone()]]),
-        ast::Value::List(items) => items.iter().map(|i| inner(i)).collect(),
+        ast::Value::List(items) => items.iter().map(|i| crate::cost::strings(i)).collect(),
         _ => None,
     }
 }

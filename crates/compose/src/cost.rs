@@ -89,7 +89,7 @@ fn int(v: &ast::Value) -> Option<i32> {
 }
 
 /// A `[String!]` argument (a single string is coerced to a list).
-fn strings(v: &ast::Value) -> Option<Vec<String>> {
+pub(crate) fn strings(v: &ast::Value) -> Option<Vec<String>> {
     match v {
         ast::Value::String(s) => Some(vec![s.clone()]),
         ast::Value::List(items) => items

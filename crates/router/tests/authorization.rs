@@ -616,7 +616,7 @@ async fn the_response_cache_never_serves_one_right_to_another() {
 #[test]
 fn type_level_requirements() {
     use goliath_router::auth::filter::{Checker, Rights};
-    use std::collections::{HashMap, HashSet};
+    use std::collections::HashSet;
     let sdl = include_str!("authorization/supergraph.graphql").replace(
         "type Teacher implements Person\n",
         "type Teacher implements Person @requiresScopes(scopes: [[\"staff\"]])\n",
@@ -624,11 +624,11 @@ fn type_level_requirements() {
     let supergraph = goliath_supergraph::Supergraph::parse(&sdl).unwrap();
     let decide = |scopes: &[&str], parent: &str, field: &str| {
         let scopes: HashSet<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let policies = HashMap::new();
+        let no_policy = |_: &str| false;
         let rights = Rights {
             authenticated: true,
             scopes: &scopes,
-            policies: &policies,
+            policy: &no_policy,
         };
         let name = |s: &str| apollo_compiler::Name::new(s).unwrap();
         Checker::new(&supergraph, rights).field_allowed(&name(parent), &name(field))

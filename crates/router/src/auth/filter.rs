@@ -29,8 +29,9 @@ pub struct Rights<'r> {
     pub authenticated: bool,
     /// The token's scopes.
     pub scopes: &'r HashSet<String>,
-    /// The decision of each policy the supergraph uses.
-    pub policies: &'r HashMap<String, bool>,
+    /// Whether a policy passes: asked only when a field with `@policy`
+    /// is met, so a request that selects none evaluates none.
+    pub policy: &'r dyn Fn(&str) -> bool,
 }
 
 impl Rights<'_> {
@@ -48,8 +49,7 @@ impl Rights<'_> {
             }
         }
         if let Some(any) = &r.policies {
-            let passes = |p: &String| self.policies.get(p).copied().unwrap_or(false);
-            if !any.iter().any(|all| all.iter().all(passes)) {
+            if !any.iter().any(|all| all.iter().all(|p| (self.policy)(p))) {
                 return false;
             }
         }

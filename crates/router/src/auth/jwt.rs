@@ -40,10 +40,8 @@ pub struct Refused(pub String);
 /// Verifies tokens for one config.
 pub struct Jwt {
     keys: Arc<KeySets>,
-    algorithms: Vec<Algorithm>,
-    issuers: Vec<String>,
-    audiences: Vec<String>,
-    leeway: Duration,
+    /// The accepted algorithms, each with its checks (made once).
+    validations: Vec<(Algorithm, Validation)>,
     sources: Vec<Source>,
 }
 
@@ -89,10 +87,10 @@ impl Jwt {
         keys.start();
         Ok(Jwt {
             keys,
-            algorithms,
-            issuers: config.issuers.clone(),
-            audiences: config.audiences.clone(),
-            leeway: config.leeway.unwrap_or(Duration::from_secs(60)),
+            validations: algorithms
+                .into_iter()
+                .map(|alg| (alg, validation(alg, config)))
+                .collect(),
             sources,
         })
     }
@@ -138,30 +136,17 @@ impl Jwt {
     pub async fn verify(&self, token: &str) -> Result<Map<String, Value>, Refused> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| Refused(format!("the token is malformed: {e}")))?;
-        if !self.algorithms.contains(&header.alg) {
+        let Some((_, validation)) = self.validations.iter().find(|(a, _)| *a == header.alg) else {
             return Err(Refused(format!(
                 "the token's algorithm {:?} is not accepted",
                 header.alg
             )));
-        }
-        let mut validation = Validation::new(header.alg);
-        validation.leeway = self.leeway.as_secs();
-        validation.validate_nbf = true;
-        if self.issuers.is_empty() {
-            validation.iss = None;
-        } else {
-            validation.set_issuer(&self.issuers);
-        }
-        if self.audiences.is_empty() {
-            validation.validate_aud = false;
-        } else {
-            validation.set_audience(&self.audiences);
-        }
+        };
         let mut last: Option<Refused> = None;
         let found = self
             .keys
             .with_candidates(header.kid.as_deref(), header.alg, |key| {
-                match jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation) {
+                match jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, validation) {
                     Ok(data) => Some(Ok(data.claims)),
                     // Another key with no `kid` may have signed it.
                     Err(e) if matches!(e.kind(), ErrorKind::InvalidSignature) => {
@@ -180,6 +165,25 @@ impl Jwt {
             })),
         }
     }
+}
+
+/// The checks of a token signed with `alg`: `exp` required, `nbf`, the
+/// configured issuers and audiences, the leeway (default 60 s).
+fn validation(alg: Algorithm, config: &JwtConfig) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.leeway = config.leeway.unwrap_or(Duration::from_secs(60)).as_secs();
+    validation.validate_nbf = true;
+    if config.issuers.is_empty() {
+        validation.iss = None;
+    } else {
+        validation.set_issuer(&config.issuers);
+    }
+    if config.audiences.is_empty() {
+        validation.validate_aud = false;
+    } else {
+        validation.set_audience(&config.audiences);
+    }
+    validation
 }
 
 /// The message for a token `jsonwebtoken` refused.
@@ -215,14 +219,9 @@ fn source(i: usize, s: &TokenSource) -> Result<Source, String> {
 
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn cookie_value<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
+    crate::headers::cookies(headers)
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim().trim_matches('"'))
+        .map(|(_, v)| v.trim_matches('"'))
         .filter(|v| !v.is_empty())
 }
 

@@ -152,13 +152,20 @@ impl Auth {
         if self.supergraph.access.is_empty() {
             return Ok(Decision::Allowed);
         }
-        let policies =
-            self.policies
-                .decide(&self.policy_names, identity.claims.as_deref(), headers);
+        // Every policy the supergraph uses, decided together the first time
+        // a field needs one (one CEL context per request).
+        let decided = std::cell::OnceCell::new();
+        let policy = |name: &str| {
+            let decided = decided.get_or_init(|| {
+                let claims = identity.claims.as_deref();
+                self.policies.decide(&self.policy_names, claims, headers)
+            });
+            decided.get(name).copied().unwrap_or(false)
+        };
         let rights = filter::Rights {
             authenticated: identity.claims.is_some(),
             scopes: &identity.scopes,
-            policies: &policies,
+            policy: &policy,
         };
         let mut checker = filter::Checker::new(&self.supergraph, rights);
         let denied = checker.denied(doc, operation);

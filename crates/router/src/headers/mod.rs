@@ -46,6 +46,20 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Whether `name` (lower case) is never forwarded.
+/// The `name=value` pairs of a request's `Cookie` headers (for the
+/// response cache's private scope and the JWT cookie source).
+pub(crate) fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=')?;
+            Some((name.trim(), value.trim()))
+        })
+}
+
 fn reserved(name: &str) -> bool {
     RESERVED.contains(&name)
 }

@@ -83,7 +83,7 @@ impl Scope {
             }
         }
         if !self.cookies.is_empty() {
-            for (name, value) in cookies(headers) {
+            for (name, value) in crate::headers::cookies(headers) {
                 if self.cookies.iter().any(|c| c == name) {
                     any = true;
                     field(&mut hash, b"cookie");
@@ -94,19 +94,6 @@ impl Scope {
         }
         any.then(|| hash.finalize().into())
     }
-}
-
-/// The `name=value` pairs of the request's `Cookie` headers.
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            Some((name.trim(), value.trim()))
-        })
 }
 
 /// The keys of a request with `parts`, under the supergraph `schema`
